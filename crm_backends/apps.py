@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CrmBackendsConfig(AppConfig):
+    name = "crm_backends"
+    verbose_name = "External CRMs"

@@ -1,0 +1,297 @@
+"""A realistic French boutique to explore Coccinelle with: customers, months of messages, orders, notes."""
+
+import random
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from customers.models import ChannelAddress, Customer, Interaction, Membership, Note, Order, Shop, Tag
+from customers.segments import segments_refresh
+from customers.services import membership_add
+
+SHOP_SLUG = "maison-coccinelle"
+DEMO_USERNAME = "demo"
+TWILIO_NUMBER = "+33757000000"
+WHATSAPP_PHONE_NUMBER_ID = "100000000000001"
+
+FIRST_NAMES = [
+    "Julie",
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Emma",
+    "Inès",
+    "Sarah",
+    "Lucie",
+    "Clara",
+    "Anaïs",
+    "Pauline",
+    "Marie",
+    "Hélène",
+    "Agnès",
+    "Océane",
+    "Zoé",
+    "Louise",
+    "Alice",
+    "Margaux",
+    "Élodie",
+    "Sandrine",
+    "Nathalie",
+    "Isabelle",
+    "Sophie",
+    "Céline",
+    "Aurélie",
+    "Juliette",
+    "Mathilde",
+    "Amandine",
+    "Louis",
+    "Hugo",
+    "Thomas",
+    "Nicolas",
+    "Antoine",
+    "Julien",
+    "Maxime",
+    "Paul",
+    "Victor",
+    "Gérard",
+]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+    "Legrand",
+    "Garnier",
+    "Faure",
+    "Rousseau",
+    "Blanc",
+    "Guérin",
+    "Muller",
+    "Henry",
+    "Roussel",
+    "Nicolas",
+    "Perrin",
+    "Le Roux",
+    "Da Silva",
+]
+TAGS = ["auto-created", "sms", "whatsapp", "fidélité", "mariage", "retouches", "newsletter", "taille 38"]
+INBOUND = [
+    "Bonjour, avez-vous la robe portefeuille en {size} ?",
+    "Vous êtes ouverts dimanche ?",
+    "Est-ce que vous pouvez me garder le manteau camel jusqu'à samedi ?",
+    "Merci beaucoup, je passe demain !",
+    "Bonjour, c'est combien les bottines en cuir ?",
+    "Ma commande est-elle prête ?",
+    "Je voudrais échanger le pull, il est trop petit.",
+    "Vous avez reçu la nouvelle collection ?",
+    "Avez-vous des cartes cadeaux ?",
+    "Coucou, le jean existe en {size} ?",
+]
+OUTBOUND = [
+    "Bonjour {name}, oui nous l'avons en {size}. Nous vous la gardons jusqu'à demain 19h.",
+    "Bonjour {name}, la boutique est ouverte du mardi au samedi, 10h-19h.",
+    "Bonjour {name}, votre commande vous attend en boutique.",
+    "Avec plaisir {name}, à bientôt !",
+]
+NOTES = [
+    "Préfère être contactée par WhatsApp.",
+    "Cherche une tenue pour un mariage en juin.",
+    "Taille 38 en haut, 40 en bas.",
+    "Cliente fidèle, aime les couleurs vives.",
+    "A demandé à être prévenue de l'arrivée des soldes.",
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo boutique with a few hundred customers; run again, it only renews the login."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=300)
+        parser.add_argument("--password", help="password for the demo login (default: a new random one)")
+
+    def handle(self, *args, **opts):
+        password = opts["password"] or secrets.token_urlsafe(9)
+        with transaction.atomic():
+            shop, created = self._shop()
+            self._login(shop, password)
+            if created:
+                self._populate(shop, opts["customers"])
+        count = Customer.objects.filter(shop=shop).count()
+        state = "created" if created else "already there"
+        self.stdout.write(f"Demo shop “{shop.name}” ({shop.slug}) {state}: {count} customers.")
+        self.stdout.write(f"Login: username {DEMO_USERNAME}  password {password}")
+
+    def _shop(self):
+        shop = Shop.objects.filter(slug=SHOP_SLUG).first()
+        if shop:
+            return shop, False
+        shop = Shop.objects.create(
+            name="Maison Coccinelle",
+            slug=SHOP_SLUG,
+            country="FR",
+            language="fr",
+            address="12 rue des Martyrs, 75009 Paris",
+            opening_hours="Mardi–samedi 10h–19h, dimanche 14h–18h, fermé le lundi",
+            website="https://maison-coccinelle.example",
+            contact_phone="+33 1 84 88 00 00",
+            vip_min_spent=Decimal("800"),
+        )
+        # get_or_create: a database that already routes these addresses to another shop keeps them.
+        ChannelAddress.objects.get_or_create(
+            provider=ChannelAddress.Provider.TWILIO, address=TWILIO_NUMBER, defaults={"shop": shop}
+        )
+        ChannelAddress.objects.get_or_create(
+            provider=ChannelAddress.Provider.META, address=WHATSAPP_PHONE_NUMBER_ID, defaults={"shop": shop}
+        )
+        return shop, True
+
+    def _login(self, shop, password):
+        User = get_user_model()
+        user, _ = User.objects.get_or_create(username=DEMO_USERNAME, defaults={"email": "demo@example.com"})
+        user.set_password(password)
+        user.save()
+        membership_add(shop=shop, user=user, role=Membership.Role.OWNER)
+        return user
+
+    def _populate(self, shop, how_many):
+        rng = random.Random(42)  # the same demo every time
+        now = timezone.now()
+        tags = {name: Tag.objects.create(shop=shop, name=name) for name in TAGS}
+        customers = Customer.objects.bulk_create(self._customer(shop, rng, now, i) for i in range(how_many))
+        customers += self._duplicates(shop, customers[:2], now)
+        through = Customer.tags.through
+        links = []
+        for customer in customers:
+            names = {customer.source} | set(rng.sample(TAGS[3:], rng.randint(0, 2)))
+            if customer.source in ("sms", "whatsapp"):
+                names.add("auto-created")
+            links += [through(customer_id=customer.pk, tag_id=tags[n].pk) for n in names if n in tags]
+        through.objects.bulk_create(links)
+        Interaction.objects.bulk_create(i for c in customers for i in self._conversation(c, rng))
+        Customer.objects.bulk_update(customers, ["last_contact_at"], batch_size=500)
+        Order.objects.bulk_create(o for c in customers for o in self._orders(shop, c, rng, now))
+        Note.objects.bulk_create(
+            Note(customer=c, body=rng.choice(NOTES), created_at=c.created_at + timedelta(days=1))
+            for c in customers
+            if rng.random() < 0.25
+        )
+        segments_refresh(shop=shop)
+
+    def _customer(self, shop, rng, now, i):
+        first_contact = now - timedelta(days=rng.randint(1, 420), minutes=rng.randint(0, 1440))
+        channel = rng.choice(["sms", "whatsapp", "whatsapp"])
+        return Customer(
+            shop=shop,
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES) if rng.random() < 0.8 else "",
+            name_source=Customer.NameSource.TEXT,
+            phone=f"+336{10000000 + i * 7919:08d}",
+            email=f"client{i}@example.com" if rng.random() < 0.5 else None,
+            preferred_channel=channel,
+            language="fr" if rng.random() < 0.9 else rng.choice(["en", "es", "it"]),
+            source=channel,
+            city=rng.choice(["Paris", "Paris", "Montreuil", "Boulogne-Billancourt", "Levallois-Perret"]),
+            needs_attention=rng.random() < 0.05,
+            opted_out_at=now - timedelta(days=3) if rng.random() < 0.03 else None,
+            first_contact_at=first_contact,
+            last_contact_at=first_contact,
+            created_at=first_contact,
+        )
+
+    def _duplicates(self, shop, originals, now):
+        """Records a shop ends up with: the same person imported by e-mail after writing by SMS."""
+        twins = [
+            Customer(
+                shop=shop,
+                first_name=o.first_name,
+                last_name=o.last_name or "Martin",
+                # A second e-mail would make them two people; the twin brings a postal address instead.
+                email=None if o.email else f"{slugify(o.first_name)}.{i}@example.com",
+                address_line1="3 place du Marché" if o.email else "",
+                source="import",
+                created_at=now - timedelta(days=2),
+            )
+            for i, o in enumerate(originals)
+        ]
+        for original, twin in zip(originals, twins, strict=True):
+            if not original.last_name:
+                original.last_name = twin.last_name
+                original.save(update_fields=["last_name"])
+        return Customer.objects.bulk_create(twins)
+
+    def _conversation(self, customer, rng):
+        if not customer.first_contact_at:
+            return []
+        at, messages, now = customer.first_contact_at, [], timezone.now()
+        for _ in range(rng.randint(1, 6)):
+            if at > now:
+                break
+            size = rng.choice(["36", "38", "40", "M", "L"])
+            messages.append(self._message(customer, "inbound", rng.choice(INBOUND).format(size=size), at))
+            at += timedelta(minutes=rng.randint(2, 90))
+            reply = rng.choice(OUTBOUND).format(name=customer.first_name, size=size)
+            messages.append(self._message(customer, "outbound", reply, min(at, now), status="delivered"))
+            at += timedelta(days=rng.randint(3, 40))
+        customer.last_contact_at = max(m.occurred_at for m in messages)
+        return messages
+
+    def _message(self, customer, direction, body, at, status="received"):
+        return Interaction(
+            customer=customer,
+            channel=customer.preferred_channel,
+            direction=direction,
+            body=body,
+            provider="twilio" if customer.preferred_channel == "sms" else "meta",
+            status=status,
+            occurred_at=at,
+            raw_payload={"demo": True},
+        )
+
+    def _orders(self, shop, customer, rng, now):
+        if not customer.first_contact_at or rng.random() < 0.35:
+            return []
+        orders = []
+        for n in range(rng.choice([1, 1, 2, 3, 5, 8])):
+            placed = customer.first_contact_at + timedelta(days=rng.randint(0, 200))
+            orders.append(
+                Order(
+                    shop=shop,
+                    customer=customer,
+                    reference=f"MC-{customer.pk:05d}-{n + 1}",
+                    amount=Decimal(rng.choice([49, 69, 89, 120, 159, 240, 390])) + Decimal("0.90"),
+                    placed_at=min(placed, now),
+                )
+            )
+        return orders

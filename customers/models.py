@@ -1,0 +1,324 @@
+"""The native CRM: shops (tenants), their people, customers and everything recorded about them."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Shop(models.Model):
+    """A tenant. Every customer, note, order and message belongs to exactly one shop."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    country = models.CharField(
+        max_length=2,
+        default="FR",
+        help_text="ISO country code used to read local numbers like 06 98 76 54 32.",
+    )
+    language = models.CharField(max_length=8, default="fr")
+    time_zone = models.CharField(max_length=64, default="Europe/Paris")
+    # What automatic replies may tell customers; empty means "we don't know, ask a human".
+    address = models.TextField(blank=True)
+    opening_hours = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    contact_phone = models.CharField(max_length=32, blank=True)
+    # Segment thresholds (see customers/segments.py for the rules).
+    vip_min_spent = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("1000"))
+    vip_min_orders = models.PositiveIntegerField(default=5)
+    inactive_after_days = models.PositiveIntegerField(default=365)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ChannelAddress(models.Model):
+    """An address on which a shop receives messages: a Twilio number or a Meta WhatsApp phone_number_id.
+
+    Inbound webhooks find the shop from the receiving address, so an address belongs to one shop only.
+    """
+
+    class Provider(models.TextChoices):
+        TWILIO = "twilio", "Twilio (SMS and WhatsApp)"
+        META = "meta", "Meta WhatsApp Cloud API"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="channel_addresses")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    address = models.CharField(
+        max_length=64, help_text="E.164 number for Twilio (+33612345678); phone_number_id for Meta."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "address"], name="channel_address_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_provider_display()}: {self.address}"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        STAFF = "staff", "Staff"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_unique")]
+
+    def __str__(self):
+        return f"{self.user} in {self.shop} ({self.role})"
+
+
+class Tag(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["shop", "name"], name="tag_unique_per_shop")]
+
+    def __str__(self):
+        return self.name
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", "E-mail"
+    PHONE = "phone", "Phone call"
+    MANUAL = "manual", "Manual entry"
+
+
+class Customer(models.Model):
+    class Segment(models.TextChoices):
+        PROSPECT = "prospect", "Prospect"
+        ACTIVE = "active", "Active"
+        VIP = "vip", "VIP"
+        INACTIVE = "inactive", "Inactive"
+
+    class NameSource(models.TextChoices):
+        UNKNOWN = "", "Unknown"
+        PROFILE = "profile", "WhatsApp profile"
+        TEXT = "text", "Read from a message"
+        HUMAN = "human", "Entered or confirmed by a person"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customers")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    # Automatic sources never overwrite a name a person entered or confirmed.
+    name_source = models.CharField(max_length=8, choices=NameSource.choices, blank=True, default="")
+    # NULL rather than "" when absent, so that the per-shop unique constraints ignore missing values.
+    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +33698765432")
+    whatsapp_user_id = models.CharField(
+        max_length=140,
+        null=True,
+        blank=True,
+        help_text="WhatsApp business-scoped user id (users with a username).",
+    )
+    email = models.EmailField(null=True, blank=True)
+    preferred_channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.PROSPECT)
+    # Set when a person chose the segment by hand: the nightly recomputation then leaves it alone.
+    segment_manual = models.BooleanField(default=False)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    needs_attention = models.BooleanField(default=False)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(
+        max_length=32, blank=True, help_text="How the profile arrived: sms, whatsapp, import…"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_contact_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "phone"],
+                condition=Q(phone__isnull=False),
+                name="customer_phone_unique_per_shop",
+            ),
+            models.UniqueConstraint(
+                "shop",
+                Lower("email"),
+                condition=Q(email__isnull=False),
+                name="customer_email_unique_per_shop",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "whatsapp_user_id"],
+                condition=Q(whatsapp_user_id__isnull=False),
+                name="customer_wa_user_unique_per_shop",
+            ),
+        ]
+        indexes = [
+            # The list is ordered by last contact within a shop, and filtered by segment.
+            models.Index(fields=["shop", "-last_contact_at"], name="customer_list_idx"),
+            models.Index(fields=["shop", "segment"], name="customer_segment_idx"),
+            models.Index(fields=["shop", "needs_attention"], name="customer_attention_idx"),
+            models.Index(fields=["shop", "last_name", "first_name"], name="customer_name_idx"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def full_name(self):
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def display_name(self):
+        return self.full_name or self.phone or self.email or self.whatsapp_user_id or f"Customer #{self.pk}"
+
+    @property
+    def is_opted_out(self):
+        return self.opted_out_at is not None
+
+    def clean(self):
+        # Imported here because phones.py is pure and models must not depend on services at import time.
+        from customers.phones import InvalidPhoneNumber, normalize_phone
+
+        for field in ("phone", "whatsapp_user_id", "email"):
+            value = getattr(self, field)
+            setattr(self, field, value.strip() or None if isinstance(value, str) else value)
+        if self.email:
+            self.email = self.email.lower()
+        if self.phone:
+            try:
+                self.phone = normalize_phone(self.phone, self.shop.country if self.shop_id else "FR")
+            except InvalidPhoneNumber as exc:
+                raise ValidationError({"phone": str(exc)}) from exc
+        if not (self.phone or self.email or self.whatsapp_user_id or self.full_name):
+            raise ValidationError(
+                "A customer needs at least a name, a phone number, an e-mail or a WhatsApp id."
+            )
+
+
+class Interaction(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    body = models.TextField(blank=True)
+    # [{"url": ..., "content_type": ...}, ...]
+    media = models.JSONField(default=list, blank=True)
+    # {"latitude", "longitude", "name", "address"} when the customer shared a location.
+    location = models.JSONField(null=True, blank=True)
+    button_reply = models.CharField(max_length=256, blank=True)
+    provider = models.CharField(max_length=16, blank=True)
+    # Unique per provider when set: a webhook delivered twice records one interaction.
+    provider_message_id = models.CharField(max_length=128, null=True, blank=True)
+    status = models.CharField(
+        max_length=16, blank=True, help_text="Delivery status reported by the provider."
+    )
+    error_code = models.CharField(max_length=32, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    raw_payload = models.JSONField(default=dict, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="interaction_provider_message_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-occurred_at"], name="interaction_timeline_idx")]
+
+    def __str__(self):
+        return (
+            f"{self.get_direction_display()} {self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+        )
+
+
+class Note(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="note_timeline_idx")]
+
+    def __str__(self):
+        return self.body[:60]
+
+
+class Order(models.Model):
+    """A purchase. Orders carry their shop so that erasing a customer keeps the totals for the accounts."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    reference = models.CharField(max_length=64)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    placed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["shop", "reference"], name="order_reference_unique")]
+        indexes = [models.Index(fields=["customer", "-placed_at"], name="order_timeline_idx")]
+
+    def __str__(self):
+        return f"{self.reference} ({self.amount} {self.currency})"
+
+
+class AuditEntry(models.Model):
+    """What happened to a customer record beyond ordinary edits: merges, erasures, imports."""
+
+    class Action(models.TextChoices):
+        MERGE = "merge", "Merged"
+        ERASE = "erase", "Erased (GDPR)"
+        IMPORT = "import", "Imported"
+        SEGMENT = "segment", "Segment set by hand"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="audit_entries")
+    # CASCADE: an erased customer's history goes with them; the erase entry itself has no customer.
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"

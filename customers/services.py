@@ -1,0 +1,245 @@
+"""Writes on the native CRM. Every edge (admin, pages, commands, webhooks) calls these.
+
+Functions take keyword arguments and do one change atomically; validation of user input happens at the
+edge, before they are called.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from customers.models import AuditEntry, Customer, Membership, Note, Shop, Tag
+
+logger = logging.getLogger(__name__)
+
+# Fields copied from a merged customer into the kept one when the kept one has nothing there.
+MERGE_FILLABLE_FIELDS = [
+    "first_name",
+    "last_name",
+    "phone",
+    "whatsapp_user_id",
+    "email",
+    "preferred_channel",
+    "language",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "source",
+]
+# Unique per shop: the merged customer must give these up before the kept one can take them.
+UNIQUE_IDENTITY_FIELDS = ("phone", "whatsapp_user_id", "email")
+
+
+# --- shops and people -------------------------------------------------------------------------------
+
+
+def shop_create(*, name: str, country: str, language: str = "fr", slug: str = "", **fields) -> Shop:
+    base = slugify(slug or name)[:70] or "shop"
+    candidate, n = base, 1
+    while Shop.objects.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return Shop.objects.create(
+        name=name, slug=candidate, country=country.upper(), language=language, **fields
+    )
+
+
+def membership_add(*, shop: Shop, user, role: str = Membership.Role.STAFF) -> Membership:
+    """Give `user` a role in `shop`, and the right to sign in to the back office."""
+    membership, _ = Membership.objects.update_or_create(user=user, shop=shop, defaults={"role": role})
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return membership
+
+
+# --- identity ---------------------------------------------------------------------------------------
+
+
+def customer_find(*, shop: Shop, phone: str | None = None, whatsapp_user_id: str | None = None, email=None):
+    """The shop's customer with this phone, WhatsApp user id or e-mail (in that order of trust), or None."""
+    lookups = []
+    if phone:
+        lookups.append(Q(phone=phone))
+    if whatsapp_user_id:
+        lookups.append(Q(whatsapp_user_id=whatsapp_user_id))
+    if email:
+        lookups.append(Q(email__iexact=email))
+    for lookup in lookups:
+        customer = Customer.objects.filter(lookup, shop=shop).first()
+        if customer is not None:
+            return customer
+    return None
+
+
+def customer_get_or_create(
+    *, shop: Shop, phone: str | None = None, whatsapp_user_id: str | None = None, email=None, defaults=None
+) -> tuple[Customer, bool]:
+    """Find the customer by an identifier, or create them, safely under concurrency.
+
+    Two first messages from one number at the same instant both miss the lookup; the per-shop unique
+    constraints let exactly one insert through and the other finds the winner's row.
+    """
+    if not (phone or whatsapp_user_id or email):
+        raise ValueError("customer_get_or_create needs a phone, a WhatsApp user id or an e-mail.")
+    email = email.lower() if email else None
+    existing = customer_find(shop=shop, phone=phone, whatsapp_user_id=whatsapp_user_id, email=email)
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(
+                shop=shop, phone=phone, whatsapp_user_id=whatsapp_user_id, email=email, **(defaults or {})
+            )
+            return customer, True
+    except IntegrityError:
+        existing = customer_find(shop=shop, phone=phone, whatsapp_user_id=whatsapp_user_id, email=email)
+        if existing is None:
+            raise
+        return existing, False
+
+
+# --- tags and segments ------------------------------------------------------------------------------
+
+
+def tags_get_or_create(*, shop: Shop, names) -> list[Tag]:
+    tags = []
+    for name in names:
+        name = name.strip()
+        if name:
+            tag, _ = Tag.objects.get_or_create(shop=shop, name=name)
+            tags.append(tag)
+    return tags
+
+
+def customers_add_tag(*, shop: Shop, customers, name: str) -> int:
+    (tag,) = tags_get_or_create(shop=shop, names=[name])
+    through = Customer.tags.through
+    existing = set(through.objects.filter(tag=tag).values_list("customer_id", flat=True))
+    rows = [through(customer_id=c.pk, tag_id=tag.pk) for c in customers if c.pk not in existing]
+    through.objects.bulk_create(rows)
+    return len(rows)
+
+
+def customers_set_segment(*, customers, segment: str, actor=None) -> int:
+    """Pin a segment chosen by a person; automatic recomputation then leaves these customers alone."""
+    segment = Customer.Segment(segment)
+    ids = [c.pk for c in customers]
+    with transaction.atomic():
+        count = Customer.objects.filter(pk__in=ids).update(
+            segment=segment, segment_manual=True, updated_at=timezone.now()
+        )
+        AuditEntry.objects.bulk_create(
+            AuditEntry(
+                shop_id=c.shop_id,
+                customer_id=c.pk,
+                action=AuditEntry.Action.SEGMENT,
+                actor=actor,
+                details={"segment": segment.value},
+            )
+            for c in customers
+        )
+    return count
+
+
+# --- merge ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    kept: Customer
+    merged_ids: list[int]
+    moved: dict
+
+
+def customer_merge(*, keep: Customer, others, actor=None) -> MergeResult:
+    """Fold `others` into `keep`: nothing is lost.
+
+    Interactions, notes, orders, tags and audit history move; empty fields of `keep` are filled from the
+    others; opt-out and needs-attention are kept if any record had them; an audit entry on `keep`
+    records what each merged record held.
+    """
+    others = [o for o in others if o.pk != keep.pk]
+    if any(o.shop_id != keep.shop_id for o in others):
+        raise ValueError("Customers of different shops cannot be merged.")
+    moved = {"interactions": 0, "notes": 0, "orders": 0, "tags": 0}
+    with transaction.atomic():
+        keep = Customer.objects.select_for_update().get(pk=keep.pk)
+        for other in (
+            Customer.objects.select_for_update().filter(pk__in=[o.pk for o in others]).order_by("pk")
+        ):
+            snapshot = _customer_snapshot(other)
+            counts = _move_related(source=other, target=keep)
+            for key, value in counts.items():
+                moved[key] += value
+            other.delete()  # frees its phone/e-mail/WhatsApp id for the kept record
+            _fill_from(keep, snapshot, other)
+            AuditEntry.objects.create(
+                shop_id=keep.shop_id,
+                customer=keep,
+                action=AuditEntry.Action.MERGE,
+                actor=actor,
+                details={"merged_customer": snapshot, "moved": counts},
+            )
+        keep.save()
+    logger.info("customer %s: merged %s", keep.pk, [o.pk for o in others])
+    return MergeResult(kept=keep, merged_ids=[o.pk for o in others], moved=moved)
+
+
+def _move_related(*, source: Customer, target: Customer) -> dict:
+    counts = {
+        "interactions": source.interactions.update(customer=target),
+        "notes": source.notes.update(customer=target),
+        "orders": source.orders.update(customer=target),
+    }
+    source.audit_entries.update(customer=target)
+    new_tags = source.tags.exclude(pk__in=target.tags.values("pk"))
+    counts["tags"] = new_tags.count()
+    target.tags.add(*new_tags)
+    return counts
+
+
+def _fill_from(keep: Customer, snapshot: dict, other: Customer) -> None:
+    for field in MERGE_FILLABLE_FIELDS:
+        if not getattr(keep, field) and getattr(other, field):
+            setattr(keep, field, getattr(other, field))
+    if not keep.name_source and other.name_source:
+        keep.name_source = other.name_source
+    # Consent: if the person opted out under either record, they opted out.
+    if other.opted_out_at and (not keep.opted_out_at or other.opted_out_at < keep.opted_out_at):
+        keep.opted_out_at = other.opted_out_at
+    keep.needs_attention = keep.needs_attention or other.needs_attention
+    keep.first_contact_at = _earliest(keep.first_contact_at, other.first_contact_at)
+    keep.last_contact_at = _latest(keep.last_contact_at, other.last_contact_at)
+    keep.created_at = min(keep.created_at, other.created_at)
+
+
+def _earliest(a, b):
+    return min((d for d in (a, b) if d is not None), default=None)
+
+
+def _latest(a, b):
+    return max((d for d in (a, b) if d is not None), default=None)
+
+
+def _customer_snapshot(customer: Customer) -> dict:
+    fields = ["id", *MERGE_FILLABLE_FIELDS, "segment", "needs_attention"]
+    data = {field: getattr(customer, field) for field in fields}
+    for field in ("opted_out_at", "first_contact_at", "last_contact_at", "created_at"):
+        value = getattr(customer, field)
+        data[field] = value.isoformat() if value else None
+    data["tags"] = sorted(customer.tags.values_list("name", flat=True))
+    return data
+
+
+# --- notes ------------------------------------------------------------------------------------------
+
+
+def note_add(*, customer: Customer, body: str, author=None) -> Note:
+    return Note.objects.create(customer=customer, body=body.strip(), author=author)

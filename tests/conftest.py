@@ -1,0 +1,89 @@
+"""Shared fixtures: two shops (tenants), their people, and a factory for customers."""
+
+import itertools
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from customers.models import Customer, Membership
+from customers.services import membership_add, shop_create
+
+_numbers = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` skip on SQLite, unless REQUIRE_POSTGRES=1 (CI), where they must run."""
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        return
+    if connection.vendor != "postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _require_postgres_in_ci(request):
+    if "postgres" in request.keywords and os.environ.get("REQUIRE_POSTGRES") == "1":
+        assert connection.vendor == "postgresql", "REQUIRE_POSTGRES=1 but the tests do not run on PostgreSQL"
+
+
+@pytest.fixture
+def shop(db):
+    return shop_create(name="Boutique Coccinelle", country="FR", language="fr")
+
+
+@pytest.fixture
+def other_shop(db):
+    return shop_create(name="Other Boutique", country="BE", language="fr")
+
+
+def _user(username, *, superuser=False):
+    User = get_user_model()
+    user = User.objects.create_user(
+        username=username, password="pw-" + username, email=f"{username}@example.com"
+    )
+    if superuser:
+        user.is_staff = user.is_superuser = True
+        user.save()
+    return user
+
+
+@pytest.fixture
+def owner(shop):
+    user = _user("owner")
+    membership_add(shop=shop, user=user, role=Membership.Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def staff(shop):
+    user = _user("staff")
+    membership_add(shop=shop, user=user, role=Membership.Role.STAFF)
+    return user
+
+
+@pytest.fixture
+def other_owner(other_shop):
+    user = _user("other-owner")
+    membership_add(shop=other_shop, user=user, role=Membership.Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    return _user("root", superuser=True)
+
+
+@pytest.fixture
+def make_customer():
+    """make_customer(shop, first_name=..., ...) with a fresh valid French mobile number by default."""
+
+    def make(shop, **fields):
+        if "phone" not in fields:
+            fields["phone"] = f"+336123{next(_numbers):05d}"
+        return Customer.objects.create(shop=shop, **fields)
+
+    return make
