@@ -39,7 +39,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "customers.admin_site.CoccinelleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -145,6 +145,29 @@ SALESFORCE_REFRESH_TOKEN = env.str("SALESFORCE_REFRESH_TOKEN", default="")
 SALESFORCE_LOGIN_URL = env.str("SALESFORCE_LOGIN_URL", default="https://login.salesforce.com")
 SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="v67.0")
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+# API hosts, overridable so that a local fake (tests, staging) can stand in for the real service.
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
+WHATSAPP_GRAPH_BASE = env.str("WHATSAPP_GRAPH_BASE", default="https://graph.facebook.com")
+WHATSAPP_GRAPH_VERSION = env.str("WHATSAPP_GRAPH_VERSION", default="v23.0")
+
+# Webhook signatures (Twilio X-Twilio-Signature, Meta X-Hub-Signature-256) are always checked; turning
+# the check off is for local experiments only and refused outside DEBUG.
+WEBHOOK_VERIFY_SIGNATURES = env.bool("WEBHOOK_VERIFY_SIGNATURES", default=True)
+if not WEBHOOK_VERIFY_SIGNATURES and not DEBUG:
+    raise ImproperlyConfigured("WEBHOOK_VERIFY_SIGNATURES=0 is refused when DEBUG is off.")
+# Providers never send more than this; anything bigger is refused before it is read.
+WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+
+# Automatic replies: at most this many per customer per hour (two bots must not talk forever).
+AUTO_REPLY_MAX_PER_HOUR = env.int("AUTO_REPLY_MAX_PER_HOUR", default=3)
+# Optional LLM engine; off while LLM_PROVIDER is empty ("openai" for any OpenAI-compatible server, or
+# "anthropic"). LLM_API_KEY falls back to OPENAI_API_KEY.
+LLM_PROVIDER = env.str("LLM_PROVIDER", default="")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=8.0)
 
 LOGGING = {
     "version": 1,

@@ -121,7 +121,8 @@ def tags_get_or_create(*, shop: Shop, names) -> list[Tag]:
 def customers_add_tag(*, shop: Shop, customers, name: str) -> int:
     (tag,) = tags_get_or_create(shop=shop, names=[name])
     through = Customer.tags.through
-    existing = set(through.objects.filter(tag=tag).values_list("customer_id", flat=True))
+    ids = [c.pk for c in customers]
+    existing = set(through.objects.filter(tag=tag, customer_id__in=ids).values_list("customer_id", flat=True))
     rows = [through(customer_id=c.pk, tag_id=tag.pk) for c in customers if c.pk not in existing]
     through.objects.bulk_create(rows)
     return len(rows)

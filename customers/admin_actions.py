@@ -1,0 +1,172 @@
+"""Bulk actions of the customer admin: merge, export, set segment, add tag.
+
+Each action receives the queryset Django passes (already scoped to the user's shops and to the ticked
+rows), narrows it to the shops where the user's role allows the action, and calls a service. The three
+actions that ask something first render an intermediate page that posts back to the changelist with the
+same `action` and `_selected_action` values, plus `confirm`.
+"""
+
+from collections import defaultdict
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from customers.csv_io import write_customers_csv
+from customers.models import Customer, Tag
+from customers.services import customer_merge, customers_add_tag, customers_set_segment
+
+
+class SegmentForm(forms.Form):
+    segment = forms.ChoiceField(choices=Customer.Segment.choices, label="New segment")
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(max_length=Tag._meta.get_field("name").max_length, label="Tag", strip=True)
+
+
+def _action_page(modeladmin, request, queryset, *, action, template, title, **context):
+    return TemplateResponse(
+        request,
+        f"admin/customers/{template}",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "title": title,
+            "queryset": queryset,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            **context,
+        },
+    )
+
+
+def _allowed_only(modeladmin, request, queryset, perm):
+    """The rows of `queryset` in shops where the user's role grants `perm`; tells the user about the rest."""
+    allowed = queryset.filter(shop__in=modeladmin.shops_where(request, perm))
+    skipped = queryset.count() - allowed.count()
+    if skipped:
+        modeladmin.message_user(
+            request,
+            f"{skipped} customer(s) skipped: your role does not allow this in their shop.",
+            messages.WARNING,
+        )
+    return allowed
+
+
+@admin.action(description="Merge selected customers", permissions=["merge"])
+def merge_selected(modeladmin, request, queryset):
+    queryset = _allowed_only(modeladmin, request, queryset, "merge")
+    customers = list(
+        queryset.annotate(
+            interactions_count=Count("interactions", distinct=True),
+            notes_count=Count("notes", distinct=True),
+            orders_total=Count("orders", distinct=True),
+        ).order_by("created_at", "pk")
+    )
+    if len(customers) < 2:
+        modeladmin.message_user(request, "Select at least two customers to merge.", messages.ERROR)
+        return None
+    if len({c.shop_id for c in customers}) > 1:
+        modeladmin.message_user(request, "Only customers of the same shop can be merged.", messages.ERROR)
+        return None
+    by_pk = {str(c.pk): c for c in customers}
+    error = ""
+    if request.POST.get("confirm"):
+        keep = by_pk.get(request.POST.get("keep", ""))
+        if keep is None:
+            error = "Choose the record to keep."
+        else:
+            others = [c for c in customers if c.pk != keep.pk]
+            result = customer_merge(keep=keep, others=others, actor=request.user)
+            moved = ", ".join(f"{n} {what}" for what, n in result.moved.items())
+            modeladmin.message_user(
+                request,
+                f"Merged {len(result.merged_ids)} record(s) into “{result.kept}” ({moved}).",
+                messages.SUCCESS,
+            )
+            return None
+    return _action_page(
+        modeladmin,
+        request,
+        customers,
+        action="merge_selected",
+        template="merge_confirmation.html",
+        title="Merge customers",
+        keep_pk=customers[0].pk,
+        error=error,
+    )
+
+
+@admin.action(description="Export selected to CSV", permissions=["export"])
+def export_selected_csv(modeladmin, request, queryset):
+    queryset = _allowed_only(modeladmin, request, queryset, "export")
+    if not queryset.exists():
+        modeladmin.message_user(request, "No customer to export.", messages.WARNING)
+        return None
+    slugs = sorted(set(queryset.values_list("shop__slug", flat=True)))
+    label = slugs[0] if len(slugs) == 1 else "selection"
+    filename = f"customers-{label}-{timezone.localdate():%Y-%m-%d}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    write_customers_csv(queryset, response)
+    return response
+
+
+@admin.action(description="Set segment…", permissions=["change"])
+def set_segment(modeladmin, request, queryset):
+    queryset = _allowed_only(modeladmin, request, queryset, "change")
+    customers = list(queryset)
+    if not customers:
+        return None
+    form = SegmentForm(request.POST if request.POST.get("confirm") else None)
+    if form.is_valid():
+        count = customers_set_segment(
+            customers=customers, segment=form.cleaned_data["segment"], actor=request.user
+        )
+        label = Customer.Segment(form.cleaned_data["segment"]).label
+        modeladmin.message_user(request, f"Segment set to {label} for {count} customer(s).", messages.SUCCESS)
+        return None
+    return _action_page(
+        modeladmin,
+        request,
+        customers,
+        action="set_segment",
+        template="set_segment.html",
+        title="Set segment",
+        form=form,
+    )
+
+
+@admin.action(description="Add tag…", permissions=["change"])
+def add_tag(modeladmin, request, queryset):
+    queryset = _allowed_only(modeladmin, request, queryset, "change")
+    customers = list(queryset.select_related("shop"))
+    if not customers:
+        return None
+    form = TagForm(request.POST if request.POST.get("confirm") else None)
+    if form.is_valid():
+        by_shop = defaultdict(list)
+        for customer in customers:
+            by_shop[customer.shop].append(customer)
+        added = sum(
+            customers_add_tag(shop=shop, customers=group, name=form.cleaned_data["name"])
+            for shop, group in by_shop.items()
+        )
+        modeladmin.message_user(
+            request, f"Tag “{form.cleaned_data['name']}” added to {added} customer(s).", messages.SUCCESS
+        )
+        return None
+    return _action_page(
+        modeladmin,
+        request,
+        customers,
+        action="add_tag",
+        template="add_tag.html",
+        title="Add a tag",
+        form=form,
+    )
