@@ -27,6 +27,10 @@ class Shop(models.Model):
     opening_hours = models.TextField(blank=True)
     website = models.URLField(blank=True)
     contact_phone = models.CharField(max_length=32, blank=True)
+    # Automatic replies (webhooks/autoreply.py): on for the shop, and how long they stay quiet for a customer
+    # after a person from the shop wrote to them by hand.
+    auto_replies_enabled = models.BooleanField(default=True)
+    auto_reply_pause_minutes = models.PositiveIntegerField(default=240)
     # Segment thresholds (see customers/segments.py for the rules).
     vip_min_spent = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("1000"))
     vip_min_orders = models.PositiveIntegerField(default=5)
@@ -141,6 +145,7 @@ class Customer(models.Model):
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    auto_replies_paused_until = models.DateTimeField(null=True, blank=True)
     needs_attention = models.BooleanField(default=False)
     first_contact_at = models.DateTimeField(null=True, blank=True)
     last_contact_at = models.DateTimeField(null=True, blank=True)
@@ -238,6 +243,11 @@ class Interaction(models.Model):
     raw_payload = models.JSONField(default=dict, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Sent by the reply engine rather than a person (counted by the hourly cap on automatic replies).
+    is_automatic = models.BooleanField(default=False)
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from customers.models import Customer, Membership
+from customers.models import Customer, Interaction, Membership
 from customers.services import membership_add, shop_create
 
 _numbers = itertools.count(1)
@@ -28,6 +28,17 @@ def pytest_collection_modifyitems(config, items):
 def _require_postgres_in_ci(request):
     if "postgres" in request.keywords and os.environ.get("REQUIRE_POSTGRES") == "1":
         assert connection.vendor == "postgresql", "REQUIRE_POSTGRES=1 but the tests do not run on PostgreSQL"
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run in-process in tests, whatever REDIS_URL says; the end-to-end worker tests opt out."""
+    from coccinelle.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
 
 
 @pytest.fixture
@@ -85,5 +96,23 @@ def make_customer():
         if "phone" not in fields:
             fields["phone"] = f"+336123{next(_numbers):05d}"
         return Customer.objects.create(shop=shop, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_outbound(make_customer):
+    """make_outbound(shop, provider=..., provider_message_id=..., status=...): a message the shop sent."""
+
+    def make(shop, *, provider="meta", provider_message_id=None, status="queued", customer=None):
+        return Interaction.objects.create(
+            customer=customer or make_customer(shop),
+            channel="whatsapp" if provider == "meta" else "sms",
+            direction="outbound",
+            body="Bonjour !",
+            provider=provider,
+            provider_message_id=provider_message_id,
+            status=status,
+        )
 
     return make

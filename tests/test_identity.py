@@ -1,15 +1,15 @@
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import AuditEntry, Customer, Interaction, Note, Order
 from customers.selectors import customer_search_filter, duplicate_groups
 from customers.services import customer_get_or_create, customer_merge, customers_add_tag, tags_get_or_create
+from tests.concurrency import run_concurrently
 
 
 def test_get_or_create_finds_by_phone_then_creates(shop):
@@ -71,27 +71,10 @@ def test_clean_rejects_garbage_phone_with_a_message(shop):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_first_contact_creates_one_customer(shop):
     """Two (here eight) first messages from one number at the same instant: one customer."""
-    barrier = threading.Barrier(8)
-    results, errors = [], []
-
-    def first_message():
-        try:
-            barrier.wait()
-            customer, created = customer_get_or_create(shop=shop, phone="+33698765432")
-            results.append((customer.pk, created))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=first_message) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_concurrently(8, lambda: customer_get_or_create(shop=shop, phone="+33698765432"))
     assert errors == []
     assert Customer.objects.filter(shop=shop, phone="+33698765432").count() == 1
-    assert len({pk for pk, _ in results}) == 1
+    assert len({customer.pk for customer, _ in results}) == 1
     assert sum(created for _, created in results) == 1
 
 

@@ -26,7 +26,13 @@ def settings_with(**env):
 def test_embedded_default_is_sqlite_with_eager_tasks():
     result = settings_with()
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "memory://", "True", "None"]
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "True",
+        "memory://localhost/",
+        "True",
+        "None",
+    ]
 
 
 def test_database_and_redis_urls_switch_to_postgres_and_a_broker():
@@ -72,3 +78,9 @@ def test_compose_describes_the_production_shape():
     assert services["web"]["environment"]["REDIS_URL"].startswith("redis://redis")
     assert set(compose["volumes"]) == {"pgdata", "redisdata"}
     assert services["db"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
+
+
+def test_signature_checks_cannot_be_switched_off_outside_debug():
+    result = settings_with(DEBUG="0", SECRET_KEY="x" * 50, WEBHOOK_VERIFY_SIGNATURES="0")
+    assert result.returncode != 0 and "WEBHOOK_VERIFY_SIGNATURES=0 is refused" in result.stderr
+    assert settings_with(DEBUG="1", WEBHOOK_VERIFY_SIGNATURES="0").returncode == 0

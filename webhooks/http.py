@@ -30,7 +30,9 @@ def request(method: str, url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs
     try:
         response = requests.request(method, url, headers=headers, timeout=timeout, **kwargs)
     except requests.Timeout as exc:
-        raise ExternalServiceError(f"{method} {_host(url)}: timed out after {timeout}s", permanent=False) from exc
+        raise ExternalServiceError(
+            f"{method} {_host(url)}: timed out after {timeout}s", permanent=False
+        ) from exc
     except requests.RequestException as exc:
         raise ExternalServiceError(f"{method} {_host(url)}: {type(exc).__name__}", permanent=False) from exc
     if response.ok:

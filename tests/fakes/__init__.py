@@ -18,7 +18,10 @@ class RecordedRequest:
         return json.loads(self.body)
 
     def form(self):
-        return {k: v if len(v) > 1 else v[0] for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()}
+        return {
+            k: v if len(v) > 1 else v[0]
+            for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()
+        }
 
 
 class FakeServer:
@@ -56,7 +59,11 @@ class FakeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 parts = urlsplit(self.path)
                 request = RecordedRequest(
-                    self.command, parts.path, parse_qs(parts.query), dict(self.headers), self.rfile.read(length)
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    dict(self.headers),
+                    self.rfile.read(length),
                 )
                 fake.requests.append(request)
                 status, body, headers = fake.handle(request)

@@ -1,0 +1,80 @@
+"""A local Twilio Messages API: HTTP Basic auth, the required fields, 201 answers and Twilio's error body."""
+
+import base64
+import re
+import secrets
+
+from tests.fakes import FakeServer
+
+_MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+
+
+def _error(status: int, code: int, message: str) -> dict:
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+class FakeTwilioAPI(FakeServer):
+    """POST /2010-04-01/Accounts/{sid}/Messages.json; `fail_next_with(429, 20429, "...")` fails one call."""
+
+    def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "fake-twilio-token"):
+        super().__init__()
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self._failures: list[tuple[int, int, str]] = []
+
+    def fail_next_with(self, status: int, code: int, message: str) -> None:
+        self._failures.append((status, code, message))
+
+    def handle(self, request):
+        match = _MESSAGES.match(request.path)
+        if request.method != "POST" or not match:
+            return 404, _error(404, 20404, "The requested resource was not found"), {}
+        if not self._authorized(request, match["sid"]):
+            return 401, _error(401, 20003, "Authenticate"), {}
+        if self._failures:
+            status, code, message = self._failures.pop(0)
+            return status, _error(status, code, message), {}
+        return self._create(request.form(), match["sid"])
+
+    def _authorized(self, request, path_sid: str) -> bool:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return user == self.account_sid == path_sid and password == self.auth_token
+
+    def _create(self, form: dict, account_sid: str):
+        if not form.get("To"):
+            return 400, _error(400, 21604, "A 'To' phone number is required."), {}
+        if not (form.get("From") or form.get("MessagingServiceSid")):
+            return 400, _error(400, 21603, "A 'From' phone number is required."), {}
+        if not (form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")):
+            return 400, _error(400, 21602, "Message body is required."), {}
+        sid = "SM" + secrets.token_hex(16)
+        return (
+            201,
+            {
+                "sid": sid,
+                "account_sid": account_sid,
+                "status": "accepted" if form.get("MessagingServiceSid") else "queued",
+                "to": form["To"],
+                "from": form.get("From"),
+                "body": form.get("Body", ""),
+                "messaging_service_sid": form.get("MessagingServiceSid"),
+                "direction": "outbound-api",
+                "num_media": "0",
+                "num_segments": "1",
+                "error_code": None,
+                "error_message": None,
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+            },
+            {},
+        )

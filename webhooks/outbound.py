@@ -1,0 +1,192 @@
+"""Sending recorded outbound messages through the provider's API, and applying delivery reports."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import ChannelAddress, Customer, Interaction
+from webhooks.http import ExternalServiceError
+from webhooks.inbound import StatusUpdate
+from webhooks.providers import meta, twilio
+
+logger = logging.getLogger(__name__)
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+# Delivery statuses in the order a message moves through them. Reports arrive out of order; a status
+# never replaces one further along (a late "sent" must not overwrite "read").
+STATUS_RANK = {
+    "": 0,
+    "accepted": 1,
+    "queued": 1,
+    "scheduled": 1,
+    "sending": 2,
+    "sent": 3,
+    "failed": 4,
+    "undelivered": 4,
+    "delivered": 5,
+    "read": 6,
+}
+
+
+class SendRefused(Exception):
+    """The message cannot be sent, for a reason a person can act on (the message says which)."""
+
+
+def whatsapp_window_open(customer: Customer, *, now=None) -> bool:
+    """WhatsApp allows free text only within 24 hours of the customer's last message."""
+    now = now or timezone.now()
+    last = (
+        customer.interactions.filter(channel="whatsapp", direction=Interaction.Direction.INBOUND)
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    return last is not None and now - last < WHATSAPP_WINDOW
+
+
+def check_can_send(customer: Customer, channel: str) -> None:
+    """Raise SendRefused when the message must not or cannot go out."""
+    if customer.opted_out_at:
+        raise SendRefused("The customer opted out of messages (they can send START to opt back in).")
+    if channel == "whatsapp" and not whatsapp_window_open(customer):
+        raise SendRefused(
+            "WhatsApp allows free text only within 24 hours of the customer's last WhatsApp message; "
+            "that window is closed."
+        )
+    if channel == "sms" and not customer.phone:
+        raise SendRefused("The customer has no phone number for SMS.")
+    if channel not in ("sms", "whatsapp"):
+        raise SendRefused(f"Messages cannot be sent by {channel}.")
+
+
+def interaction_send(interaction: Interaction) -> Interaction:
+    """Send a recorded outbound interaction; record the provider id, or the failure and its reason.
+
+    Raises ExternalServiceError for transient failures so that the task retries; permanent failures
+    are recorded on the interaction (status failed) and not raised.
+    """
+    if interaction.provider_message_id or interaction.status not in ("queued", ""):
+        return interaction  # already sent (a task retried after success)
+    customer = interaction.customer
+    try:
+        check_can_send(customer, interaction.channel)
+        result = _dispatch(interaction, customer)
+    except SendRefused as exc:
+        return _failed(interaction, "refused", str(exc))
+    except ExternalServiceError as exc:
+        if not exc.permanent:
+            raise
+        return _failed(interaction, str(exc.status or ""), str(exc))
+    interaction.provider_message_id = result.provider_message_id
+    interaction.status = result.status or "sent"
+    interaction.save(update_fields=["provider_message_id", "status"])
+    return interaction
+
+
+def _dispatch(interaction: Interaction, customer: Customer):
+    provider = interaction.provider or _default_provider(customer.shop_id, interaction.channel)
+    address = _shop_address(interaction, customer.shop_id, provider)
+    if provider == ChannelAddress.Provider.TWILIO:
+        if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
+            raise SendRefused("Twilio is not configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN).")
+        return twilio.send(
+            from_address=address,
+            to=customer.phone or "",
+            body=interaction.body,
+            channel=interaction.channel,
+            status_callback=public_url(reverse("webhooks:twilio-status")),
+            account_sid=settings.TWILIO_ACCOUNT_SID,
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+            api_base=settings.TWILIO_API_BASE,
+        )
+    if not settings.WHATSAPP_ACCESS_TOKEN:
+        raise SendRefused("The WhatsApp Cloud API is not configured (WHATSAPP_ACCESS_TOKEN).")
+    return meta.send_text(
+        phone_number_id=address,
+        to=(customer.phone or "").lstrip("+") or customer.whatsapp_user_id or "",
+        body=interaction.body,
+        access_token=settings.WHATSAPP_ACCESS_TOKEN,
+        graph_base=settings.WHATSAPP_GRAPH_BASE,
+        graph_version=settings.WHATSAPP_GRAPH_VERSION,
+    )
+
+
+def _default_provider(shop_id: int, channel: str) -> str:
+    """For a message a person starts: WhatsApp through Meta when the shop has it, else Twilio."""
+    providers = set(ChannelAddress.objects.filter(shop_id=shop_id).values_list("provider", flat=True))
+    if channel == "whatsapp" and ChannelAddress.Provider.META in providers:
+        return ChannelAddress.Provider.META
+    if ChannelAddress.Provider.TWILIO in providers:
+        return ChannelAddress.Provider.TWILIO
+    raise SendRefused("The shop has no number to send from: add one on the shop (Channel addresses).")
+
+
+def _shop_address(interaction: Interaction, shop_id: int, provider: str) -> str:
+    """Answer from the address the customer wrote to; else the shop's first one for the provider."""
+    address = interaction.raw_payload.get("_shop_address", "")
+    if (
+        address
+        and ChannelAddress.objects.filter(shop_id=shop_id, provider=provider, address=address).exists()
+    ):
+        return address
+    first = ChannelAddress.objects.filter(shop_id=shop_id, provider=provider).order_by("pk").first()
+    if first is None:
+        raise SendRefused(f"The shop has no {provider} address to send from.")
+    return first.address
+
+
+def _failed(interaction: Interaction, code: str, reason: str) -> Interaction:
+    logger.warning("outbound interaction %s not sent: %s", interaction.pk, reason)
+    interaction.status = "failed"
+    interaction.error_code = code[:32]
+    interaction.raw_payload = {**interaction.raw_payload, "error": reason}
+    interaction.save(update_fields=["status", "error_code", "raw_payload"])
+    return interaction
+
+
+def public_url(path: str) -> str:
+    base = settings.PUBLIC_BASE_URL
+    return f"{base}{path}" if base else path
+
+
+def status_apply(update: StatusUpdate, *, reply_id: int | None = None) -> bool:
+    """Apply a delivery report; return whether anything changed.
+
+    `reply_id` links a TwiML inline reply (which had no provider id yet) to its first report. The
+    update is conditional in the database, so two reports racing cannot move a status backwards.
+    """
+    interaction = _reported_interaction(update, reply_id)
+    if interaction is None:
+        logger.info(
+            "status %s for unknown %s message %s", update.status, update.provider, update.provider_message_id
+        )
+        return False
+    rank = STATUS_RANK.get(update.status, 0)
+    behind = [status for status, r in STATUS_RANK.items() if r < rank]
+    fields = {"status": update.status}
+    if update.error_code:
+        fields["error_code"] = update.error_code[:32]
+    changed = Interaction.objects.filter(pk=interaction.pk, status__in=behind).update(**fields)
+    if update.error_code and changed:
+        interaction.raw_payload["error"] = update.error_message or f"error {update.error_code}"
+        Interaction.objects.filter(pk=interaction.pk).update(raw_payload=interaction.raw_payload)
+    return bool(changed)
+
+
+def _reported_interaction(update: StatusUpdate, reply_id: int | None) -> Interaction | None:
+    found = Interaction.objects.filter(
+        provider=update.provider, provider_message_id=update.provider_message_id
+    )
+    interaction = found.first()
+    if interaction is None and reply_id is not None:
+        linked = Interaction.objects.filter(
+            pk=reply_id,
+            provider=update.provider,
+            provider_message_id__isnull=True,
+            direction=Interaction.Direction.OUTBOUND,
+        ).update(provider_message_id=update.provider_message_id)
+        interaction = found.first() if linked else None
+    return interaction

@@ -1,0 +1,193 @@
+"""The one inbound pipeline: every provider's message goes through `inbound_receive`.
+
+identify the shop -> find or create the customer -> record the interaction (once) -> fill in the
+profile -> decide and prepare the reply. Provider modules only parse; this module knows no HTTP.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import ChannelAddress, Customer, Interaction, Shop
+from customers.services import customer_get_or_create, tags_get_or_create
+from webhooks import autoreply
+from webhooks.inbound import InboundMessage
+from webhooks.names import name_from_profile, name_from_text
+
+logger = logging.getLogger(__name__)
+
+
+class UnknownShopAddress(LookupError):
+    """No shop receives messages on this address (a number or phone_number_id not set up here)."""
+
+
+@dataclass(frozen=True)
+class InboundOutcome:
+    interaction_id: int | None
+    customer_id: int | None
+    duplicate: bool = False
+    ignored: str = ""  # why nothing was recorded, when nothing was
+    inline_reply: str = ""  # text to answer in the HTTP response (Twilio TwiML), "" for none
+    inline_reply_id: int | None = None
+
+
+def shop_for_address(*, provider: str, address: str) -> Shop | None:
+    match = ChannelAddress.objects.select_related("shop").filter(provider=provider, address=address).first()
+    return match.shop if match else None
+
+
+def inbound_receive(message: InboundMessage, *, inline_reply: bool = False) -> InboundOutcome:
+    """Record one inbound message and prepare the answer; safe to call twice with the same message.
+
+    With `inline_reply`, an offline-engine reply is returned for the caller to put in its HTTP answer
+    (Twilio TwiML); otherwise replies go out through the provider's send API from a task.
+    """
+    shop = shop_for_address(provider=message.provider, address=message.shop_address)
+    if shop is None:
+        raise UnknownShopAddress(f"{message.provider} address {message.shop_address!r} belongs to no shop")
+    if not (message.sender_phone or message.sender_whatsapp_id):
+        # Alphanumeric senders (carrier notices, other businesses' bots) are not customers.
+        logger.info(
+            "inbound %s from %r ignored: not a phone or WhatsApp user", message.provider, message.sender_raw
+        )
+        return InboundOutcome(None, None, ignored="sender is not a phone number or WhatsApp user")
+    with transaction.atomic():
+        customer, created = _identify(shop, message)
+        try:
+            with transaction.atomic():
+                inbound = _record(customer, message)
+        except IntegrityError:
+            return _replayed(message)
+        _update_profile(customer, message, created=created)
+        reply = autoreply.respond(customer=customer, inbound=inbound, inline=inline_reply)
+    logger.info(
+        "inbound %s %s recorded for shop %s customer %s%s",
+        message.provider,
+        message.channel,
+        shop.slug,
+        customer.pk,
+        " (new customer)" if created else "",
+    )
+    inline = reply if reply is not None and reply.raw_payload.get("via") == "twiml" else None
+    return InboundOutcome(
+        inbound.pk,
+        customer.pk,
+        inline_reply=inline.body if inline else "",
+        inline_reply_id=inline.pk if inline else None,
+    )
+
+
+def _identify(shop: Shop, message: InboundMessage) -> tuple[Customer, bool]:
+    """The customer by phone across channels, else by WhatsApp user id; created on first contact."""
+    at = message.timestamp or timezone.now()
+    customer, created = customer_get_or_create(
+        shop=shop,
+        phone=message.sender_phone,
+        whatsapp_user_id=None if message.sender_phone else message.sender_whatsapp_id,
+        defaults={
+            "source": message.channel,
+            "preferred_channel": message.channel,
+            "segment": Customer.Segment.PROSPECT,
+            "first_contact_at": at,
+            "last_contact_at": at,
+        },
+    )
+    if created:
+        customer.tags.add(*tags_get_or_create(shop=shop, names=["auto-created", message.channel]))
+    return customer, created
+
+
+def _record(customer: Customer, message: InboundMessage) -> Interaction:
+    location = message.location
+    return Interaction.objects.create(
+        customer=customer,
+        channel=message.channel,
+        direction=Interaction.Direction.INBOUND,
+        body=message.text,
+        media=[{"url": m.url, "content_type": m.content_type} for m in message.media],
+        location=(
+            {
+                "latitude": location.latitude,
+                "longitude": location.longitude,
+                "name": location.name,
+                "address": location.address,
+            }
+            if location
+            else None
+        ),
+        button_reply=message.button_reply[:256],
+        provider=message.provider,
+        provider_message_id=message.provider_message_id,
+        status="received",
+        occurred_at=message.timestamp or timezone.now(),
+        raw_payload={**message.raw, "_shop_address": message.shop_address},
+    )
+
+
+def _update_profile(customer: Customer, message: InboundMessage, *, created: bool) -> None:
+    at = message.timestamp or timezone.now()
+    fields = {"last_contact_at": max(filter(None, [customer.last_contact_at, at]))}
+    if customer.first_contact_at is None:
+        fields["first_contact_at"] = at
+    if message.sender_whatsapp_id and not customer.whatsapp_user_id and not _wa_id_taken(customer, message):
+        fields["whatsapp_user_id"] = message.sender_whatsapp_id
+    if not customer.preferred_channel:
+        fields["preferred_channel"] = message.channel
+    fields.update(_name_fields(customer, message))
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    Customer.objects.filter(pk=customer.pk).update(**fields, updated_at=timezone.now())
+
+
+def _wa_id_taken(customer: Customer, message: InboundMessage) -> bool:
+    return (
+        Customer.objects.filter(shop_id=customer.shop_id, whatsapp_user_id=message.sender_whatsapp_id)
+        .exclude(pk=customer.pk)
+        .exists()
+    )
+
+
+def _name_fields(customer: Customer, message: InboundMessage) -> dict:
+    """A name the customer gives in the text beats their WhatsApp display name; neither ever
+    overwrites a name a person entered or confirmed."""
+    if customer.name_source == Customer.NameSource.HUMAN:
+        return {}
+    from_text = name_from_text(message.text) if message.text else None
+    if from_text and (from_text.first_name or from_text.last_name):
+        return _fill(customer, from_text, Customer.NameSource.TEXT, replace=customer.name_source != "text")
+    if customer.name_source == "" and message.profile_name:
+        from_profile = name_from_profile(message.profile_name)
+        if from_profile and (from_profile.first_name or from_profile.last_name):
+            return _fill(customer, from_profile, Customer.NameSource.PROFILE, replace=False)
+    return {}
+
+
+def _fill(customer, name, source, *, replace: bool) -> dict:
+    """Fields to change: every part given when `replace`, otherwise only the empty ones."""
+    fields = {}
+    for part in ("first_name", "last_name"):
+        value = getattr(name, part)
+        if value and (replace or not getattr(customer, part)):
+            fields[part] = value[:100]
+    if fields:
+        fields["name_source"] = source
+    return fields
+
+
+def _replayed(message: InboundMessage) -> InboundOutcome:
+    """A message already recorded (a provider retry, a replay, a concurrent copy): record nothing
+    and give the answer the first delivery got."""
+    original = Interaction.objects.filter(
+        provider=message.provider, provider_message_id=message.provider_message_id
+    ).first()
+    reply = original.replies.filter(raw_payload__via="twiml").first() if original else None
+    logger.info("inbound %s %s already recorded: ignored", message.provider, message.provider_message_id)
+    return InboundOutcome(
+        original.pk if original else None,
+        original.customer_id if original else None,
+        duplicate=True,
+        inline_reply=reply.body if reply else "",
+        inline_reply_id=reply.pk if reply else None,
+    )

@@ -1,0 +1,359 @@
+"""Meta WhatsApp Cloud API: webhook signature and handshake, notification parsing, sending text.
+
+One notification can carry several entries, changes, messages and statuses, from several senders; a
+piece that cannot be read is skipped with a warning so that the rest of the batch is not lost (Meta would
+otherwise retry the whole POST for days).
+"""
+
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from customers.phones import try_normalize_phone
+from webhooks import http
+from webhooks.http import ExternalServiceError
+from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, StatusUpdate
+from webhooks.providers import SendResult
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "meta"
+MAX_TEXT = 4096  # Cloud API limit for text.body
+MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
+MEDIA_URL_PREFIX = "meta-media:"  # a media id to fetch from the Graph API, not a URL yet
+_SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
+# Business-scoped user ids: `FR.<id>`, or `US.ENT.<id>` for a parent id.
+_USER_ID = re.compile(r"^[A-Za-z]{2}\.[A-Za-z0-9.]{1,140}$")
+MAX_USER_ID = 140  # Customer.whatsapp_user_id
+# Throughput (130429), pair rate (131056), app (4) and account (80007) limits: all pass with time.
+_TRANSIENT_CODES = {4, 429, 80007, 130429, 131056}
+_AUTH_CODES = {190, 401}
+_OUTSIDE_WINDOW = 131047
+
+
+def verify_signature(*, raw_body: bytes, header: str, app_secret: str) -> bool:
+    """True when X-Hub-Signature-256 is the HMAC-SHA256 of the raw request bytes with the app secret.
+
+    Check the bytes as received: re-serialised JSON differs (escaping of non-ASCII, spacing).
+    """
+    if not app_secret or not header or not isinstance(raw_body, bytes):
+        return False
+    match = _SIGNATURE.match(header.strip())
+    if not match:
+        return False
+    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, match.group(1).lower())
+
+
+def handshake(params: Mapping, *, verify_token: str) -> str | None:
+    """The hub.challenge to answer when Meta verifies the webhook URL, or None (answer 403)."""
+    if not verify_token:
+        return None  # an unset token must never match an empty one
+    mode, token = _param(params, "hub.mode"), _param(params, "hub.verify_token")
+    challenge = _param(params, "hub.challenge")
+    if mode != "subscribe" or not challenge:
+        return None
+    if not hmac.compare_digest(token.encode(), verify_token.encode()):
+        return None
+    return challenge
+
+
+def parse_notification(payload: dict) -> list[InboundMessage | StatusUpdate]:
+    """Every message and status in a webhook body, in order.
+
+    Raises MalformedWebhook only when the body as a whole is not a WhatsApp notification (not a dict,
+    `object` is not "whatsapp_business_account", `entry` is not a list). Inside it, anything unreadable
+    is skipped with a logged warning and the rest is returned: non-dict entries, changes, values,
+    messages or statuses; a change whose metadata has no phone_number_id (no shop to route to); a
+    message without `id` (it could not be deduplicated) or without any sender identity; a status
+    without `id` or `status`. Changes for fields other than "messages" are ignored.
+    """
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        raise MalformedWebhook("not a whatsapp_business_account notification")
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        raise MalformedWebhook("notification without an entry list")
+    results = []
+    for value in _values(entries):
+        results.extend(_parse_value(value))
+    return results
+
+
+def send_text(
+    *,
+    phone_number_id: str,
+    to: str,
+    body: str,
+    access_token: str,
+    graph_base: str = "https://graph.facebook.com",
+    graph_version: str = "v23.0",
+    reply_to: str = "",
+) -> SendResult:
+    """Send a free-text WhatsApp message; raise ExternalServiceError when Meta refuses it.
+
+    `to` may be E.164, bare digits (sent as digits) or a business-scoped user id (`FR.…`). Status
+    "accepted" means Meta took it: delivery, or a 131047 failure outside the 24-hour window, arrives
+    later as a status webhook.
+    """
+    url = f"{graph_base.rstrip('/')}/{graph_version}/{quote(phone_number_id, safe='')}/messages"
+    message = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        **_recipient(to),
+        "type": "text",
+        "text": {"body": body[:MAX_TEXT]},
+    }
+    if reply_to:
+        message["context"] = {"message_id": reply_to}
+    headers = {"Authorization": f"Bearer {access_token}"}
+    try:
+        response = http.request("POST", url, json=message, headers=headers)
+    except ExternalServiceError as exc:
+        raise _send_error(exc) from exc
+    return _send_result(response)
+
+
+# Walking the notification
+
+
+def _dicts(items, what: str):
+    """The dict elements of a list; anything else is logged and skipped."""
+    if items is None:
+        return
+    if not isinstance(items, list):
+        logger.warning("Meta webhook: %s is not a list, skipped", what)
+        return
+    for item in items:
+        if isinstance(item, dict):
+            yield item
+        else:
+            logger.warning("Meta webhook: a %s element is not an object, skipped", what)
+
+
+def _values(entries: list):
+    for entry in _dicts(entries, "entry"):
+        for change in _dicts(entry.get("changes"), "changes"):
+            if change.get("field", "messages") != "messages":
+                continue  # group and account updates are not conversations
+            value = change.get("value")
+            if isinstance(value, dict):
+                yield value
+            else:
+                logger.warning("Meta webhook: a change without a value object, skipped")
+
+
+def _parse_value(value: dict) -> list[InboundMessage | StatusUpdate]:
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    shop_address = _text(metadata.get("phone_number_id"))
+    if not shop_address:
+        logger.warning("Meta webhook: a change without metadata.phone_number_id, skipped")
+        return []
+    contacts = list(_dicts(value.get("contacts"), "contacts"))
+    results = []
+    for message in _dicts(value.get("messages"), "messages"):
+        parsed = _message(message, shop_address, contacts, metadata)
+        if parsed is not None:
+            results.append(parsed)
+    for status in _dicts(value.get("statuses"), "statuses"):
+        parsed = _status(status, metadata)
+        if parsed is not None:
+            results.append(parsed)
+    return results
+
+
+# Messages
+
+
+def _message(message: dict, shop_address: str, contacts: list, metadata: dict) -> InboundMessage | None:
+    message_id = _text(message.get("id"))
+    if not message_id:
+        logger.warning("Meta webhook: a message without id, skipped (type %s)", _text(message.get("type")))
+        return None
+    contact = _contact_for(message, contacts)
+    phone, user_id, sender_raw = _sender(message, contact)
+    if phone is None and user_id is None:
+        logger.warning("Meta webhook: message %s has no sender phone or user id, skipped", message_id)
+        return None
+    message_type = _text(message.get("type")) or "unknown"
+    content = _content(message_type, message)
+    return InboundMessage(
+        provider=PROVIDER,
+        channel="whatsapp",
+        shop_address=shop_address,
+        provider_message_id=message_id,
+        sender_phone=phone,
+        sender_whatsapp_id=user_id,
+        sender_raw=sender_raw,
+        profile_name=_profile_name(contact),
+        message_type=message_type,
+        timestamp=_timestamp(message.get("timestamp")),
+        raw=_scrub({**message, "metadata": metadata}),
+        **content,
+    )
+
+
+def _contact_for(message: dict, contacts: list) -> dict:
+    """The contacts[] element describing this message's sender (by wa_id or user_id, else the only one)."""
+    keys = {_text(message.get(name)) for name in ("from", "user_id", "from_user_id")} - {""}
+    for contact in contacts:
+        if {_text(contact.get("wa_id")), _text(contact.get("user_id"))} & keys:
+            return contact
+    return contacts[0] if len(contacts) == 1 else {}
+
+
+def _sender(message: dict, contact: dict) -> tuple[str | None, str | None, str]:
+    """(E.164 phone or None, business-scoped user id or None, the identifier as sent)."""
+    sender = _text(message.get("from")) or _text(contact.get("wa_id"))
+    user_id = (
+        _text(message.get("user_id")) or _text(message.get("from_user_id")) or _text(contact.get("user_id"))
+    )
+    if _USER_ID.match(sender):  # a username user whose id arrives in `from`
+        return None, user_id or sender, sender
+    phone = try_normalize_phone("+" + sender) if sender.isdigit() else None
+    # The id format is young and may change: keep any id that fits the customer field.
+    return phone, (user_id if 0 < len(user_id) <= MAX_USER_ID else None), sender or user_id
+
+
+def _profile_name(contact: dict) -> str:
+    profile = contact.get("profile")
+    return _text(profile.get("name")).strip() if isinstance(profile, dict) else ""
+
+
+def _content(message_type: str, message: dict) -> dict:
+    """The InboundMessage fields a message type fills (text, media, location, button_reply)."""
+    body = message.get(message_type)
+    body = body if isinstance(body, dict) else {}
+    if message_type == "text":
+        return {"text": _text(body.get("body"))}
+    if message_type in MEDIA_TYPES:
+        return _media(body)
+    if message_type == "location":
+        return {"location": _location(body)}
+    if message_type == "interactive":
+        reply = body.get(_text(body.get("type"))) or body.get("button_reply") or body.get("list_reply")
+        return {"button_reply": _text(reply.get("title")) if isinstance(reply, dict) else ""}
+    if message_type == "button":
+        return {"button_reply": _text(body.get("text")) or _text(body.get("payload"))}
+    if message_type == "reaction":
+        return {"text": _text(body.get("emoji"))}
+    return {}  # contacts, order, system, unsupported, unknown: recorded by type, no text
+
+
+def _media(body: dict) -> dict:
+    media_id = _text(body.get("id"))
+    media = (Media(url=MEDIA_URL_PREFIX + media_id, content_type=_text(body.get("mime_type"))),)
+    return {"media": media if media_id else (), "text": _text(body.get("caption"))}
+
+
+def _location(body: dict) -> Location | None:
+    try:
+        latitude, longitude = float(body["latitude"]), float(body["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # also rejects NaN
+        return None
+    return Location(latitude, longitude, name=_text(body.get("name")), address=_text(body.get("address")))
+
+
+# Statuses
+
+
+def _status(status: dict, metadata: dict) -> StatusUpdate | None:
+    status_id, state = _text(status.get("id")), _text(status.get("status")).lower()
+    if not status_id or not state:
+        logger.warning("Meta webhook: a status without id or status, skipped")
+        return None
+    errors = status.get("errors")
+    error = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    return StatusUpdate(
+        provider=PROVIDER,
+        provider_message_id=status_id,
+        status=state,
+        error_code=_text(error.get("code")),
+        error_message=_text(error.get("title")) or _text(error.get("message")),
+        timestamp=_timestamp(status.get("timestamp")),
+        raw=_scrub({**status, "metadata": metadata}),
+    )
+
+
+# Small readers
+
+
+def _text(value) -> str:
+    """A field as text; NUL bytes removed (PostgreSQL refuses them), nested objects read as empty."""
+    if value is None or isinstance(value, dict | list | bool):
+        return ""
+    return str(value).replace("\x00", "")
+
+
+def _scrub(value):
+    """A copy of a JSON value without NUL bytes (PostgreSQL jsonb refuses \\u0000 as well)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_scrub(key): _scrub(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def _timestamp(value) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(str(value)), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _param(params, name: str) -> str:
+    value = params.get(name) if hasattr(params, "get") else None
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    return value if isinstance(value, str) else ""
+
+
+# Sending
+
+
+def _recipient(to: str) -> dict:
+    """`to` with the number's digits, or `recipient` with a username user's business-scoped id.
+
+    The `recipient` field for ids is the 2026 username change as announced (unconfirmed here): stripping
+    an id to digits would address a wrong number.
+    """
+    to = to.strip()
+    if _USER_ID.match(to):
+        return {"recipient": to}
+    return {"to": "".join(ch for ch in to if ch.isdigit())}
+
+
+def _send_error(exc: ExternalServiceError) -> ExternalServiceError:
+    """Meta's error code says more than the HTTP status; the message never carries the token."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    code = error.get("code")
+    if code in _TRANSIENT_CODES or exc.status == 429:
+        message, permanent = f"Meta rate limit ({code or 429}): safe to retry later", False
+    elif code in _AUTH_CODES or exc.status == 401:
+        message, permanent = "Meta access token expired or invalid", True
+    elif code == _OUTSIDE_WINDOW:
+        message = "Meta 131047: outside the 24-hour window; only an approved template can be sent"
+        permanent = True
+    else:
+        return exc
+    return ExternalServiceError(message, permanent=permanent, status=exc.status, body=exc.body)
+
+
+def _send_result(response) -> SendResult:
+    try:
+        payload = response.json()
+        message_id = payload["messages"][0]["id"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        message_id = None
+    if not message_id:
+        # Meta said 2xx, so the message may be on its way: a retry could send it twice.
+        raise ExternalServiceError("Meta accepted the message but gave no message id", permanent=True)
+    return SendResult(provider_message_id=str(message_id), status="accepted")

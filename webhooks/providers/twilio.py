@@ -1,0 +1,283 @@
+"""Twilio SMS and WhatsApp: webhook signature, inbound and status parsing, TwiML replies, sending.
+
+Twilio posts form fields; a field can repeat, and Twilio adds new fields without notice, so nothing here
+assumes a fixed list of parameters (the signature covers whatever was sent).
+"""
+
+import math
+import re
+from collections.abc import Mapping
+from urllib.parse import quote
+
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from customers.phones import WHATSAPP_PREFIX, try_normalize_phone
+from webhooks import http
+from webhooks.http import ExternalServiceError
+from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, StatusUpdate
+from webhooks.providers import SendResult
+
+PROVIDER = "twilio"
+MAX_MEDIA = 10  # Twilio's own limit per message
+_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+# WhatsApp username users may arrive as `whatsapp:FR.<id>` (unconfirmed by Twilio); parent ids carry
+# extra dots (`US.ENT.<id>`).
+_USERNAME_ID = re.compile(r"^[A-Za-z]{2}\.[A-Za-z0-9.]{1,140}$")
+# Characters XML 1.0 cannot carry at all, even escaped: one of them would make the whole TwiML invalid.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Twilio error codes that change what the caller should do.
+_TOO_MANY_REQUESTS = 20429
+_AUTHENTICATE = 20003
+_OUTSIDE_WINDOW = 63016
+
+
+class _MultiValues(dict):
+    """A dict of lists with the `getlist` RequestValidator looks for, so repeated fields are signed right."""
+
+    def getlist(self, key):
+        return self[key]
+
+
+def verify(*, url: str, params: Mapping, signature: str, auth_token: str) -> bool:
+    """True when `signature` (X-Twilio-Signature) is Twilio's for this URL and these form params.
+
+    `url` must be the public URL Twilio requested, query string included. RequestValidator sorts names and
+    values, tries the URL with and without the default port and compares in constant time. The raw values
+    are signed, so `params` must not be cleaned first.
+    """
+    if not auth_token or not signature:
+        return False
+    values = _MultiValues({str(key): [str(v) for v in _values(params, key)] for key in params})
+    return RequestValidator(auth_token).validate(url, values, signature)
+
+
+def parse_inbound(params: Mapping, *, default_country: str = "FR") -> InboundMessage:
+    """Read an incoming SMS or WhatsApp message from Twilio's form params (QueryDict or dict).
+
+    `sender_raw` is the `From` field as received (NUL bytes removed). `default_country` only matters for
+    a sender that is not in E.164, which Twilio rarely sends.
+    """
+    raw = _flatten(params)
+    message_sid = _first(raw, "MessageSid", "SmsMessageSid", "SmsSid")
+    sender, to = _first(raw, "From"), _first(raw, "To")
+    _require_sid(message_sid)
+    if not sender or not to:
+        raise MalformedWebhook("Twilio inbound without From or To")
+    channel = "whatsapp" if sender.lower().startswith(WHATSAPP_PREFIX) else "sms"
+    phone, whatsapp_id = _sender_identity(_strip_prefix(sender), _first(raw, "WaId"), default_country)
+    media, location = _media(raw), _location(raw)
+    button = _first(raw, "ButtonText") or _first(raw, "ButtonPayload")
+    return InboundMessage(
+        provider=PROVIDER,
+        channel=channel,
+        shop_address=_shop_address(to, default_country),
+        provider_message_id=message_sid,
+        sender_phone=phone,
+        sender_whatsapp_id=whatsapp_id,
+        sender_raw=sender,
+        profile_name=_first(raw, "ProfileName"),
+        text=_first(raw, "Body", strip=False),
+        media=media,
+        location=location,
+        button_reply=button,
+        message_type=_message_type(button, location, media),
+        raw=raw,
+    )
+
+
+def parse_status(params: Mapping) -> StatusUpdate:
+    """Read a status callback (MessageSid, MessageStatus, ErrorCode, ErrorMessage)."""
+    raw = _flatten(params)
+    message_sid = _first(raw, "MessageSid", "SmsSid")
+    status = _first(raw, "MessageStatus", "SmsStatus").lower()
+    _require_sid(message_sid)
+    if not status:
+        raise MalformedWebhook("Twilio status callback without MessageStatus")
+    return StatusUpdate(
+        provider=PROVIDER,
+        provider_message_id=message_sid,
+        status=status,
+        error_code=_first(raw, "ErrorCode"),
+        error_message=_first(raw, "ErrorMessage"),
+        raw=raw,
+    )
+
+
+def twiml(text: str | None, *, action: str = "") -> str:
+    """The TwiML answer to a webhook: one reply message, or an empty <Response/> that sends nothing.
+
+    `action`, when given, is the URL Twilio posts the reply's status callbacks to.
+    """
+    body = _XML_INVALID.sub("", text or "")
+    if not body.strip():
+        return _EMPTY_TWIML
+    response = MessagingResponse()
+    response.message(body, action=action or None)  # ElementTree escapes &, < and > (and quotes in attributes)
+    return response.to_xml()
+
+
+def send(
+    *,
+    from_address: str,
+    to: str,
+    body: str,
+    channel: str,
+    status_callback: str = "",
+    account_sid: str,
+    auth_token: str,
+    api_base: str = "https://api.twilio.com",
+) -> SendResult:
+    """Send a text through Twilio's Messages API; raise ExternalServiceError when it is refused."""
+    if channel not in ("sms", "whatsapp"):
+        raise ValueError(f"Unknown Twilio channel {channel!r}")
+    url = f"{api_base.rstrip('/')}/2010-04-01/Accounts/{quote(account_sid, safe='')}/Messages.json"
+    data = {"To": _address(to, channel), "From": _address(from_address, channel), "Body": body}
+    if status_callback:
+        data["StatusCallback"] = status_callback
+    try:
+        response = http.request("POST", url, data=data, auth=(account_sid, auth_token))
+    except ExternalServiceError as exc:
+        raise _send_error(exc) from exc
+    return _send_result(response)
+
+
+# Reading params
+
+
+def _values(params, key) -> list:
+    if hasattr(params, "getlist"):
+        return list(params.getlist(key))
+    value = params[key]
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def _clean(value) -> str:
+    # NUL bytes are valid in a form field but PostgreSQL text columns refuse them.
+    return "" if value is None else str(value).replace("\x00", "")
+
+
+def _flatten(params) -> dict:
+    """All params, cleaned: one value as a str, repeated ones as a list (the shape kept as `raw`)."""
+    if not hasattr(params, "keys"):
+        raise MalformedWebhook("Twilio params are not a mapping")
+    flat = {}
+    for key in params:
+        values = [_clean(v) for v in _values(params, key)]
+        flat[_clean(key)] = values[0] if len(values) == 1 else values
+    return flat
+
+
+def _first(raw: dict, *names: str, strip: bool = True) -> str:
+    """The first non-empty value among `names` (a repeated field gives its first value)."""
+    for name in names:
+        value = raw.get(name)
+        if isinstance(value, list):
+            value = value[0] if value else ""
+        if value and (value.strip() or not strip):
+            return value.strip() if strip else value
+    return ""
+
+
+def _require_sid(message_sid: str) -> None:
+    if not message_sid:
+        raise MalformedWebhook("Twilio webhook without MessageSid")
+    if not _SID.match(message_sid):
+        raise MalformedWebhook("MessageSid is not a Twilio SID")
+
+
+def _strip_prefix(address: str) -> str:
+    address = address.strip()
+    if address.lower().startswith(WHATSAPP_PREFIX):
+        return address[len(WHATSAPP_PREFIX) :].strip()
+    return address
+
+
+def _shop_address(to: str, country: str) -> str:
+    # Shops store their Twilio numbers in E.164; a short code or other address is kept as sent.
+    address = _strip_prefix(to)
+    return try_normalize_phone(address, country) or address
+
+
+def _sender_identity(address: str, wa_id: str, country: str) -> tuple[str | None, str | None]:
+    """(E.164 phone or None, WhatsApp user id or None) for a `From` without its channel prefix."""
+    if _USERNAME_ID.match(address):
+        return None, address
+    phone = try_normalize_phone(address, country)
+    if phone is None and wa_id.isdigit():
+        phone = try_normalize_phone("+" + wa_id)
+    whatsapp_id = wa_id if _USERNAME_ID.match(wa_id) else None
+    return phone, whatsapp_id
+
+
+def _media(raw: dict) -> tuple[Media, ...]:
+    # Scan the numbered fields rather than trust NumMedia, capped at Twilio's maximum.
+    found = []
+    for index in range(MAX_MEDIA):
+        url = _first(raw, f"MediaUrl{index}")
+        if url:
+            found.append(Media(url=url, content_type=_first(raw, f"MediaContentType{index}")))
+    return tuple(found)
+
+
+def _location(raw: dict) -> Location | None:
+    latitude, longitude = _float(_first(raw, "Latitude")), _float(_first(raw, "Longitude"))
+    if latitude is None or longitude is None:
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return Location(latitude, longitude, name=_first(raw, "Label"), address=_first(raw, "Address"))
+
+
+def _float(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _message_type(button: str, location: Location | None, media: tuple) -> str:
+    if button:
+        return "button"
+    if location is not None:
+        return "location"
+    return "media" if media else "text"
+
+
+# Sending
+
+
+def _address(address: str, channel: str) -> str:
+    bare = _strip_prefix(address)
+    return WHATSAPP_PREFIX + bare if channel == "whatsapp" else bare
+
+
+def _send_error(exc: ExternalServiceError) -> ExternalServiceError:
+    """Twilio's error code says more than the HTTP status; the message never carries credentials."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    code = body.get("code")
+    if code == _TOO_MANY_REQUESTS or exc.status == 429:
+        message, permanent = "Twilio rate limit (20429): not processed, safe to retry", False
+    elif code == _OUTSIDE_WINDOW:
+        message = "Twilio 63016: outside the WhatsApp 24-hour window; only an approved template can be sent"
+        permanent = True
+    elif code == _AUTHENTICATE or exc.status == 401:
+        message, permanent = "Twilio refused the credentials (check the account SID and auth token)", True
+    else:
+        return exc
+    return ExternalServiceError(message, permanent=permanent, status=exc.status, body=exc.body)
+
+
+def _send_result(response) -> SendResult:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or not payload.get("sid"):
+        # Twilio said 2xx, so the message may be on its way: a retry could send it twice.
+        raise ExternalServiceError("Twilio accepted the message but gave no sid", permanent=True)
+    return SendResult(provider_message_id=str(payload["sid"]), status=str(payload.get("status") or "queued"))

@@ -1,0 +1,680 @@
+"""Intent and action classification for inbound customer messages.
+
+Patterns run on an accent-free, lower-case copy of the text and cover every supported language
+at once: customers mix languages, skip accents and write SMS shorthand, so we never make the
+intent depend on the detected language. Checks run from the most consequential to the least:
+opt-in/opt-out (legal), escalation (a person must act), then shop questions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .language import strip_accents
+
+# Only the first part of a long message is classified: enough to find the request, and it keeps
+# the regex work bounded for pasted walls of text.
+MAX_CLASSIFIED_CHARS = 2000
+
+
+class Action(StrEnum):
+    REPLY = "reply"
+    ESCALATE = "escalate"
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Classification:
+    intent: str
+    action: Action
+    # Why we escalate (person, callback, complaint, refund, anger): picks an apology or not.
+    reason: str = ""
+
+
+INTENTS = (
+    "greeting",
+    "opening_hours",
+    "address",
+    "availability",
+    "price",
+    "order_status",
+    "hold",
+    "returns",
+    "gift_card",
+    "delivery",
+    "thanks",
+    "escalate",
+    "opt_out",
+    "opt_in",
+    "other",
+)
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def normalize(text: str) -> str:
+    """Accent-free, lower-case, single-spaced text without control characters."""
+    text = _CONTROL_RE.sub(" ", text[:MAX_CLASSIFIED_CHARS]).replace("’", "'").replace("`", "'")
+    return " ".join(strip_accents(text).split())
+
+
+def tokens(normalized: str) -> list[str]:
+    return _TOKEN_RE.findall(normalized)
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")")
+
+
+# --- Opt-out / opt-in keywords --------------------------------------------------------------
+# A keyword only counts when the message is essentially the keyword: "STOP", "stop sms svp",
+# "STOP ALL". "je ne peux pas stop la commande" must not unsubscribe anyone.
+_OPT_OUT_WORDS = _wordset(
+    "stop stopp stopall arret arrete arretez unsubscribe cancel end quit optout baja alto"
+    " desinscribir desuscribir annulla disiscrivi disiscrivimi abmelden abbestellen desabonner"
+    " desinscrire desinscription desabonnement"
+)
+_OPT_IN_WORDS = _wordset("start unstop allumer restart resume demarrer")
+# Words that may surround a keyword without turning the message into a sentence.
+_KEYWORD_FILLER = _wordset(
+    "sms msg msgs message messages pub pubs publicite promo promos all tout tous please pls plz"
+    " svp stp merci thanks thank you por favor gracias bitte danke grazie me moi now maintenant"
+    " whatsapp mail mails au to a de la les now out opt"
+)
+_MAX_KEYWORD_MESSAGE_TOKENS = 4
+
+# Unambiguous sentences asking to stop messages, in any language.
+_OPT_OUT_PHRASES = _rx(
+    r"ne (?:veux|souhaite|desire|voudrais) plus (?:recevoir|etre contacte|de (?:sms|messages))",
+    r"(?:arretez|arrete|cessez|stoppez) (?:de m'envoyer|de m'ecrire|vos (?:sms|messages)"
+    r"|les (?:sms|messages))",
+    r"desabonnez",
+    r"desinscri(?:vez|re|ption)",
+    r"retirez[- ]moi de",
+    r"plus (?:de|d') ?(?:sms|messages|pubs?)\b",
+    r"stop (?:texting|messaging|sending|contacting|the texts|the messages)",
+    r"unsubscribe",
+    r"remove me from",
+    r"(?:don'?t|do not) (?:text|message|contact|sms) me",
+    r"no more (?:texts|messages|sms)",
+    r"opt[ -]?me out",
+    r"no (?:quiero|deseo) recibir",
+    r"dar(?:me)? de baja",
+    r"no me (?:envien|manden|envieis|mandeis|escriban|escribais) mas",
+    r"dejen de (?:enviar|mandar|escribir)",
+    r"non (?:voglio|desidero) piu ricevere",
+    r"cancellatemi",
+    r"disiscriv",
+    r"non (?:mandatemi|inviatemi|scrivetemi) piu",
+    r"smettete(?:la)? di (?:inviar|mandar|scriver)",
+    r"keine (?:nachrichten|sms|werbung|mails?|e-mails?) mehr",
+    r"abmelden",
+    r"abbestellen",
+    r"austragen",
+    r"nicht mehr (?:kontaktieren|schreiben|anschreiben)",
+    r"nao (?:quero|desejo) (?:mais )?receber",
+)
+
+
+def _is_keyword_message(words: list[str], keywords: frozenset[str]) -> bool:
+    meaningful = [w for w in words if not w.isdigit()]
+    if not meaningful or len(meaningful) > _MAX_KEYWORD_MESSAGE_TOKENS:
+        return False
+    if not any(w in keywords for w in meaningful):
+        return False
+    return all(w in keywords or w in _KEYWORD_FILLER for w in meaningful)
+
+
+def is_opt_out(normalized: str, words: list[str]) -> bool:
+    return _is_keyword_message(words, _OPT_OUT_WORDS) or bool(_OPT_OUT_PHRASES.search(normalized))
+
+
+def is_opt_in(words: list[str]) -> bool:
+    return _is_keyword_message(words, _OPT_IN_WORDS)
+
+
+# --- Escalation ------------------------------------------------------------------------------
+_ESCALATION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "refund",
+        _rx(
+            r"rembours",
+            r"(?:rendre|recuperer) (?:mon|mes|l') ?argent",
+            r"refund",
+            r"money back",
+            r"reembols",
+            r"devuelv\w* (?:el|mi) dinero",
+            r"devolver (?:el|mi) dinero",
+            r"rimbors",
+            r"(?:soldi|denaro) indietro",
+            r"geld zuruck",
+            r"ruckerstattung",
+            r"erstatt",
+            r"dinheiro de volta",
+        ),
+    ),
+    (
+        "callback",
+        _rx(
+            r"rappel(?:er|ez|le|lez)\b",
+            r"appel(?:ez|le|lez)[- ]moi",
+            r"m'appeler",
+            r"me telephoner",
+            r"coup de (?:fil|telephone)",
+            r"call (?:me|back|us)",
+            r"ring me",
+            r"phone me",
+            r"give me a (?:call|ring)",
+            r"llam(?:ame|adme|enme|arme)",
+            r"me (?:pueden|podeis|puede|podrian) llamar",
+            r"devolver la llamada",
+            r"richiam",
+            r"chiamatemi",
+            r"mi (?:potete|puo|potreste) chiamare",
+            r"zuruckrufen",
+            r"ruf(?:en sie|t)? mich (?:an|zuruck)",
+            r"rufen sie (?:mich )?(?:bitte )?(?:an|zuruck)",
+            r"anrufen",
+            r"me liga",
+            r"ligue[- ]me",
+        ),
+    ),
+    (
+        "person",
+        _rx(
+            r"parler (?:a|avec) (?:quelqu'un|qqn|une personne|un humain|la gerante|le gerant"
+            r"|un responsable|une responsable|la responsable|le responsable|la patronne|le patron"
+            r"|une vendeuse|un vendeur|un conseiller|une conseillere|vous|madame|monsieur)",
+            r"(?:vraie|vrai) personne",
+            r"humain",
+            r"pas (?:a|avec) un robot",
+            r"gerante?\b",
+            r"(?:speak|talk|chat) (?:to|with) (?:a |an |the |your |someone|somebody|real)",
+            r"real person",
+            r"a human",
+            r"manager",
+            r"hablar con",
+            r"encargad[oa]",
+            r"gerente",
+            r"parlare con",
+            r"responsabile",
+            r"titolare",
+            r"sprechen",
+            r"mitarbeiter",
+            r"geschaftsfuhr",
+            r"inhaber",
+            r"(?:echten|einem|einer) mensch",
+            r"falar com",
+        ),
+    ),
+    (
+        "complaint",
+        _rx(
+            r"reclamation",
+            r"plainte",
+            r"me plaindre",
+            r"decue?\b",
+            r"mecontent",
+            r"pas (?:du tout )?contente?\b",
+            r"inadmissible",
+            r"inacceptable",
+            r"scandal",
+            r"honteu",
+            r"arnaque",
+            r"(?:etes|c'est|service|boutique) (?:vraiment |trop |super |completement )?nul",
+            r"defectueu",
+            r"abime",
+            r"casse\b",
+            r"cassee?s?\b",
+            r"troue",
+            r"retreci",
+            r"dechire",
+            r"decousu",
+            r"complain",
+            r"disappoint",
+            r"unacceptable",
+            r"ridiculous",
+            r"terrible",
+            r"awful",
+            r"worst",
+            r"scam",
+            r"damaged",
+            r"broken",
+            r"faulty",
+            r"defective",
+            r"(?:has|had|with) a hole",
+            r"ripped",
+            r"broke\b",
+            r"fell apart",
+            r"not (?:impressed|happy|pleased)",
+            r"shrunk",
+            r"queja",
+            r"reclamacion",
+            r"reclamar",
+            r"decepcionad",
+            r"inaceptable",
+            r"vergonzoso",
+            r"verguenza",
+            r"roto\b",
+            r"rota\b",
+            r"estropead",
+            r"defectuos",
+            r"reclamo",
+            r"lamentela",
+            r"delus[oa]",
+            r"pessim",
+            r"vergogna",
+            r"inaccettabile",
+            r"rott[oa]\b",
+            r"difettos",
+            r"strappat",
+            r"beschwer",
+            r"enttausch",
+            r"unmoglich",
+            r"kaputt",
+            r"defekt",
+            r"beschadigt",
+            r"mangelhaft",
+            r"reclamacao",
+        ),
+    ),
+    (
+        "anger",
+        _rx(
+            r"furieu",
+            r"enerve",
+            r"en colere",
+            r"j'en ai marre",
+            r"ras le bol",
+            r"personne ne (?:me )?repond",
+            r"(?:semaines|mois) que j'attends",
+            r"(?:been )?waiting (?:for )?(?:\d+|two|three|four|several) weeks",
+            r"llevo (?:\d+|dos|tres) semanas",
+            r"jamais de reponse",
+            r"angry",
+            r"furious",
+            r"fed up",
+            r"nobody (?:answers|replies)",
+            r"enfadad",
+            r"enojad",
+            r"furios",
+            r"hart[oa] de",
+            r"nadie (?:me )?contesta",
+            r"arrabbiat",
+            r"nessuno (?:mi )?risponde",
+            r"verargert",
+            r"sauer\b",
+            r"wutend",
+            r"frechheit",
+            r"unverschamt",
+            r"niemand antwortet",
+            r"irritad",
+        ),
+    ),
+)
+
+
+def escalation_reason(normalized: str) -> str:
+    """Why a person must take over, or "" when the bot may answer."""
+    for reason, pattern in _ESCALATION_PATTERNS:
+        if pattern.search(normalized):
+            return reason
+    return ""
+
+
+# --- Shop questions, in priority order -------------------------------------------------------
+_QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "order_status",
+        _rx(
+            r"(?:ma|mon|la|une|votre) commande\b",
+            r"commande (?:en ligne|passee|numero|n)",
+            r"colis",
+            r"suivi",
+            r"(?:my|the|an) order\b",
+            r"order (?:number|status|no)",
+            r"tracking",
+            r"parcel",
+            r"package",
+            r"(?:hasn'?t|has not|not yet|never) arrived",
+            r"(?:mi|el|un) pedido",
+            r"paquete",
+            r"seguimiento",
+            r"no (?:me )?ha llegado",
+            r"(?:mio|il|l') ?ordine",
+            r"pacco",
+            r"non e (?:ancora )?arrivat",
+            r"bestellung",
+            r"paket",
+            r"sendung",
+            r"nicht angekommen",
+            r"encomenda",
+        ),
+    ),
+    (
+        "returns",
+        _rx(
+            r"retour",
+            r"retourner",
+            r"echang",
+            r"changer (?:de|la|le|les|un|une|contre|pour)",
+            r"return",
+            r"exchange",
+            r"swap",
+            r"devolucion",
+            r"devolver",
+            r"cambiar",
+            r"cambio",
+            r"\breso\b",
+            r"\bresi\b",
+            r"restituire",
+            r"umtausch",
+            r"ruckgabe",
+            r"zuruckgeben",
+            r"zurucksenden",
+            r"zuruckschicken",
+            r"troca",
+            r"trocar",
+            r"devolucao",
+        ),
+    ),
+    (
+        "gift_card",
+        _rx(
+            r"cartes? (?:cadeaux?|kdo)",
+            r"bons? (?:d'achat|cadeaux?)",
+            r"cheques? cadeaux?",
+            r"gift ?(?:cards?|vouchers?|certificates?)",
+            r"vouchers?",
+            r"tarjetas? (?:de )?regalo",
+            r"(?:cheque|vale)s? (?:de )?regalo",
+            r"buon[oi] regalo",
+            r"carta regalo",
+            r"gift card",
+            r"gutschein",
+            r"vale[- ]presente",
+            r"cartao presente",
+        ),
+    ),
+    (
+        "hold",
+        _rx(
+            r"(?:mettre|mettez|garder|gardez|mis|mise) (?:[\w']+ ){0,4}(?:de cote|a mon nom)",
+            r"(?:me|m'en) (?:garder|reserver)",
+            r"garder (?:le|la|les|ce|cette|ces)",
+            r"reserver",
+            r"put (?:it |them |\w+ )?aside",
+            r"hold",
+            r"keep (?:it|them|the|one) ",
+            r"reserve",
+            r"reservar",
+            r"guardar",
+            r"apartar",
+            r"(?:tenere|mettere|tenermi|tenetemi|mettermi|mettetemi) (?:\w+ ){0,3}da parte",
+            r"prenotare",
+            r"riservare",
+            r"zurucklegen",
+            r"zuruckgelegt",
+            r"reservieren",
+        ),
+    ),
+    (
+        "delivery",
+        _rx(
+            r"livr(?:er|ez|ons|aison|ent|e)\b",
+            r"expedi(?:er|ez|tion)",
+            r"frais de port",
+            r"envoy(?:er|ez) (?:a|en|par|au)",
+            r"deliver",
+            r"ship",
+            r"postage",
+            r"envio",
+            r"envian",
+            r"enviar",
+            r"entrega",
+            r"a domicilio",
+            r"spedi",
+            r"spedizion",
+            r"consegn",
+            r"liefer",
+            r"versand",
+            r"versenden",
+            r"schicken sie",
+            r"enviam",
+        ),
+    ),
+    (
+        "availability",
+        _rx(
+            r"taille",
+            r"pointure",
+            r"en (?:\d{2}|xs|m|xl|xxl)\b",
+            r"stock",
+            r"dispo",
+            r"il (?:vous )?(?:en )?reste",
+            r"existe",
+            r"au[- ]dessus",
+            r"en dessous",
+            r"nouvelle collection",
+            r"size",
+            r"in (?:a )?(?:size )?(?:\d{1,2}|xs|small|medium|large|xl)\b",
+            r"available",
+            r"any left",
+            r"still (?:there|available)",
+            r"talla",
+            r"hay stock",
+            r"disponib",
+            r"taglia",
+            r"taglie",
+            r"grosse",
+            r"noch da",
+            r"vorratig",
+            r"verfugbar",
+            r"tamanho",
+        ),
+    ),
+    (
+        "price",
+        _rx(
+            r"prix",
+            r"combien",
+            r"coute",
+            r"tarif",
+            r"soldes?\b",
+            r"promo",
+            r"price",
+            r"how much",
+            r"how expensive",
+            r"costs?\b",
+            r"on sale",
+            r"precio",
+            r"cuanto (?:cuesta|vale|valen|es|sale)",
+            r"cuesta",
+            r"rebaja",
+            r"prezz",
+            r"quanto (?:costa|costano|viene|vengono)",
+            r"costa(?:no)?\b",
+            r"saldi",
+            r"scont",
+            r"preis",
+            r"kostet",
+            r"kosten",
+            r"wie ?viel",
+            r"wie teuer",
+            r"reduziert",
+            r"rabatt",
+            r"preco",
+            r"quanto custa",
+        ),
+    ),
+    (
+        "opening_hours",
+        _rx(
+            r"horaire",
+            r"heures? d'ouverture",
+            r"ouvr(?:ez|e|ent|ira|irez)\b",
+            r"ouverte?s?\b",
+            r"ferm(?:ez|e|ee|ent|eture|erez)\b",
+            r"a quelle heure",
+            r"quelle heure",
+            r"open",
+            r"clos(?:e|es|ed|ing)\b",
+            r"hours",
+            r"what time",
+            r"horario",
+            r"abr(?:en|is|e|ir)\b",
+            r"abiert[oa]s?",
+            r"cierr(?:an|a|ais)\b",
+            r"cerrad[oa]",
+            r"a que hora",
+            r"orari",
+            r"apert[oie]\b",
+            r"apr(?:ite|e|ono)\b",
+            r"chiud(?:ete|e|ono)\b",
+            r"chius[oi]\b",
+            r"a che ora",
+            r"offnungszeit",
+            r"geoffnet",
+            r"offen\b",
+            r"geschlossen",
+            r"wann (?:habt|haben|hat|offnet|offnen|schliesst|schliessen|macht|machen)",
+            r"aberta?\b",
+            r"abrem",
+        ),
+    ),
+    (
+        "address",
+        _rx(
+            r"adress",
+            r"ou (?:etes|se trouve|est|sont|ce trouve)[- ](?:vous|la boutique|le magasin|votre)",
+            r"ou etes[- ]vous",
+            r"vous etes ou",
+            r"vous (?:etes|vous trouvez) (?:situe|ou)",
+            r"situee?",
+            r"itineraire",
+            r"comment venir",
+            r"address",
+            r"located",
+            r"location",
+            r"where (?:is|are) (?:the|your|you)",
+            r"directions",
+            r"how (?:do i|to|can i) (?:get|find)",
+            r"direccion",
+            r"donde (?:esta|estais|estan|queda|quedan|se encuentra)",
+            r"ubicacion",
+            r"ubicad[oa]s",
+            r"indirizzo",
+            r"dove (?:siete|si trova|e|sta|vi trovo|vi trovate)",
+            r"dov'e il negozio",
+            r"\bwo (?:ist|sind|seid|befindet|finde)",
+            r"anfahrt",
+            r"standort",
+            r"endereco",
+            r"onde (?:fica|e|esta|ficam)",
+        ),
+    ),
+    (
+        # Generic "do you have ...?" only means stock when nothing more specific matched.
+        "availability",
+        _rx(
+            r"(?:vous avez|vs avez|avez[- ]vous|vous auriez|tu as|t'as|vous l'avez) "
+            r"(?:encore|toujours|le|la|les|ce|cette|ces|des|du|recu|cet)\b",
+            r"do you (?:still )?(?:have|got|sell|carry)",
+            r"have you got",
+            r"teneis",
+            r"tienen",
+            r"quedan?\b",
+            r"avete",
+            r"c'e (?:la|il|lo|ancora|in)",
+            r"haben sie (?:den|die|das|noch|diese|dieses|diesen)",
+            r"habt ihr",
+            r"gibt es",
+        ),
+    ),
+)
+
+_GREETING_WORDS = _wordset(
+    "bonjour bonsoir bjr bsr slt salut coucou cc hello hi hey hiya morning evening afternoon good"
+    " hola buenas buenos buen dias tardes noches ciao buongiorno buonasera salve hallo guten tag"
+    " morgen abend moin servus ola bom boa dia tarde noite madame monsieur mme mr mrs ms"
+    " team equipe ca va comment allez vous how are you"
+)
+_THANKS_WORDS = _wordset(
+    "merci mrc mci thanks thank thx ty cheers gracias grazie danke dankeschon obrigado obrigada obg dank"
+)
+# Acknowledgements that need no answer: replying to "ok" or a thumbs-up only adds noise.
+_ACK_WORDS = _wordset(
+    "ok okay oki okey kk k d'accord dac daccord parfait super top nickel cool great perfect"
+    " vale perfecto genial va bene perfetto alles klar gut prima perfeito"
+)
+_SMALL_TALK_FILLER = _wordset(
+    "beaucoup bcp bien a vous toi you so much very muchas mil mille molte tante vielen lieben"
+    " dank tout the de et and y e und also aussi bonne journee soiree day samedi demain bientot"
+    " plus tard later soon hasta pronto presto bis bald luego domani manana morgen u x xx xxx"
+    " lundi mardi mercredi jeudi vendredi samedi dimanche monday tuesday wednesday thursday friday"
+    " saturday sunday lunes martes miercoles jueves viernes sabado domingo lunedi martedi"
+    " mercoledi giovedi venerdi sabato domenica montag dienstag mittwoch donnerstag freitag"
+    " samstag sonntag"
+)
+
+
+def _residue(words: list[str], *vocabularies: frozenset[str], first_name: str = "") -> list[str]:
+    """Words left once greetings/thanks/filler and the customer's own name are removed."""
+    known = frozenset().union(*vocabularies)
+    return [w for w in words if w not in known and w != first_name and not w.isdigit()]
+
+
+def question_intent(normalized: str) -> str:
+    for intent, pattern in _QUESTION_PATTERNS:
+        if pattern.search(normalized):
+            return intent
+    return ""
+
+
+def small_talk_intent(words: list[str]) -> tuple[str, Action] | None:
+    """greeting / thanks / acknowledgement when that is all the message says."""
+    if not words:
+        # Emoji, punctuation or nothing at all: nothing to answer.
+        return "thanks", Action.NONE
+    leftover = _residue(words, _GREETING_WORDS, _THANKS_WORDS, _ACK_WORDS, _SMALL_TALK_FILLER)
+    if len(leftover) > 1:
+        return None
+    if any(w in _THANKS_WORDS for w in words):
+        return "thanks", Action.REPLY
+    if any(w in _GREETING_WORDS for w in words):
+        return "greeting", Action.REPLY
+    if not leftover:
+        return "thanks", Action.NONE
+    return None
+
+
+def classify(text: str) -> Classification:
+    """Intent and action for one inbound message. Never raises on odd input."""
+    normalized = normalize(text or "")
+    if not normalized:
+        # Empty body (e.g. a media-only message): nothing we could answer honestly.
+        return Classification("other", Action.NONE)
+    words = tokens(normalized)
+    if is_opt_in(words):
+        return Classification("opt_in", Action.OPT_IN)
+    if is_opt_out(normalized, words):
+        return Classification("opt_out", Action.OPT_OUT)
+    reason = escalation_reason(normalized)
+    if reason:
+        return Classification("escalate", Action.ESCALATE, reason)
+    intent = question_intent(normalized)
+    if intent:
+        return Classification(intent, Action.REPLY)
+    small_talk = small_talk_intent(words)
+    if small_talk:
+        return Classification(small_talk[0], small_talk[1])
+    return Classification("other", Action.REPLY)

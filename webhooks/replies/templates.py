@@ -1,0 +1,222 @@
+"""Reply texts per language.
+
+Rules the texts follow: short enough for one or two SMS, polite, and honest. The engine has no
+stock, price or order data, so those answers promise only that a person will check and come
+back, never a result. Plain hyphens and straight quotes keep most French/German/Italian texts in
+the cheaper GSM-7 SMS alphabet.
+
+A message is assembled as: hello + body [+ tail] + signature. Opt-out/opt-in confirmations are
+standalone legal notices and carry the shop name in the body instead.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+FALLBACK_LANGUAGE: Final = "en"
+
+TEMPLATES: Final[dict[str, dict[str, str]]] = {
+    "fr": {
+        "hello_named": "Bonjour {name}, ",
+        "hello": "Bonjour, ",
+        "signature": "\n{shop}",
+        "greeting": "que pouvons-nous faire pour vous ?",
+        "thanks": "avec plaisir, à bientôt !",
+        "opening_hours": "nos horaires : {hours}. À bientôt !",
+        "address": "vous nous trouverez à cette adresse : {address}. À bientôt !",
+        "availability": "merci pour votre message ! Une personne de la boutique vérifie la disponibilité"
+        " et vous répond dès que possible.",
+        "price": "merci pour votre message ! Une personne de la boutique vérifie le prix et vous répond"
+        " dès que possible.",
+        "hold": "merci pour votre message ! Une personne de la boutique regarde si l'article peut être"
+        " mis de côté et vous confirme dès que possible.",
+        "order_status": "merci pour votre message ! Une personne de la boutique vérifie votre commande"
+        " et vous répond dès que possible.",
+        "returns": "merci pour votre message ! Une personne de la boutique vous répond dès que possible"
+        " au sujet de votre retour ou échange.",
+        "gift_card": "merci pour votre message ! Une personne de la boutique vous répond dès que possible"
+        " au sujet des cartes cadeaux.",
+        "delivery": "merci pour votre message ! Une personne de la boutique vous répond dès que possible"
+        " au sujet de la livraison.",
+        "other": "merci pour votre message ! Une personne de la boutique vous répond dès que possible.",
+        "escalate": "merci pour votre message. Je le transmets à l'équipe : une personne de la boutique"
+        " vous recontacte dès que possible.",
+        "escalate_sorry": "nous sommes désolés. Je transmets votre message à l'équipe : une personne de"
+        " la boutique vous recontacte dès que possible.",
+        "website": " Plus d'infos : {website}",
+        "phone": " Vous pouvez aussi nous appeler au {phone}.",
+        "opt_out": "C'est noté : vous ne recevrez plus de messages de {shop}. Envoyez START pour les"
+        " réactiver.",
+        "opt_in": "C'est noté : vous recevez à nouveau les messages de {shop}. Envoyez STOP pour les"
+        " arrêter.",
+    },
+    "en": {
+        "hello_named": "Hi {name}, ",
+        "hello": "Hello, ",
+        "signature": "\n{shop}",
+        "greeting": "how can we help you?",
+        "thanks": "you're welcome, see you soon!",
+        "opening_hours": "our opening hours: {hours}. See you soon!",
+        "address": "you'll find us at {address}. See you soon!",
+        "availability": "thanks for your message! Someone from the shop will check availability and"
+        " get back to you as soon as possible.",
+        "price": "thanks for your message! Someone from the shop will check the price and get back to"
+        " you as soon as possible.",
+        "hold": "thanks for your message! Someone from the shop will check whether we can put it aside"
+        " and confirm as soon as possible.",
+        "order_status": "thanks for your message! Someone from the shop will check your order and get"
+        " back to you as soon as possible.",
+        "returns": "thanks for your message! Someone from the shop will get back to you about your"
+        " return or exchange as soon as possible.",
+        "gift_card": "thanks for your message! Someone from the shop will get back to you about gift"
+        " cards as soon as possible.",
+        "delivery": "thanks for your message! Someone from the shop will get back to you about"
+        " delivery as soon as possible.",
+        "other": "thanks for your message! Someone from the shop will get back to you as soon as possible.",
+        "escalate": "thanks for your message. I'm passing it on to the team: someone from the shop will"
+        " contact you as soon as possible.",
+        "escalate_sorry": "we're sorry to hear that. I'm passing your message on to the team: someone"
+        " from the shop will contact you as soon as possible.",
+        "website": " More info: {website}",
+        "phone": " You can also call us on {phone}.",
+        "opt_out": "Done: you will no longer receive messages from {shop}. Reply START to receive"
+        " them again.",
+        "opt_in": "Done: you will receive messages from {shop} again. Reply STOP to unsubscribe.",
+    },
+    "es": {
+        "hello_named": "Hola {name}, ",
+        "hello": "Hola, ",
+        "signature": "\n{shop}",
+        "greeting": "¿en qué podemos ayudarte?",
+        "thanks": "¡de nada, hasta pronto!",
+        "opening_hours": "nuestro horario: {hours}. ¡Hasta pronto!",
+        "address": "nos encontrarás en {address}. ¡Hasta pronto!",
+        "availability": "¡gracias por tu mensaje! Una persona de la tienda comprobará la disponibilidad"
+        " y te responderá lo antes posible.",
+        "price": "¡gracias por tu mensaje! Una persona de la tienda comprobará el precio y te"
+        " responderá lo antes posible.",
+        "hold": "¡gracias por tu mensaje! Una persona de la tienda comprobará si podemos reservarlo y"
+        " te lo confirmará lo antes posible.",
+        "order_status": "¡gracias por tu mensaje! Una persona de la tienda revisará tu pedido y te"
+        " responderá lo antes posible.",
+        "returns": "¡gracias por tu mensaje! Una persona de la tienda te responderá lo antes posible"
+        " sobre tu cambio o devolución.",
+        "gift_card": "¡gracias por tu mensaje! Una persona de la tienda te responderá lo antes posible"
+        " sobre las tarjetas regalo.",
+        "delivery": "¡gracias por tu mensaje! Una persona de la tienda te responderá lo antes posible"
+        " sobre los envíos.",
+        "other": "¡gracias por tu mensaje! Una persona de la tienda te responderá lo antes posible.",
+        "escalate": "gracias por tu mensaje. Lo paso al equipo: una persona de la tienda se pondrá en"
+        " contacto contigo lo antes posible.",
+        "escalate_sorry": "lo sentimos mucho. Paso tu mensaje al equipo: una persona de la tienda se"
+        " pondrá en contacto contigo lo antes posible.",
+        "website": " Más información: {website}",
+        "phone": " También puedes llamarnos al {phone}.",
+        "opt_out": "Hecho: ya no recibirás mensajes de {shop}. Envía START para volver a recibirlos.",
+        "opt_in": "Hecho: volverás a recibir mensajes de {shop}. Envía STOP para darte de baja.",
+    },
+    "it": {
+        "hello_named": "Ciao {name}, ",
+        "hello": "Buongiorno, ",
+        "signature": "\n{shop}",
+        "greeting": "come possiamo aiutarti?",
+        "thanks": "prego, a presto!",
+        "opening_hours": "i nostri orari: {hours}. A presto!",
+        "address": "ci trovi in {address}. A presto!",
+        "availability": "grazie per il messaggio! Una persona del negozio verificherà la disponibilità"
+        " e ti risponderà al più presto.",
+        "price": "grazie per il messaggio! Una persona del negozio verificherà il prezzo e ti"
+        " risponderà al più presto.",
+        "hold": "grazie per il messaggio! Una persona del negozio verificherà se possiamo tenerlo da"
+        " parte e te lo confermerà al più presto.",
+        "order_status": "grazie per il messaggio! Una persona del negozio controllerà il tuo ordine e"
+        " ti risponderà al più presto.",
+        "returns": "grazie per il messaggio! Una persona del negozio ti risponderà al più presto per il"
+        " reso o il cambio.",
+        "gift_card": "grazie per il messaggio! Una persona del negozio ti risponderà al più presto sui"
+        " buoni regalo.",
+        "delivery": "grazie per il messaggio! Una persona del negozio ti risponderà al più presto sulle"
+        " spedizioni.",
+        "other": "grazie per il messaggio! Una persona del negozio ti risponderà al più presto.",
+        "escalate": "grazie per il messaggio. Lo passo al team: una persona del negozio ti contatterà"
+        " al più presto.",
+        "escalate_sorry": "ci dispiace molto. Passo il tuo messaggio al team: una persona del negozio ti"
+        " contatterà al più presto.",
+        "website": " Maggiori informazioni: {website}",
+        "phone": " Puoi anche chiamarci al {phone}.",
+        "opt_out": "Fatto: non riceverai più messaggi da {shop}. Invia START per riceverli di nuovo.",
+        "opt_in": "Fatto: riceverai di nuovo i messaggi di {shop}. Invia STOP per disiscriverti.",
+    },
+    "de": {
+        "hello_named": "Hallo {name}, ",
+        "hello": "Guten Tag, ",
+        "signature": "\n{shop}",
+        "greeting": "wie können wir Ihnen helfen?",
+        "thanks": "gern geschehen, bis bald!",
+        "opening_hours": "unsere Öffnungszeiten: {hours}. Bis bald!",
+        "address": "Sie finden uns hier: {address}. Bis bald!",
+        "availability": "danke für Ihre Nachricht! Jemand aus dem Laden prüft die Verfügbarkeit und"
+        " meldet sich so schnell wie möglich.",
+        "price": "danke für Ihre Nachricht! Jemand aus dem Laden prüft den Preis und meldet sich so"
+        " schnell wie möglich.",
+        "hold": "danke für Ihre Nachricht! Jemand aus dem Laden prüft, ob wir den Artikel zurücklegen"
+        " können, und bestätigt so schnell wie möglich.",
+        "order_status": "danke für Ihre Nachricht! Jemand aus dem Laden prüft Ihre Bestellung und"
+        " meldet sich so schnell wie möglich.",
+        "returns": "danke für Ihre Nachricht! Jemand aus dem Laden meldet sich so schnell wie möglich"
+        " zu Ihrem Umtausch oder Ihrer Rückgabe.",
+        "gift_card": "danke für Ihre Nachricht! Jemand aus dem Laden meldet sich so schnell wie möglich"
+        " zu Gutscheinen.",
+        "delivery": "danke für Ihre Nachricht! Jemand aus dem Laden meldet sich so schnell wie möglich"
+        " zum Versand.",
+        "other": "danke für Ihre Nachricht! Jemand aus dem Laden meldet sich so schnell wie möglich.",
+        "escalate": "danke für Ihre Nachricht. Ich gebe sie an das Team weiter: jemand aus dem Laden"
+        " meldet sich so schnell wie möglich.",
+        "escalate_sorry": "das tut uns sehr leid. Ich gebe Ihre Nachricht an das Team weiter: jemand"
+        " aus dem Laden meldet sich so schnell wie möglich.",
+        "website": " Mehr Infos: {website}",
+        "phone": " Sie können uns auch unter {phone} anrufen.",
+        "opt_out": "Erledigt: Sie erhalten keine Nachrichten mehr von {shop}. Senden Sie START, um"
+        " sie wieder zu erhalten.",
+        "opt_in": "Erledigt: Sie erhalten wieder Nachrichten von {shop}. Senden Sie STOP zum Abmelden.",
+    },
+    "pt": {
+        "hello_named": "Olá {name}, ",
+        "hello": "Olá, ",
+        "signature": "\n{shop}",
+        "greeting": "como podemos ajudar?",
+        "thanks": "de nada, até breve!",
+        "opening_hours": "o nosso horário: {hours}. Até breve!",
+        "address": "estamos em {address}. Até breve!",
+        "availability": "obrigado pela mensagem! Alguém da loja vai verificar a disponibilidade e"
+        " responder o mais rápido possível.",
+        "price": "obrigado pela mensagem! Alguém da loja vai verificar o preço e responder o mais"
+        " rápido possível.",
+        "hold": "obrigado pela mensagem! Alguém da loja vai ver se podemos reservar o artigo e"
+        " confirmar o mais rápido possível.",
+        "order_status": "obrigado pela mensagem! Alguém da loja vai verificar a sua encomenda e"
+        " responder o mais rápido possível.",
+        "returns": "obrigado pela mensagem! Alguém da loja vai responder sobre a sua troca ou"
+        " devolução o mais rápido possível.",
+        "gift_card": "obrigado pela mensagem! Alguém da loja vai responder sobre os vales-presente o"
+        " mais rápido possível.",
+        "delivery": "obrigado pela mensagem! Alguém da loja vai responder sobre as entregas o mais"
+        " rápido possível.",
+        "other": "obrigado pela mensagem! Alguém da loja vai responder o mais rápido possível.",
+        "escalate": "obrigado pela mensagem. Vou passá-la à equipa: alguém da loja vai contactá-lo o"
+        " mais rápido possível.",
+        "escalate_sorry": "lamentamos muito. Vou passar a sua mensagem à equipa: alguém da loja vai"
+        " contactá-lo o mais rápido possível.",
+        "website": " Mais informações: {website}",
+        "phone": " Também pode ligar-nos para {phone}.",
+        "opt_out": "Feito: deixará de receber mensagens de {shop}. Envie START para voltar a recebê-las.",
+        "opt_in": "Feito: voltará a receber mensagens de {shop}. Envie STOP para cancelar.",
+    },
+}
+
+REPLY_LANGUAGES: Final = tuple(TEMPLATES)
+
+
+def template(language: str, key: str) -> str:
+    """Text for `key` in `language`, falling back to English for a language we do not write."""
+    return TEMPLATES.get(language, TEMPLATES[FALLBACK_LANGUAGE])[key]

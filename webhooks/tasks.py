@@ -1,0 +1,128 @@
+"""Celery tasks for the messaging side. Each takes ids, reloads rows and calls a service."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+
+from customers.models import Interaction, Membership
+from webhooks import autoreply, llm
+from webhooks.http import ExternalServiceError
+from webhooks.outbound import interaction_send, public_url
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(ExternalServiceError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_interaction(self, interaction_id: int) -> str:
+    """Send one recorded outbound message; transient provider errors are retried with backoff."""
+    interaction = Interaction.objects.select_related("customer__shop").filter(pk=interaction_id).first()
+    if interaction is None:
+        return "gone"
+    try:
+        return interaction_send(interaction).status
+    except ExternalServiceError as exc:
+        if self.request.retries >= self.max_retries:
+            # Out of retries: say so on the interaction rather than leaving it "queued" forever.
+            Interaction.objects.filter(pk=interaction_id).update(
+                status="failed", error_code=str(exc.status or "")
+            )
+            logger.error("outbound interaction %s failed after retries: %s", interaction_id, exc)
+            return "failed"
+        raise
+
+
+@shared_task
+def notify_owners(inbound_id: int) -> int:
+    """E-mail the shop's owners that a customer needs a person."""
+    inbound = Interaction.objects.select_related("customer__shop").filter(pk=inbound_id).first()
+    if inbound is None:
+        return 0
+    customer, shop = inbound.customer, inbound.customer.shop
+    recipients = list(
+        Membership.objects.filter(shop=shop, role=Membership.Role.OWNER)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        logger.warning(
+            "shop %s has no owner with an e-mail to tell that customer %s needs a person",
+            shop.slug,
+            customer.pk,
+        )
+        return 0
+    link = public_url(reverse("admin:customers_customer_change", args=[customer.pk]))
+    body = (
+        f"{customer.display_name} wrote on {inbound.get_channel_display()} and needs a person:\n\n"
+        f"“{inbound.body[:1000]}”\n\n"
+        f"They received a holding reply. Open the customer: {link}\n"
+    )
+    return send_mail(f"[{shop.name}] {customer.display_name} needs an answer", body, None, recipients)
+
+
+@shared_task
+def reply_with_llm(inbound_id: int) -> str:
+    """Write the reply with the LLM engine; on any failure the offline engine answers instead.
+
+    Runs outside the webhook so that Twilio and Meta get their answer within a second.
+    """
+    inbound = Interaction.objects.select_related("customer__shop").filter(pk=inbound_id).first()
+    if inbound is None:
+        return "gone"
+    customer = inbound.customer
+    decision = autoreply.decide_for(customer, inbound.body)
+    text = _llm_text(customer, inbound, decision.language) or decision.text
+    with transaction.atomic():
+        if (
+            customer.opted_out_at
+            or autoreply.automatic_replies_last_hour(customer) >= settings.AUTO_REPLY_MAX_PER_HOUR
+        ):
+            return "silent"
+        reply = autoreply.record_outbound(
+            customer=customer,
+            channel=inbound.channel,
+            body=text,
+            provider=inbound.provider,
+            in_reply_to=inbound,
+            automatic=True,
+        )
+    send_interaction.delay(reply.pk)
+    return "sent"
+
+
+def _llm_text(customer, inbound: Interaction, language: str) -> str:
+    config = llm.config_from_settings(settings)
+    if config is None or not inbound.body.strip():
+        return ""  # nothing for a model to read (a photo without caption): the offline engine answers
+    earlier = (
+        customer.interactions.filter(occurred_at__lte=inbound.occurred_at)
+        .exclude(pk=inbound.pk)
+        .exclude(body="")
+        .order_by("-occurred_at")[:9]
+    )
+    history = tuple(
+        ("customer" if i.direction == Interaction.Direction.INBOUND else "shop", i.body)
+        for i in reversed(earlier)
+    ) + (("customer", inbound.body),)
+    conversation = llm.Conversation(
+        shop=autoreply.shop_info(customer.shop),
+        customer_first_name=customer.first_name or None,
+        segment=customer.segment,
+        language=language,
+        history=history,
+    )
+    try:
+        return llm.llm_reply(conversation, config=config)
+    except llm.LLMError as exc:
+        logger.warning("LLM reply for interaction %s failed, offline engine answers: %s", inbound.pk, exc)
+        return ""
