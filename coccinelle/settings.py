@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from STATIC_ROOT under gunicorn (the pages use no CDN).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "customers.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "coccinelle.urls"
@@ -102,8 +105,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
-LOGIN_URL = "admin:login"
+# The dashboard's sign-in (django.contrib.auth.urls under /accounts/); the admin keeps its own login.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/dashboard/customers/"
+LOGOUT_REDIRECT_URL = "login"
 
 # E-mail: console in development; set EMAIL_URL (smtp+tls://user:pass@host:587) in production.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -128,6 +136,10 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-segments-nightly": {
         "task": "customers.tasks.refresh_all_segments",
         "schedule": 24 * 60 * 60,
+    },
+    "resend-stuck-outbound": {
+        "task": "webhooks.tasks.resend_stuck_outbound",
+        "schedule": 5 * 60,
     },
 }
 
@@ -177,3 +189,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+

@@ -4,6 +4,8 @@ from django.http import JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from webhooks.staff_views import customer_send
+
 
 def healthz(request):
     """Liveness for the container health check: the app answers and reaches its database."""
@@ -13,8 +15,13 @@ def healthz(request):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="dashboard:customer-list", permanent=False)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("webhooks/", include("webhooks.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("dashboard/", include("customers.urls")),
+    # Sending is the messaging side's job (webhooks), on the customer page's URL.
+    path("dashboard/customers/<int:customer_id>/send/", customer_send, name="customer-send"),
 ]

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = "Customers"
+
+    def ready(self):
+        from customers import events  # noqa: F401 - connects the signal handlers that report changes

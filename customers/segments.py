@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from customers import events
 from customers.models import Customer, Shop
 
 
@@ -58,4 +59,5 @@ def segments_refresh(*, shop: Shop, customer_ids=None, now=None) -> int:
             customer.segment = segment
             changed.append(customer)
     Customer.objects.bulk_update(changed, ["segment"], batch_size=1000)
+    events.customers_changed(shop_id=shop.pk, customer_ids=[c.pk for c in changed])
     return len(changed)

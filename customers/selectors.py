@@ -2,12 +2,16 @@
 
 import unicodedata
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Count, DecimalField, Max, Min, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
 
-from customers.models import Customer, Membership, Shop
+from customers.models import AuditEntry, Customer, Interaction, Membership, Shop
 from customers.phones import try_normalize_phone
 
 
@@ -108,3 +112,149 @@ def duplicate_groups(*, shop: Shop) -> list[list[Customer]]:
                 groups.append(group)
             candidates = [c for c in rest if c not in group]
     return groups
+
+
+# --- dashboard pages ----------------------------------------------------------------------------------
+
+ACTIVE_DAYS = 30
+# The list's sort orders; the default puts who wrote last on top, and customers never heard from last.
+LIST_SORTS = {
+    "last_contact": (F("last_contact_at").desc(nulls_last=True), "-pk"),
+    "name": (Lower("last_name"), Lower("first_name"), "pk"),
+    "revenue": (F("total_spent").desc(), "-pk"),
+}
+TIMELINE_PAGE_SIZE = 20
+TIMELINE_MAX_PAGE = 1000  # 20,000 entries back; a bigger number in the URL reads as the last we serve
+
+
+def customer_filter(shop: Shop, params: dict) -> QuerySet[Customer]:
+    """The shop's customers matching the list's filters (q, segment, channel, tag, attention)."""
+    queryset = Customer.objects.filter(shop=shop)
+    if params.get("q"):
+        queryset = queryset.filter(customer_search_filter(params["q"], [shop.country]))
+    if params.get("segment"):
+        queryset = queryset.filter(segment=params["segment"])
+    if params.get("channel"):
+        queryset = queryset.filter(preferred_channel=params["channel"])
+    if params.get("tag"):
+        # A subquery rather than a join, so that a customer is never listed twice.
+        queryset = queryset.filter(
+            pk__in=Customer.tags.through.objects.filter(tag=params["tag"]).values("customer")
+        )
+    if params.get("attention"):
+        queryset = queryset.filter(needs_attention=True)
+    return queryset
+
+
+def customer_list(shop: Shop, params: dict) -> QuerySet[Customer]:
+    """The list page's rows: filtered, with figures and the latest message, sorted; one query plus tags."""
+    latest = Interaction.objects.filter(customer=OuterRef("pk")).order_by("-occurred_at", "-pk")
+    queryset = customers_with_figures(customer_filter(shop, params)).annotate(
+        last_message=Subquery(latest.values("body")[:1]),
+        last_message_direction=Subquery(latest.values("direction")[:1]),
+    )
+    return queryset.prefetch_related("tags").order_by(
+        *LIST_SORTS.get(params.get("sort"), LIST_SORTS["last_contact"])
+    )
+
+
+def month_start(shop: Shop, now=None):
+    """Midnight on the 1st of the current month, in the shop's time zone."""
+    try:
+        zone = ZoneInfo(shop.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.get_default_timezone()
+    local = timezone.localtime(now or timezone.now(), zone)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def dashboard_stats(shop: Shop, now=None) -> dict:
+    """The list's stat cards, in one query (definitions in the README's *Customer pages* section)."""
+    now = now or timezone.now()
+    since = now - timedelta(days=ACTIVE_DAYS)
+    # The join on orders repeats a customer once per order, hence distinct counts everywhere.
+    return Customer.objects.filter(shop=shop).aggregate(
+        total=Count("pk", distinct=True),
+        new_this_month=Count("pk", filter=Q(created_at__gte=month_start(shop, now)), distinct=True),
+        vip=Count("pk", filter=Q(segment=Customer.Segment.VIP), distinct=True),
+        active_30_days=Count(
+            "pk", filter=Q(last_contact_at__gte=since) | Q(orders__placed_at__gte=since), distinct=True
+        ),
+        needs_attention=Count("pk", filter=Q(needs_attention=True), distinct=True),
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "message", "note", "order" or "merge"
+    at: datetime
+    item: object
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    number: int
+    has_next: bool
+    has_previous: bool
+
+
+def customer_timeline(customer: Customer, page: int = 1, per_page: int = TIMELINE_PAGE_SIZE) -> TimelinePage:
+    """Messages, notes, orders and merges of one customer, newest first, one page at a time.
+
+    The newest `page * per_page` of each kind are enough to know the page's entries: merging them by
+    date and skipping the earlier pages gives exactly what one sorted union would.
+    """
+    page = min(max(1, page), TIMELINE_MAX_PAGE)
+    depth = page * per_page + 1  # one more, to know whether a next page exists
+    sources = [
+        ("message", customer.interactions.select_related("author"), "occurred_at"),
+        ("note", customer.notes.select_related("author"), "created_at"),
+        ("order", customer.orders.all(), "placed_at"),
+        (
+            "merge",
+            customer.audit_entries.filter(action=AuditEntry.Action.MERGE).select_related("actor"),
+            "created_at",
+        ),
+    ]
+    entries = [
+        TimelineEntry(kind, getattr(row, field), row)
+        for kind, queryset, field in sources
+        for row in queryset.order_by(f"-{field}", "-pk")[:depth]
+    ]
+    entries.sort(key=lambda e: (e.at, e.item.pk), reverse=True)
+    start = (page - 1) * per_page
+    return TimelinePage(
+        entries=entries[start : start + per_page],
+        number=page,
+        has_next=len(entries) > start + per_page,
+        has_previous=page > 1,
+    )
+
+
+def interactions_after(customer: Customer, after_id: int) -> QuerySet[Interaction]:
+    """A customer's messages recorded after `after_id`, oldest first (the detail page's live updates)."""
+    return customer.interactions.filter(pk__gt=after_id).select_related("author").order_by("pk")
+
+
+def latest_interaction_id(shop: Shop) -> int:
+    return Interaction.objects.filter(customer__shop=shop).aggregate(latest=Max("pk"))["latest"] or 0
+
+
+def customers_written_after(shop: Shop, after_id: int) -> tuple[list[int], int]:
+    """Ids of the shop's customers with an inbound message after `after_id`, and the newest message id."""
+    rows = list(
+        Interaction.objects.filter(
+            customer__shop=shop, pk__gt=after_id, direction=Interaction.Direction.INBOUND
+        ).values_list("pk", "customer_id")
+    )
+    latest = max((pk for pk, _ in rows), default=after_id)
+    return list(dict.fromkeys(customer_id for _, customer_id in rows)), latest
+
+
+def customer_with_same(shop: Shop, field: str, value, exclude_pk=None) -> Customer | None:
+    """Another customer of the shop holding this phone, e-mail (any case) or WhatsApp id."""
+    if not value:
+        return None
+    lookup = {"email__iexact": value} if field == "email" else {field: value}
+    return Customer.objects.filter(shop=shop, **lookup).exclude(pk=exclude_pk).first()

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from customers import events
 from customers.models import AuditEntry, Customer, Membership, Note, Shop, Tag
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ def customers_add_tag(*, shop: Shop, customers, name: str) -> int:
     existing = set(through.objects.filter(tag=tag, customer_id__in=ids).values_list("customer_id", flat=True))
     rows = [through(customer_id=c.pk, tag_id=tag.pk) for c in customers if c.pk not in existing]
     through.objects.bulk_create(rows)
+    events.customers_changed(shop_id=shop.pk, customer_ids=[row.customer_id for row in rows])
     return len(rows)
 
 
@@ -136,6 +138,10 @@ def customers_set_segment(*, customers, segment: str, actor=None) -> int:
         count = Customer.objects.filter(pk__in=ids).update(
             segment=segment, segment_manual=True, updated_at=timezone.now()
         )
+        for shop_id in {c.shop_id for c in customers}:
+            events.customers_changed(
+                shop_id=shop_id, customer_ids=[c.pk for c in customers if c.shop_id == shop_id]
+            )
         AuditEntry.objects.bulk_create(
             AuditEntry(
                 shop_id=c.shop_id,
@@ -244,3 +250,86 @@ def _customer_snapshot(customer: Customer) -> dict:
 
 def note_add(*, customer: Customer, body: str, author=None) -> Note:
     return Note.objects.create(customer=customer, body=body.strip(), author=author)
+
+
+# --- dashboard pages --------------------------------------------------------------------------------
+
+# What the dashboard's customer form may change; the rest (figures, contact times, consent) is recorded
+# by the pipeline or by dedicated services.
+CUSTOMER_EDITABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "whatsapp_user_id",
+    "preferred_channel",
+    "language",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+)
+
+
+def customer_update(
+    *, customer: Customer, fields: dict, tag_names=None, segment=None, actor=None
+) -> Customer:
+    """Save a person's edit of a customer (already validated by the form).
+
+    A name typed by a person is never overwritten by names read from messages; a segment chosen by hand
+    is pinned (with its audit entry) like the admin's *Set segment*.
+    """
+    unknown = set(fields) - set(CUSTOMER_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    with transaction.atomic():
+        name_changed = any(
+            fields.get(f, getattr(customer, f)) != getattr(customer, f) for f in ("first_name", "last_name")
+        )
+        for name, value in fields.items():
+            setattr(customer, name, value)
+        if name_changed:
+            customer.name_source = Customer.NameSource.HUMAN
+        customer.save()
+        if tag_names is not None:
+            customer.tags.set(tags_get_or_create(shop=customer.shop, names=tag_names))
+        if segment and segment != customer.segment:
+            customers_set_segment(customers=[customer], segment=segment, actor=actor)
+            customer.refresh_from_db(fields=["segment", "segment_manual"])
+    return customer
+
+
+def customer_resolve_attention(*, customer: Customer) -> Customer:
+    """A person from the shop has dealt with what the customer needed."""
+    if customer.needs_attention:
+        customer.needs_attention = False
+        customer.save(update_fields=["needs_attention", "updated_at"])
+    return customer
+
+
+SHOP_SETTINGS_FIELDS = (
+    "name",
+    "language",
+    "time_zone",
+    "address",
+    "opening_hours",
+    "website",
+    "contact_phone",
+    "auto_replies_enabled",
+    "auto_reply_pause_minutes",
+    "vip_min_spent",
+    "vip_min_orders",
+    "inactive_after_days",
+)
+
+
+def shop_update(*, shop: Shop, fields: dict) -> Shop:
+    """Save an owner's edit of the shop's settings (already validated by the form)."""
+    unknown = set(fields) - set(SHOP_SETTINGS_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(shop, name, value)
+    shop.save(update_fields=[*fields])
+    return shop

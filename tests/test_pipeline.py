@@ -241,3 +241,19 @@ def test_merged_tag_helper_still_works_for_pipeline_tags(shop):
     tags_get_or_create(shop=shop, names=["sms"])
     inbound_receive(sms("Bonjour"), inline_reply=True)
     assert shop.tags.filter(name="sms").count() == 1
+
+
+def test_messages_that_never_reached_a_worker_are_sent_again_then_given_up(shop, make_outbound, monkeypatch):
+    from webhooks import tasks
+
+    stuck = make_outbound(shop, provider="meta")
+    fresh = make_outbound(shop, provider="meta")
+    ancient = make_outbound(shop, provider="meta")
+    Interaction.objects.filter(pk__in=[stuck.pk, fresh.pk, ancient.pk]).update(raw_payload={"via": "api"})
+    Interaction.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(minutes=20))
+    Interaction.objects.filter(pk=ancient.pk).update(created_at=timezone.now() - timedelta(days=2))
+    sent = []
+    monkeypatch.setattr(tasks.send_interaction, "delay", sent.append)
+    assert tasks.resend_stuck_outbound() == 1 and sent == [stuck.pk]
+    ancient.refresh_from_db()
+    assert ancient.status == "failed"

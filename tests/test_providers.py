@@ -10,9 +10,9 @@ import pytest
 from django.http import QueryDict
 from twilio.request_validator import RequestValidator
 
+from coccinelle.http import ExternalServiceError
 from tests.fakes.meta_graph import FakeMetaGraph
 from tests.fakes.twilio_api import FakeTwilioAPI
-from webhooks.http import ExternalServiceError
 from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, StatusUpdate
 from webhooks.providers import SendResult, meta
 from webhooks.providers import twilio as twilio_provider

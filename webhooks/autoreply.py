@@ -61,7 +61,7 @@ def respond(*, customer: Customer, inbound: Interaction, inline: bool) -> Intera
     if decision.action == Action.REPLY and _llm_enabled():
         from webhooks.tasks import reply_with_llm
 
-        transaction.on_commit(lambda: reply_with_llm.delay(inbound.pk))
+        transaction.on_commit(lambda: reply_with_llm.delay(inbound.pk), robust=True)
         return None
     return _reply(customer, inbound, decision.text, inline)
 
@@ -107,7 +107,7 @@ def _flag(customer: Customer, inbound: Interaction, *, escalate: bool) -> None:
     if escalate:
         from webhooks.tasks import notify_owners
 
-        transaction.on_commit(lambda: notify_owners.delay(inbound.pk))
+        transaction.on_commit(lambda: notify_owners.delay(inbound.pk), robust=True)
 
 
 def _llm_enabled() -> bool:
@@ -129,7 +129,7 @@ def _reply(customer: Customer, inbound: Interaction, text: str, inline: bool) ->
     if not inline:
         from webhooks.tasks import send_interaction
 
-        transaction.on_commit(lambda: send_interaction.delay(reply.pk))
+        transaction.on_commit(lambda: send_interaction.delay(reply.pk), robust=True)
     return reply
 
 

@@ -2,7 +2,7 @@
 
 One call, one answer, no retries: when the model is slow, down or says something unusable we raise
 LLMError at once and the caller answers with the offline engine (webhooks.replies), so a customer is
-never left waiting on a vendor. All traffic goes through webhooks.http, the one outbound client.
+never left waiting on a vendor. All traffic goes through coccinelle.http, the one outbound client.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from webhooks import http
+from coccinelle import http
 from webhooks.replies import ShopInfo
 from webhooks.replies.engine import clean_first_name
 

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from coccinelle.http import ExternalServiceError
 from customers.models import ChannelAddress, Customer, Interaction
-from webhooks.http import ExternalServiceError
 from webhooks.inbound import StatusUpdate
 from webhooks.providers import meta, twilio
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers import events
 from customers.models import ChannelAddress, Customer, Interaction, Shop
 from customers.services import customer_get_or_create, tags_get_or_create
 from webhooks import autoreply
@@ -62,6 +63,8 @@ def inbound_receive(message: InboundMessage, *, inline_reply: bool = False) -> I
             return _replayed(message)
         _update_profile(customer, message, created=created)
         reply = autoreply.respond(customer=customer, inbound=inbound, inline=inline_reply)
+        # Profile fields changed above through queryset updates, which send no signal.
+        events.customers_changed(shop_id=shop.pk, customer_ids=[customer.pk])
     logger.info(
         "inbound %s %s recorded for shop %s customer %s%s",
         message.provider,

@@ -1,16 +1,18 @@
 """Celery tasks for the messaging side. Each takes ids, reloads rows and calls a service."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
+from coccinelle.http import ExternalServiceError
 from customers.models import Interaction, Membership
 from webhooks import autoreply, llm
-from webhooks.http import ExternalServiceError
 from webhooks.outbound import interaction_send, public_url
 
 logger = logging.getLogger(__name__)
@@ -126,3 +128,27 @@ def _llm_text(customer, inbound: Interaction, language: str) -> str:
     except llm.LLMError as exc:
         logger.warning("LLM reply for interaction %s failed, offline engine answers: %s", inbound.pk, exc)
         return ""
+
+
+# Longer than a send's own retries (backoff capped at 5 minutes, 5 retries): a message still queued
+# after this was never picked up (the broker was down when it was recorded).
+STUCK_AFTER = timedelta(minutes=15)
+GIVE_UP_AFTER = timedelta(days=1)
+
+
+@shared_task
+def resend_stuck_outbound() -> int:
+    """Celery beat: hand messages that never reached a worker to one again; after a day, say they
+    were not sent rather than leave them queued forever."""
+    now = timezone.now()
+    queued = Interaction.objects.filter(
+        direction=Interaction.Direction.OUTBOUND,
+        status="queued",
+        provider_message_id__isnull=True,
+        raw_payload__via="api",
+    )
+    queued.filter(created_at__lt=now - GIVE_UP_AFTER).update(status="failed", error_code="not-sent")
+    stuck = list(queued.filter(created_at__lt=now - STUCK_AFTER).values_list("pk", flat=True)[:500])
+    for interaction_id in stuck:
+        send_interaction.delay(interaction_id)
+    return len(stuck)

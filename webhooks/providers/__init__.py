@@ -1,7 +1,7 @@
 """Provider adapters: read Twilio and Meta webhooks into webhooks.inbound values, and send replies.
 
 Each module (`twilio`, `meta`) verifies its provider's signature, parses its payloads and sends through
-webhooks.http; what they return is provider-neutral, so the pipeline never sees a vendor's field names.
+coccinelle.http; what they return is provider-neutral, so the pipeline never sees a vendor's field names.
 """
 
 from dataclasses import dataclass

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from coccinelle import http
+from coccinelle.http import ExternalServiceError
 from customers.phones import try_normalize_phone
-from webhooks import http
-from webhooks.http import ExternalServiceError
 from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, StatusUpdate
 from webhooks.providers import SendResult
 

@@ -12,9 +12,9 @@ from urllib.parse import quote
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from coccinelle import http
+from coccinelle.http import ExternalServiceError
 from customers.phones import WHATSAPP_PREFIX, try_normalize_phone
-from webhooks import http
-from webhooks.http import ExternalServiceError
 from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, StatusUpdate
 from webhooks.providers import SendResult
 

@@ -1,5 +1,5 @@
-"""The one outbound HTTP chokepoint for providers and LLMs: a default timeout, a User-Agent, and one
-exception type that says whether trying again can help."""
+"""The one outbound HTTP chokepoint (messaging providers, LLMs, CRMs): a default timeout, a User-Agent,
+and one exception type that says whether trying again can help."""
 
 import logging
 
@@ -14,11 +14,12 @@ TRANSIENT_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 529}
 
 
 class ExternalServiceError(Exception):
-    def __init__(self, message: str, *, permanent: bool, status: int | None = None, body=None):
+    def __init__(self, message: str, *, permanent: bool, status: int | None = None, body=None, headers=None):
         super().__init__(message)
         self.permanent = permanent
         self.status = status
         self.body = body
+        self.headers = headers or {}
 
 
 def request(method: str, url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs) -> requests.Response:
@@ -43,6 +44,7 @@ def request(method: str, url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs
         permanent=response.status_code not in TRANSIENT_STATUSES,
         status=response.status_code,
         body=body,
+        headers=response.headers,
     )
 
 

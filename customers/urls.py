@@ -1,0 +1,23 @@
+"""The dashboard pages, under /dashboard/ (the Send message action is routed in coccinelle/urls.py, as
+it lives in webhooks)."""
+
+from django.urls import path
+
+from customers import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("customers/", views.customer_list_page, name="customer-list"),
+    path("customers/export.csv", views.customer_list_export, name="customer-list-export"),
+    path("customers/updates/", views.customer_list_updates, name="customer-list-updates"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer-detail"),
+    path("customers/<int:customer_id>/updates/", views.customer_updates, name="customer-updates"),
+    path("customers/<int:customer_id>/notes/", views.customer_note_add, name="customer-note-add"),
+    path("customers/<int:customer_id>/resolve/", views.customer_resolve, name="customer-resolve"),
+    path("customers/<int:customer_id>/edit/", views.customer_edit, name="customer-edit"),
+    path("customers/<int:customer_id>/export.json", views.customer_export_json, name="customer-export"),
+    path("customers/<int:customer_id>/erase/", views.customer_erase_page, name="customer-erase"),
+    path("shop/", views.shop_settings, name="shop-settings"),
+    path("shop/switch/", views.shop_switch, name="shop-switch"),
+]

@@ -1,0 +1,295 @@
+"""The dashboard pages of owners and staff: customer list, customer page, notes, edit, export, erase.
+
+Thin views: `dashboard_view` resolves the current shop and role, forms parse input, selectors read and
+services write. Every customer is looked up within `request.shop`, so another shop's id is a 404. The
+*Send message* action lives in `webhooks.staff_views` (customers never imports webhooks).
+"""
+
+import copy
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from customers.access import dashboard_view, shop_customer_or_404, switch_shop
+from customers.csv_io import write_customers_csv
+from customers.forms import (
+    CHANNEL_LABELS,
+    SEGMENT_LABELS,
+    ConfirmForm,
+    CustomerEditForm,
+    CustomerFilterForm,
+    NoteForm,
+    ShopSettingsForm,
+    StaffMessageForm,
+)
+from customers.privacy import customer_erase, customer_export_data
+from customers.selectors import (
+    customer_figures,
+    customer_filter,
+    customer_list,
+    customer_timeline,
+    customers_written_after,
+    dashboard_stats,
+    interactions_after,
+    latest_interaction_id,
+)
+from customers.services import customer_resolve_attention, customer_update, note_add, shop_update
+
+TABS = ("overview", "activity", "notes")
+NOTES_SHOWN = 200
+
+
+def _int(value, default=0) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return default
+
+
+# --- the list ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@dashboard_view
+def customer_list_page(request):
+    form = CustomerFilterForm(request.GET, shop=request.shop)
+    params = form.params()
+    paginator = Paginator(customer_list(request.shop, params), params["per_page"])
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dashboard/customer_list.html",
+        {
+            "form": form,
+            "params": params,
+            "page": page,
+            "stats": dashboard_stats(request.shop),
+            "query": query.urlencode(),
+            "latest_id": latest_interaction_id(request.shop),
+            # New rows go on top only where the newest contact is on top.
+            "live_prepend": params.get("sort", "last_contact") == "last_contact" and page.number == 1,
+            "segment_labels": SEGMENT_LABELS,
+            "channel_labels": CHANNEL_LABELS,
+        },
+    )
+
+
+@require_GET
+@dashboard_view(owner_only=True)
+def customer_list_export(request):
+    """Exactly the customers of the filtered list (all pages), in the one CSV format of every export."""
+    params = CustomerFilterForm(request.GET, shop=request.shop).params()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"customers-{request.shop.slug}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    write_customers_csv(customer_filter(request.shop, params), response)
+    return response
+
+
+@require_GET
+@dashboard_view
+def customer_list_updates(request):
+    """Rows of the filtered list whose customer wrote after message `after` (polled by live.js)."""
+    params = CustomerFilterForm(request.GET, shop=request.shop).params()
+    customer_ids, latest = customers_written_after(request.shop, _int(request.GET.get("after")))
+    rows = customer_list(request.shop, params).filter(pk__in=customer_ids) if customer_ids else []
+    context = {"segment_labels": SEGMENT_LABELS, "channel_labels": CHANNEL_LABELS}
+    return JsonResponse(
+        {
+            "after": latest,
+            "rows": [
+                {
+                    "id": customer.pk,
+                    "html": render_to_string(
+                        "dashboard/_customer_row.html", {**context, "customer": customer}, request
+                    ),
+                }
+                for customer in rows
+            ],
+            "announce": _("New message from %(names)s") % {"names": ", ".join(c.display_name for c in rows)}
+            if rows
+            else "",
+        }
+    )
+
+
+# --- one customer -----------------------------------------------------------------------------------
+
+
+def render_customer_detail(request, customer, *, tab=None, note_form=None, send_form=None, status=200):
+    """The customer page; the send view (webhooks) renders it too, to show its form's errors in place."""
+    tab = tab if tab in TABS else request.GET.get("tab", "overview")
+    tab = tab if tab in TABS else "overview"
+    context = {
+        "customer": customer,
+        "tags": list(customer.tags.all()),
+        "segment_label": SEGMENT_LABELS.get(customer.segment, customer.segment),
+        "channel_labels": CHANNEL_LABELS,
+        "figures": customer_figures(customer),
+        "tab": tab,
+        "tabs": [("overview", _("Overview")), ("activity", _("Activity")), ("notes", _("Notes"))],
+        "note_form": note_form or NoteForm(),
+        "send_form": send_form or StaffMessageForm(initial={"channel": _default_channel(customer)}),
+        "latest_id": latest_interaction_id_for(customer),
+        "last_message": customer.interactions.order_by("-occurred_at", "-pk").first(),
+    }
+    if tab == "activity":
+        context["timeline"] = customer_timeline(customer, _int(request.GET.get("page"), 1) or 1)
+    if tab == "notes":
+        context["notes"] = customer.notes.select_related("author")[:NOTES_SHOWN]
+    return render(request, "dashboard/customer_detail.html", context, status=status)
+
+
+def latest_interaction_id_for(customer) -> int:
+    return customer.interactions.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _default_channel(customer) -> str:
+    return "whatsapp" if customer.preferred_channel == "whatsapp" else "sms"
+
+
+@require_GET
+@dashboard_view
+def customer_detail(request, customer_id):
+    return render_customer_detail(request, shop_customer_or_404(request, customer_id))
+
+
+@require_GET
+@dashboard_view
+def customer_updates(request, customer_id):
+    """The customer's messages after `after`, as timeline entries (polled by live.js)."""
+    customer = shop_customer_or_404(request, customer_id)
+    after = _int(request.GET.get("after"))
+    new = list(interactions_after(customer, after))
+    html = [
+        render_to_string("dashboard/_timeline_entry.html", {"entry": {"kind": "message", "item": i}}, request)
+        for i in new
+    ]
+    inbound = [i for i in new if i.direction == "inbound"]
+    return JsonResponse(
+        {
+            "after": new[-1].pk if new else after,
+            "entries": html,
+            "announce": _("New message from %(name)s") % {"name": customer.display_name} if inbound else "",
+        }
+    )
+
+
+@require_POST
+@dashboard_view
+def customer_note_add(request, customer_id):
+    customer = shop_customer_or_404(request, customer_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return render_customer_detail(request, customer, tab="notes", note_form=form, status=400)
+    note_add(customer=customer, body=form.cleaned_data["body"], author=request.user)
+    messages.success(request, _("Note added."))
+    return redirect(f"{reverse('dashboard:customer-detail', args=[customer.pk])}?tab=notes")
+
+
+@require_POST
+@dashboard_view
+def customer_resolve(request, customer_id):
+    customer = shop_customer_or_404(request, customer_id)
+    customer_resolve_attention(customer=customer)
+    messages.success(request, _("Marked as handled."))
+    return redirect(_next_or(request, reverse("dashboard:customer-detail", args=[customer.pk])))
+
+
+@require_http_methods(["GET", "POST"])
+@dashboard_view
+def customer_edit(request, customer_id):
+    customer = shop_customer_or_404(request, customer_id)
+    # The form writes the typed values onto its instance while validating: give it a copy, so that the
+    # service still sees what changed and the page header keeps the saved name.
+    form = CustomerEditForm(_posted(request), instance=copy.copy(customer))
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_update(
+                customer=customer,
+                fields=form.changes(),
+                tag_names=form.cleaned_data["tags"],
+                segment=form.cleaned_data["segment"],
+                actor=request.user,
+            )
+        except IntegrityError:
+            # Someone took the phone or e-mail between the check and the save.
+            form.add_error(None, _("Another customer of this shop has just taken this phone or e-mail."))
+        else:
+            messages.success(request, _("Customer saved."))
+            return redirect("dashboard:customer-detail", customer.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request, "dashboard/customer_edit.html", {"customer": customer, "form": form}, status=status
+    )
+
+
+@require_GET
+@dashboard_view(owner_only=True)
+def customer_export_json(request, customer_id):
+    customer = shop_customer_or_404(request, customer_id)
+    data = json.dumps(customer_export_data(customer=customer), ensure_ascii=False, indent=2, default=str)
+    response = HttpResponse(data, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@dashboard_view(owner_only=True)
+def customer_erase_page(request, customer_id):
+    customer = shop_customer_or_404(request, customer_id)
+    form = ConfirmForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        customer_erase(customer=customer, actor=request.user)
+        messages.success(request, _("The customer's personal data was erased."))
+        return redirect("dashboard:customer-list")
+    status = 400 if form.errors else 200
+    return render(
+        request, "dashboard/customer_erase.html", {"customer": customer, "form": form}, status=status
+    )
+
+
+# --- the shop ---------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@dashboard_view(owner_only=True)
+def shop_settings(request):
+    form = ShopSettingsForm(_posted(request), instance=request.shop)
+    if request.method == "POST" and form.is_valid():
+        shop_update(shop=request.shop, fields={name: form.cleaned_data[name] for name in form.Meta.fields})
+        messages.success(request, _("Shop settings saved."))
+        return redirect("dashboard:shop-settings")
+    return render(request, "dashboard/shop_settings.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+@dashboard_view
+def shop_switch(request):
+    if not switch_shop(request, _int(request.POST.get("shop"))):
+        messages.error(request, _("You are not a member of that shop."))
+    return redirect("dashboard:customer-list")
+
+
+def _posted(request):
+    """The submitted data on POST (even when empty, so that the form is bound and says what is missing)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _next_or(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
