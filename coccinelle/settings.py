@@ -190,3 +190,13 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# CRM sync (crm_backends). Keys that encrypt CRM credentials at rest: comma-separated, the first
+# encrypts, all decrypt (put a new key first to rotate). Empty: derived from SECRET_KEY.
+CRM_ENCRYPTION_KEYS = env.list("CRM_ENCRYPTION_KEYS", default=[])
+CRM_SYNC_MAX_ATTEMPTS = env.int("CRM_SYNC_MAX_ATTEMPTS", default=8)
+# How often Celery beat sweeps the outbox for work left behind (a broker outage, a crashed worker).
+CRM_SYNC_SWEEP_SECONDS = env.int("CRM_SYNC_SWEEP_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["crm-sync-sweep"] = {
+    "task": "crm_backends.tasks.sweep_outbox",
+    "schedule": CRM_SYNC_SWEEP_SECONDS,
+}

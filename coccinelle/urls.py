@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from crm_backends.views import customer_crm_retry
 from webhooks.staff_views import customer_send
 
 
@@ -24,4 +25,6 @@ urlpatterns = [
     path("dashboard/", include("customers.urls")),
     # Sending is the messaging side's job (webhooks), on the customer page's URL.
     path("dashboard/customers/<int:customer_id>/send/", customer_send, name="customer-send"),
+    # The CRM sync's own button on the customer page.
+    path("dashboard/customers/<int:customer_id>/crm-retry/", customer_crm_retry, name="customer-crm-retry"),
 ]

@@ -1,0 +1,95 @@
+"""The small interface every CRM backend implements, and the values that cross it.
+
+A backend turns batches of provider-neutral payloads into vendor calls and reports, per item, what
+happened. Whole-call failures raise `CrmError` (coccinelle.http.ExternalServiceError), whose
+`permanent` says whether retrying can help.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from coccinelle.http import ExternalServiceError
+
+CrmError = ExternalServiceError
+
+
+@dataclass(frozen=True)
+class CustomerPayload:
+    customer_id: int
+    external_id: str
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    whatsapp_phone: str | None
+    segment: str
+    tags: tuple[str, ...]
+    language: str
+    opted_out: bool
+
+
+@dataclass(frozen=True)
+class InteractionPayload:
+    interaction_id: int
+    customer_id: int
+    contact_external_id: str
+    occurred_at: datetime
+    channel: str
+    direction: str
+    body: str
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """What happened to one item: pushed (with the CRM's id for it), or failed and why."""
+
+    key: int  # customer_id or interaction_id
+    ok: bool
+    external_id: str = ""
+    error: str = ""
+    permanent: bool = True
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PulledContact:
+    external_id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+class CrmBackend:
+    """Base class: `native` is this with nothing to push."""
+
+    name = "native"
+    label = "Coccinelle only"
+    customer_batch_size = 100
+    interaction_batch_size = 100
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def push_customers(self, items: list[CustomerPayload]) -> list[PushOutcome]:
+        return [PushOutcome(key=item.customer_id, ok=True) for item in items]
+
+    def push_interactions(self, items: list[InteractionPayload]) -> list[PushOutcome]:
+        return [PushOutcome(key=item.interaction_id, ok=True) for item in items]
+
+    def test_connection(self) -> list[Check]:
+        return [Check("native", True, "Customers stay in Coccinelle; nothing is pushed.")]
+
+    def pull_contacts(self):
+        return iter(())
+
+    def external_url(self, external_id: str) -> str:
+        return ""

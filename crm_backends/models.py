@@ -1,0 +1,123 @@
+"""A shop's connection to an external CRM, the outbox of changes to push, and what was pushed."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from crm_backends import crypto
+from customers.models import Customer, Interaction, Shop
+
+
+class CrmConnection(models.Model):
+    """One shop, one external CRM. Backend-specific options live in `options` (each backend module
+    documents its keys); credentials live encrypted in `secrets`."""
+
+    class Backend(models.TextChoices):
+        NATIVE = "native", "Coccinelle only (nothing to push)"
+        HUBSPOT = "hubspot", "HubSpot"
+        SALESFORCE = "salesforce", "Salesforce"
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="crm_connection")
+    backend = models.CharField(max_length=16, choices=Backend.choices, default=Backend.NATIVE)
+    enabled = models.BooleanField(default=True)
+    options = models.JSONField(default=dict, blank=True)
+    secrets_encrypted = models.TextField(blank=True, editable=False)
+    # A short-lived access token obtained with the secrets (OAuth), kept until it expires.
+    token_encrypted = models.TextField(blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_test_report = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "CRM connection"
+
+    def __str__(self):
+        return f"{self.shop} → {self.get_backend_display()}"
+
+    @property
+    def secrets(self) -> dict:
+        return crypto.decrypt(self.secrets_encrypted)
+
+    def set_secrets(self, values: dict) -> None:
+        self.secrets_encrypted = crypto.encrypt({k: v for k, v in values.items() if v})
+
+    @property
+    def pushes(self) -> bool:
+        return self.enabled and self.backend != self.Backend.NATIVE
+
+
+class SyncItem(models.Model):
+    """The outbox: one row per customer or interaction waiting to be pushed (or that failed).
+
+    Written in the same transaction as the change, so nothing is lost when the broker, the worker or
+    the CRM is down; a pending row for a customer absorbs later changes (its `version` goes up) so that
+    repeated edits make one push.
+    """
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        INTERACTION = "interaction", "Interaction"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    interaction = models.ForeignKey(
+        Interaction, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    version = models.PositiveIntegerField(default=1)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A worker that claims rows holds them until then; a crashed worker's rows come back after it.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "customer"],
+                condition=Q(kind="customer", state="pending"),
+                name="sync_item_one_pending_push_per_customer",
+            ),
+            models.UniqueConstraint(
+                fields=["connection", "interaction"],
+                condition=Q(kind="interaction"),
+                name="sync_item_one_row_per_interaction",
+            ),
+        ]
+        indexes = [models.Index(fields=["connection", "state", "next_attempt_at"], name="sync_item_due_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.interaction_id or self.customer_id} ({self.state})"
+
+
+class CustomerSync(models.Model):
+    """What the owner sees per customer: pushed when, where, under which id, or why not."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be pushed"
+        SYNCED = "synced", "Synced"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="customer_syncs")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="crm_syncs")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    external_id = models.CharField(max_length=64, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "customer"], name="customer_sync_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} on {self.connection}: {self.status}"
