@@ -259,14 +259,7 @@ class HubSpotBackend(CrmBackend):
                         outcomes[item.interaction_id] = self._note_one(item, note)
                     continue
                 raise
-            done = _traced_ids(body)
-            for item in batch:
-                note_id = done.get(str(item.interaction_id))
-                outcomes[item.interaction_id] = (
-                    PushOutcome(item.interaction_id, True, note_id)
-                    if note_id
-                    else PushOutcome(item.interaction_id, False, error=_errors_text(body))
-                )
+            _record(batch, body, outcomes, key=lambda item: item.interaction_id)
         return [outcomes[i.interaction_id] for i in items]
 
     def _note_one(self, item, note) -> PushOutcome:
@@ -360,14 +353,16 @@ def _traced_ids(body: dict) -> dict:
     return {str(r.get("objectWriteTraceId")): str(r["id"]) for r in body.get("results", []) if r.get("id")}
 
 
-def _record(batch, body, outcomes):
+def _record(batch, body, outcomes, key=lambda item: item.customer_id):
+    """Each item's outcome, found by the trace id it was sent with; an item missing from the results
+    failed, with whatever HubSpot said in `errors`."""
     done = _traced_ids(body)
     for item in batch:
-        external = done.get(str(item.customer_id))
-        outcomes[item.customer_id] = (
-            PushOutcome(item.customer_id, True, external)
+        external = done.get(str(key(item)))
+        outcomes[key(item)] = (
+            PushOutcome(key(item), True, external)
             if external
-            else PushOutcome(item.customer_id, False, error=_errors_text(body))
+            else PushOutcome(key(item), False, error=_errors_text(body))
         )
 
 

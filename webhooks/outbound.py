@@ -87,7 +87,7 @@ def interaction_send(interaction: Interaction) -> Interaction:
 
 
 def _dispatch(interaction: Interaction, customer: Customer):
-    provider = interaction.provider or _default_provider(customer.shop_id, interaction.channel)
+    provider = interaction.provider or default_provider(customer.shop_id, interaction.channel)
     address = _shop_address(interaction, customer.shop_id, provider)
     if provider == ChannelAddress.Provider.TWILIO:
         if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
@@ -114,7 +114,7 @@ def _dispatch(interaction: Interaction, customer: Customer):
     )
 
 
-def _default_provider(shop_id: int, channel: str) -> str:
+def default_provider(shop_id: int, channel: str) -> str:
     """For a message a person starts: WhatsApp through Meta when the shop has it, else Twilio."""
     providers = set(ChannelAddress.objects.filter(shop_id=shop_id).values_list("provider", flat=True))
     if channel == "whatsapp" and ChannelAddress.Provider.META in providers:

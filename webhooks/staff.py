@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from customers.models import Customer, Interaction
 from webhooks.autoreply import record_outbound
-from webhooks.outbound import _default_provider, check_can_send
+from webhooks.outbound import check_can_send, default_provider
 
 
 def staff_message_send(*, customer: Customer, channel: str, body: str, author) -> Interaction:
@@ -20,7 +20,7 @@ def staff_message_send(*, customer: Customer, channel: str, body: str, author) -
     from webhooks.tasks import send_interaction  # tasks imports this package's modules
 
     check_can_send(customer, channel)
-    provider = _default_provider(customer.shop_id, channel)
+    provider = default_provider(customer.shop_id, channel)
     with transaction.atomic():
         interaction = record_outbound(
             customer=customer, channel=channel, body=body, provider=provider, author=author, automatic=False
