@@ -93,6 +93,8 @@ class SyncItem(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["connection", "state", "next_attempt_at"], name="sync_item_due_idx")]
+        verbose_name = "sync queue item"
+        verbose_name_plural = "sync queue"
 
     def __str__(self):
         return f"{self.kind} {self.interaction_id or self.customer_id} ({self.state})"

@@ -16,14 +16,13 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from crm_backends.base import CrmError, CustomerPayload, InteractionPayload, PushOutcome
+from crm_backends.base import CrmError, CustomerPayload, InteractionPayload
 from crm_backends.models import CrmConnection, CustomerSync, SyncItem
 from crm_backends.registry import backend_for
 from customers.models import Customer, Interaction
 from customers.phones import try_normalize_phone
 
 logger = logging.getLogger(__name__)
-_NO = PushOutcome(key=0, ok=False)
 
 LEASE = timedelta(minutes=10)
 BACKOFF_BASE_SECONDS = 30
@@ -171,9 +170,7 @@ def _drain_customers(connection, backend, report):
         _call_failed(rows, exc, report, connection)
         return
     by_key = {o.key: o for o in outcomes}
-    synced = [
-        (row, by_key[row.customer_id].external_id) for row in rows if by_key.get(row.customer_id, _NO).ok
-    ]
+    synced = [(row, o.external_id) for row in rows if (o := by_key.get(row.customer_id)) and o.ok]
     _customers_synced(connection, synced)
     report.pushed += len(synced)
     for row in rows:

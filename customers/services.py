@@ -17,13 +17,14 @@ from customers.models import AuditEntry, Customer, Membership, Note, Shop, Tag
 
 logger = logging.getLogger(__name__)
 
-# Fields copied from a merged customer into the kept one when the kept one has nothing there.
-MERGE_FILLABLE_FIELDS = [
+# What the dashboard's customer form may change; the rest (figures, contact times, consent) is recorded
+# by the pipeline or by dedicated services.
+CUSTOMER_EDITABLE_FIELDS = (
     "first_name",
     "last_name",
     "phone",
-    "whatsapp_user_id",
     "email",
+    "whatsapp_user_id",
     "preferred_channel",
     "language",
     "address_line1",
@@ -31,8 +32,11 @@ MERGE_FILLABLE_FIELDS = [
     "postal_code",
     "city",
     "country",
-    "source",
-]
+)
+
+
+# Fields copied from a merged customer into the kept one when the kept one has nothing there.
+MERGE_FILLABLE_FIELDS = [*CUSTOMER_EDITABLE_FIELDS, "source"]
 # Unique per shop: the merged customer must give these up before the kept one can take them.
 UNIQUE_IDENTITY_FIELDS = ("phone", "whatsapp_user_id", "email")
 
@@ -253,23 +257,6 @@ def note_add(*, customer: Customer, body: str, author=None) -> Note:
 
 
 # --- dashboard pages --------------------------------------------------------------------------------
-
-# What the dashboard's customer form may change; the rest (figures, contact times, consent) is recorded
-# by the pipeline or by dedicated services.
-CUSTOMER_EDITABLE_FIELDS = (
-    "first_name",
-    "last_name",
-    "phone",
-    "email",
-    "whatsapp_user_id",
-    "preferred_channel",
-    "language",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-)
 
 
 def customer_update(
