@@ -24,6 +24,7 @@ def setup_django(db_path: str) -> None:
     os.environ.pop("REDIS_URL", None)  # tasks in-process: the bench drives the drain itself
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coccinelle.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["CRM_ALLOWED_HOSTS"] = "127.0.0.1"  # the fake HubSpot stands in for api.hubapi.com
     import django
 
     django.setup()

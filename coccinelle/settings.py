@@ -1,9 +1,11 @@
 """All settings, read from the environment (see .env.example for every variable).
 
 One module on purpose: what differs between a laptop and production is the environment, not the code.
-With nothing set, Coccinelle runs in DEBUG on a SQLite file with Celery tasks executed in-process.
+With nothing set, Coccinelle runs in DEBUG on a SQLite file, with Celery on a folder of files (no broker
+server to install).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,16 +29,41 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto (and, on demand, X-Forwarded-Host) so that
-# the URLs Django rebuilds are the public ones.
-if env.bool("USE_PROXY_HEADERS", default=False):
+# the URLs Django rebuilds are the public ones, and its X-Forwarded-For for the client's address.
+USE_PROXY_HEADERS = env.bool("USE_PROXY_HEADERS", default=False)
+if USE_PROXY_HEADERS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=True)
     USE_X_FORWARDED_PORT = env.bool("USE_X_FORWARDED_PORT", default=False)
+# How many proxies in front append to X-Forwarded-For; the client is that many entries from the right.
+PROXY_COUNT = env.int("PROXY_COUNT", default=1)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+
+
+def _given(name: str) -> bool:
+    # `NAME=` (as .env.example writes it) means "the default", not "off".
+    return bool(env.str(name, default="").strip())
+
+
+# HTTPS only, once a TLS proxy is in front: on by default when DEBUG is off behind USE_PROXY_HEADERS.
+# Without a proxy gunicorn speaks plain HTTP, where a redirect to https:// would reach nothing.
+_HTTPS = USE_PROXY_HEADERS and not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT") if _given("SECURE_SSL_REDIRECT") else _HTTPS
+# The container health check calls http://127.0.0.1:8000/healthz from inside. HealthCheckMiddleware
+# answers it before the redirect; the exemption keeps it so should the middleware order ever change.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# One year, what browsers' preload lists expect; start lower (e.g. 3600) when first trying HTTPS.
+_HSTS_DEFAULT = 365 * 24 * 3600 if _HTTPS else 0
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS") if _given("SECURE_HSTS_SECONDS") else _HSTS_DEFAULT
+SECURE_HSTS_INCLUDE_SUBDOMAINS = (
+    env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS") if _given("SECURE_HSTS_INCLUDE_SUBDOMAINS") else _HTTPS
+)
+# Off unless asked: preloading binds the whole registered domain to HTTPS for months, beyond this app.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 INSTALLED_APPS = [
     "customers.admin_site.CoccinelleAdminConfig",
@@ -46,12 +73,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",
     "customers",
     "webhooks",
     "crm_backends",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz is answered over plain HTTP whatever the Host header, before the HTTPS redirect
+    # and the ALLOWED_HOSTS check (see coccinelle/middleware.py).
+    "coccinelle.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from STATIC_ROOT under gunicorn (the pages use no CDN).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -63,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "customers.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coccinelle.urls"
@@ -86,8 +119,14 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite serialises writers; wait for the lock instead of failing when two requests write at once.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # The web server, the Celery worker and beat share the file. SQLite serialises writers: wait up to
+    # 20 s for the lock instead of failing; take it when a transaction begins (IMMEDIATE), since a read
+    # transaction that later tries to write is refused at once ("database is locked") rather than
+    # waiting; and write-ahead logging lets readers go on while someone writes.
+    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite.setdefault("timeout", 20)
+    _sqlite.setdefault("transaction_mode", "IMMEDIATE")
+    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -113,21 +152,63 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/dashboard/customers/"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in throttling (django-axes) on both sign-in pages: after LOGIN_FAILURE_LIMIT wrong passwords for
+# one username from one address, that pair is locked for LOGIN_LOCKOUT_MINUTES (0: until ops unlock it
+# with `manage.py axes_reset_username`). Username *and* address together, on purpose: by username alone
+# anyone could lock a shop owner out from everywhere by typing wrong passwords; by address alone, one
+# shop's staff behind one router would lock each other out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES) if _LOCKOUT_MINUTES > 0 else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "coccinelle.signin.lockout_response"
+# Behind a proxy REMOTE_ADDR is the proxy: read X-Forwarded-For, but only when USE_PROXY_HEADERS says so.
+AXES_CLIENT_IP_CALLABLE = "coccinelle.signin.client_ip"
+# Failed attempts are kept (that is the throttling); successful sign-ins are not logged in the database.
+AXES_DISABLE_ACCESS_LOG = True
+# No banner on every manage.py command. Lockouts are still logged (WARNING, username and address masked:
+# people type passwords into the username box); `manage.py axes_list_attempts` shows who is locked.
+AXES_VERBOSE = False
+
 # E-mail: console in development; set EMAIL_URL (smtp+tls://user:pass@host:587) in production.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Coccinelle <noreply@localhost>")
 
-# Celery. Without REDIS_URL the embedded default runs every task in-process, so no broker is needed.
+# Celery. No web request runs a task (a provider send, an LLM call, a CRM push): a worker does, with or
+# without Redis. With REDIS_URL, Redis is the broker. Without it, the embedded default: kombu's
+# filesystem transport, one file per message under CELERY_BROKER_DIR, so that scripts/run starts a real
+# worker and beat beside the web server with no server to install. Tests run tasks eagerly
+# (tests/conftest.py); CELERY_TASK_ALWAYS_EAGER=1 does the same here, and makes requests wait on them.
 REDIS_URL = env.str("REDIS_URL", default="")
+# A relative CELERY_BROKER_DIR is read from BASE_DIR, so that every process finds the same folder.
+CELERY_BROKER_DIR = BASE_DIR / (env.str("CELERY_BROKER_DIR", default="").strip() or ".celery-broker")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = None
-    CELERY_TASK_ALWAYS_EAGER = False
 else:
-    CELERY_BROKER_URL = "memory://localhost/"
-    CELERY_TASK_ALWAYS_EAGER = True
-    CELERY_TASK_EAGER_PROPAGATES = True
+    CELERY_BROKER_URL = "filesystem://localhost/"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder both ways: the web process writes there, the worker reads there.
+        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
+        "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.25,  # seconds between looks at the folder when it is empty
+    }
+    for _folder in ("queue", "control"):
+        (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_BROKER_DIR / "beat-schedule")
+    # Remote control broadcasts to every worker that ever ran; with files nobody would clean them up.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -150,6 +231,9 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="")
 WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
+# Without a provider's credentials, sends go to the built-in sandbox (webhooks/providers/sandbox.py):
+# recorded as delivered there, nothing reaches a phone. Unset (None) follows DEBUG; 1 or 0 wins.
+MESSAGING_SANDBOX = env.bool("MESSAGING_SANDBOX") if env.str("MESSAGING_SANDBOX", default="") else None
 HUBSPOT_ACCESS_TOKEN = env.str("HUBSPOT_ACCESS_TOKEN", default="")
 SALESFORCE_CLIENT_ID = env.str("SALESFORCE_CLIENT_ID", default="")
 SALESFORCE_CLIENT_SECRET = env.str("SALESFORCE_CLIENT_SECRET", default="")
@@ -200,3 +284,8 @@ CELERY_BEAT_SCHEDULE["crm-sync-sweep"] = {
     "task": "crm_backends.tasks.sweep_outbox",
     "schedule": CRM_SYNC_SWEEP_SECONDS,
 }
+# CRM calls go only to the vendors' own hosts (https on *.hubapi.com, *.salesforce.com, *.force.com).
+# Other host names listed here (comma-separated, e.g. a local fake: 127.0.0.1,localhost) may be used in
+# a connection's api_base / login_url too, with that connection's own credentials: HUBSPOT_ACCESS_TOKEN
+# and SALESFORCE_* go to the vendor (or to SALESFORCE_LOGIN_URL as set here) only. Empty by default.
+CRM_ALLOWED_HOSTS = env.list("CRM_ALLOWED_HOSTS", default=[])

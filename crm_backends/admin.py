@@ -1,6 +1,8 @@
-"""Admin for CRM connections (owners), the sync queue, and each customer's sync state.
+"""Admin for CRM connections and the sync queue (owners only, decided by the role in each row's own
+shop), and each customer's sync state (owners and staff).
 
 Secrets are write-only here: typed into password fields, stored encrypted, shown back masked.
+Nothing here pushes to a CRM: retries write outbox rows and a worker does the rest.
 """
 
 import json
@@ -8,13 +10,13 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils import timezone
 from django.utils.html import format_html
 
 from crm_backends import crypto
 from crm_backends.models import CrmConnection, CustomerSync, SyncItem
-from crm_backends.registry import backend_for
-from crm_backends.services import sync_retry_failed
+from crm_backends.selectors import contact_link
+from crm_backends.services import connection_test, sync_retry_failed
+from crm_backends.transport import shorten
 from customers.admin import OWNER, READ, CustomerAdmin, ScopedInline, ShopScopedAdmin, pretty_json
 
 SECRET_FIELDS = {
@@ -49,7 +51,8 @@ class CrmConnectionForm(forms.ModelForm):
             "HubSpot: api_base, auth (private_app|oauth), rate_limit, rate_window_seconds, "
             "lead_status_by_segment, lifecycle_by_segment, language_property, tags_property. "
             "Salesforce: login_url, auth (refresh_token|client_credentials|jwt), api_version, "
-            "external_id_field, segment_field, language_field, tags_field. See the README."
+            "external_id_field, segment_field, language_field, tags_field. api_base and login_url "
+            "must be https on the vendor's hosts (or a host in CRM_ALLOWED_HOSTS). See the README."
         ),
     )
 
@@ -69,8 +72,28 @@ class CrmConnectionForm(forms.ModelForm):
         return connection
 
 
+class OwnerOnlyRows:
+    """Rows of the shops where the user's role *in that shop* allows viewing them.
+
+    ShopScopedAdmin lists the rows of every shop the user belongs to; here a member who is an owner
+    elsewhere but staff in this row's shop must not see it, nor select it for an action (Django runs
+    actions on this queryset)."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.shop_path}__in": self.shops_where(request, "view")})
+
+    def rows_where(self, request, queryset, perm):
+        """The selected rows this user may `perm` (actions check again: defence in depth)."""
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.shop_path}__in": self.shops_where(request, perm)})
+
+
 @admin.register(CrmConnection)
-class CrmConnectionAdmin(ShopScopedAdmin):
+class CrmConnectionAdmin(OwnerOnlyRows, ShopScopedAdmin):
     form = CrmConnectionForm
     role_permissions = {OWNER: frozenset({"view", "add", "change", "delete"})}  # staff: nothing
     list_display = ["shop", "backend", "enabled", "last_test_at", "pending", "failed"]
@@ -105,29 +128,17 @@ class CrmConnectionAdmin(ShopScopedAdmin):
     def failed(self, obj):
         return obj.items.filter(state=SyncItem.State.FAILED).count()
 
-    @admin.action(description="Test connection")
+    @admin.action(description="Test connection", permissions=["change"])
     def test_connection(self, request, queryset):
-        for connection in queryset:
-            checks = _run_checks(connection)
-            connection.last_test_at = timezone.now()
-            connection.last_test_report = json.dumps([c.__dict__ for c in checks])
-            connection.save(update_fields=["last_test_at", "last_test_report"])
+        for connection in self.rows_where(request, queryset, "change"):
+            checks = connection_test(connection)
             summary = "; ".join(f"{'✓' if c.ok else '✗'} {c.name}: {c.detail}" for c in checks)
             level = messages.SUCCESS if all(c.ok for c in checks) else messages.ERROR
             self.message_user(request, f"{connection}: {summary}", level)
 
 
-def _run_checks(connection):
-    from crm_backends.base import Check, CrmError
-
-    try:
-        return backend_for(connection).test_connection()
-    except (CrmError, crypto.SecretsUnreadable) as exc:
-        return [Check("configuration", False, str(exc))]
-
-
 @admin.register(SyncItem)
-class SyncItemAdmin(ShopScopedAdmin):
+class SyncItemAdmin(OwnerOnlyRows, ShopScopedAdmin):
     shop_path = "connection__shop"
     role_permissions = {OWNER: READ | {"change"}}
     list_display = [
@@ -149,10 +160,12 @@ class SyncItemAdmin(ShopScopedAdmin):
 
     @admin.display(description="Last error")
     def short_error(self, obj):
-        return obj.last_error[:120]
+        return shorten(obj.last_error, 120)
 
-    @admin.action(description="Retry selected failed items now")
+    @admin.action(description="Retry selected failed items", permissions=["change"])
     def retry(self, request, queryset):
+        """Queue them again; a worker pushes them (nothing is sent from this request)."""
+        queryset = self.rows_where(request, queryset, "change")
         count = 0
         for connection_id in set(queryset.values_list("connection_id", flat=True)):
             connection = CrmConnection.objects.get(pk=connection_id)
@@ -168,7 +181,7 @@ class CustomerSyncInline(ScopedInline, admin.TabularInline):
     model = CustomerSync
     extra = 0
     can_delete = False
-    fields = ["crm", "status", "synced_at", "external_link", "last_error"]
+    fields = ["crm", "status", "synced_at", "external_link", "short_error"]
     readonly_fields = fields
     verbose_name_plural = "CRM sync"
 
@@ -184,20 +197,21 @@ class CustomerSyncInline(ScopedInline, admin.TabularInline):
 
     @admin.display(description="External id")
     def external_link(self, obj):
-        url = _external_url(obj)
+        url = contact_link(obj)  # https on the CRM's own hosts, or no link at all
         if not url:
             return obj.external_id
-        return format_html('<a href="{}" rel="noopener" target="_blank">{}</a>', url, obj.external_id)
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, obj.external_id
+        )
 
-
-def _external_url(sync: CustomerSync) -> str:
-    try:
-        return backend_for(sync.connection).external_url(sync.external_id)
-    except Exception:  # noqa: BLE001 - a link is a convenience; a misconfigured backend must not break the page
-        return ""
+    @admin.display(description="Last error")
+    def short_error(self, obj):
+        return shorten(obj.last_error, 300)
 
 
 # The customer page lives in `customers`, which must not know about CRMs: the inline is added from here.
+# Owners and staff may retry their customers' pushes (the queryset is the customers they may see); it
+# only queues them again.
 @admin.action(description="Retry the CRM sync of selected customers")
 def retry_crm_sync(modeladmin, request, queryset):
     count = 0

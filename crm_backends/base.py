@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from coccinelle.http import ExternalServiceError
+from crm_backends.options import options_errors
 
 CrmError = ExternalServiceError
 
@@ -75,9 +76,24 @@ class CrmBackend:
     label = "Coccinelle only"
     customer_batch_size = 100
     interaction_batch_size = 100
+    # {option name: check} (see options.py); None: the backend reads no options at all.
+    options_schema: dict | None = None
 
     def __init__(self, connection):
         self.connection = connection
+        self.options = connection.options or {}
+        errors = self.option_errors(self.options)
+        if errors:
+            raise CrmError(f"{self.label} options: " + "; ".join(errors), permanent=True)
+
+    @classmethod
+    def option_errors(cls, options) -> list[str]:
+        return [] if cls.options_schema is None else options_errors(options, cls.options_schema)
+
+    def option(self, name, default):
+        """An option's value; absent or null is the default."""
+        value = self.options.get(name)
+        return default if value is None else value
 
     def push_customers(self, items: list[CustomerPayload]) -> list[PushOutcome]:
         return [PushOutcome(key=item.customer_id, ok=True) for item in items]

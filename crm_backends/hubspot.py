@@ -1,13 +1,13 @@
 """HubSpot (CRM v3): contacts upserted in batches, interactions as notes on the contact.
 
-Options (CrmConnection.options): `api_base` (default https://api.hubapi.com), `auth` ("private_app",
-default, or "oauth"), `rate_limit` requests per `rate_window_seconds` (default 100 per 10 s, the free
-and starter tier), `lead_status_by_segment` and `lifecycle_by_segment` (segment -> HubSpot value; a
-segment missing from the map leaves the property alone), `language_property` (default `hs_language`,
-"" to skip), `tags_property` (a custom multi-line text property for tags, "" to skip), `portal_id`
-(filled by "test connection", used to link to contacts).
-Secrets: `token` (private app; HUBSPOT_ACCESS_TOKEN is used when empty), or `client_id`,
-`client_secret`, `refresh_token` for OAuth.
+Options (CrmConnection.options): `api_base` (default https://api.hubapi.com; only https on *.hubapi.com,
+or a host in CRM_ALLOWED_HOSTS), `auth` ("private_app", default, or "oauth"), `rate_limit` requests per
+`rate_window_seconds` (default 100 per 10 s, the free and starter tier), `lead_status_by_segment` and
+`lifecycle_by_segment` (segment -> HubSpot value; a segment missing from the map leaves the property
+alone), `language_property` (default `hs_language`, "" to skip), `tags_property` (a custom multi-line
+text property for tags, "" to skip), `portal_id` (filled by "test connection", used to link to contacts).
+Secrets: `token` (private app; HUBSPOT_ACCESS_TOKEN is used when empty, and only towards HubSpot's own
+hosts), or `client_id`, `client_secret`, `refresh_token` for OAuth.
 """
 
 import html
@@ -16,12 +16,13 @@ import re
 import time
 from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.utils import timezone
 
-from coccinelle import http
-from crm_backends import crypto
+from crm_backends import crypto, transport
+from crm_backends import options as opt
 from crm_backends.base import (
     Check,
     CrmBackend,
@@ -54,30 +55,44 @@ class HubSpotBackend(CrmBackend):
     label = "HubSpot"
     customer_batch_size = 100
     interaction_batch_size = 100
+    options_schema = {
+        "api_base": opt.vendor_url("hubspot"),
+        "auth": opt.choice("private_app", "oauth"),
+        "rate_limit": opt.whole_number(1, 1000),
+        "rate_window_seconds": opt.seconds(1, 86_400),
+        "lead_status_by_segment": opt.text_map,
+        "lifecycle_by_segment": opt.text_map,
+        "language_property": opt.api_name,
+        "tags_property": opt.api_name,
+        "portal_id": opt.whole_number(1, 10**15),
+    }
 
     def __init__(self, connection, *, sleep=time.sleep):
         super().__init__(connection)
-        self.options = connection.options or {}
-        self.api = (self.options.get("api_base") or DEFAULT_API).rstrip("/")
+        self.api = (self.option("api_base", "") or DEFAULT_API).rstrip("/")
         self._sleep = sleep
         self.limiter = limiter_for(
             ("hubspot", connection.pk),
-            int(self.options.get("rate_limit", 100)),
-            float(self.options.get("rate_window_seconds", 10)),
+            self.option("rate_limit", 100),
+            float(self.option("rate_window_seconds", 10)),
         )
         self.requests_sent = 0
+        # Someone is waiting on the answer (Test connection): never sleep on a rate limit, say so.
+        self.interactive = False
 
     # --- transport ---------------------------------------------------------------------------------
 
     def _call(self, method, path, **kwargs):
         """One API call under the rate limit; a 429 waits and tries again, a few times."""
         for attempt in range(MAX_429_RETRIES + 1):
-            self.limiter.acquire()
+            self._acquire()
             self.requests_sent += 1
             try:
-                response = http.request(method, self.api + path, headers=self._auth_header(), **kwargs)
+                response = transport.request(
+                    "hubspot", method, self.api + path, headers=self._auth_header(), **kwargs
+                )
             except CrmError as exc:
-                if exc.status != 429 or attempt == MAX_429_RETRIES:
+                if exc.status != 429 or attempt == MAX_429_RETRIES or self.interactive:
                     raise
                 self._back_off(exc.headers, attempt)
                 continue
@@ -85,9 +100,16 @@ class HubSpotBackend(CrmBackend):
             return response
         raise AssertionError("unreachable")
 
+    def _acquire(self):
+        if not self.interactive:
+            self.limiter.acquire()
+        elif wait := self.limiter.try_acquire():
+            message = f"HubSpot: this connection's rate limit is reached; try again in {wait:.0f} s"
+            raise CrmError(message, permanent=False)
+
     def _back_off(self, headers, attempt):
         interval = _header_seconds(headers, "X-HubSpot-RateLimit-Interval-Milliseconds", 10.0)
-        wait = float(headers.get("Retry-After") or 0) or interval * (attempt + 1) / 2
+        wait = _retry_after(headers) or interval * (attempt + 1) / 2
         logger.info("HubSpot rate limit hit; waiting %.1fs", wait)
         self.limiter.pause(wait)
 
@@ -101,8 +123,8 @@ class HubSpotBackend(CrmBackend):
 
     def _token(self) -> str:
         secrets = self.connection.secrets
-        if self.options.get("auth", "private_app") != "oauth":
-            token = secrets.get("token") or settings.HUBSPOT_ACCESS_TOKEN
+        if not self._oauth:
+            token = secrets.get("token") or self._install_token()
             if not token:
                 raise CrmError("HubSpot: no private-app token configured", permanent=True)
             return token
@@ -113,11 +135,23 @@ class HubSpotBackend(CrmBackend):
             return cached
         return self._refresh(secrets)
 
+    def _install_token(self) -> str:
+        """HUBSPOT_ACCESS_TOKEN belongs to the whole install: it goes to HubSpot itself or nowhere,
+        never to a host a connection's options chose (even one CRM_ALLOWED_HOSTS lets through)."""
+        if settings.HUBSPOT_ACCESS_TOKEN and not transport.is_vendor_url(self.api, "hubspot"):
+            raise CrmError(
+                "HubSpot: HUBSPOT_ACCESS_TOKEN is only sent to https://*.hubapi.com; give this "
+                "connection its own token to use another api_base",
+                permanent=True,
+            )
+        return settings.HUBSPOT_ACCESS_TOKEN
+
     def _refresh(self, secrets) -> str:
         missing = [k for k in ("client_id", "client_secret", "refresh_token") if not secrets.get(k)]
         if missing:
             raise CrmError(f"HubSpot OAuth: missing {', '.join(missing)}", permanent=True)
-        response = http.request(
+        response = transport.request(
+            "hubspot",
             "POST",
             self.api + "/oauth/v1/token",
             data={
@@ -125,15 +159,17 @@ class HubSpotBackend(CrmBackend):
                 **{k: secrets[k] for k in ("client_id", "client_secret", "refresh_token")},
             },
         )
-        body = response.json()
-        self.connection.token_encrypted = crypto.encrypt({"access_token": body["access_token"]})
-        self.connection.token_expires_at = timezone.now() + timedelta(
-            seconds=int(body.get("expires_in", 1800))
-        )
-        if body.get("refresh_token") and body["refresh_token"] != secrets["refresh_token"]:
-            self.connection.set_secrets({**secrets, "refresh_token": body["refresh_token"]})
+        body = transport.json_body(response)
+        access_token = body.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise CrmError("HubSpot OAuth: the token answer has no access_token", permanent=True)
+        self.connection.token_encrypted = crypto.encrypt({"access_token": access_token})
+        self.connection.token_expires_at = timezone.now() + timedelta(seconds=_expires_in(body))
+        refreshed = body.get("refresh_token")
+        if isinstance(refreshed, str) and refreshed and refreshed != secrets["refresh_token"]:
+            self.connection.set_secrets({**secrets, "refresh_token": refreshed})
         self.connection.save(update_fields=["token_encrypted", "token_expires_at", "secrets_encrypted"])
-        return body["access_token"]
+        return access_token
 
     # --- contacts ----------------------------------------------------------------------------------
 
@@ -148,16 +184,16 @@ class HubSpotBackend(CrmBackend):
             props["email"] = item.email
         if item.whatsapp_phone:
             props["hs_whatsapp_phone_number"] = item.whatsapp_phone
-        lead = self.options.get("lead_status_by_segment", DEFAULT_LEAD_STATUS).get(item.segment)
+        lead = self.option("lead_status_by_segment", DEFAULT_LEAD_STATUS).get(item.segment)
         if lead:
             props["hs_lead_status"] = lead
-        stage = self.options.get("lifecycle_by_segment", DEFAULT_LIFECYCLE).get(item.segment)
+        stage = self.option("lifecycle_by_segment", DEFAULT_LIFECYCLE).get(item.segment)
         if stage:
             props["lifecyclestage"] = stage
-        language_property = self.options.get("language_property", "hs_language")
+        language_property = self.option("language_property", "hs_language")
         if language_property and item.language:
             props[language_property] = item.language
-        if self.options.get("tags_property"):
+        if self.option("tags_property", ""):
             props[self.options["tags_property"]] = ";".join(item.tags)
         return props
 
@@ -186,14 +222,14 @@ class HubSpotBackend(CrmBackend):
     def _update(self, batch, outcomes) -> list[CustomerPayload]:
         inputs = self._inputs(batch, extra=lambda i: {"id": i.external_id})
         try:
-            body = self._call("POST", "/crm/v3/objects/contacts/batch/update", json={"inputs": inputs}).json()
+            body = self._json("POST", "/crm/v3/objects/contacts/batch/update", json={"inputs": inputs})
         except CrmError as exc:
             if exc.status != 400 or "lifecyclestage" not in str(exc.body):
                 raise
             # Portals refuse to move a lifecycle stage backwards: keep the stage HubSpot has.
             for item in inputs:
                 item["properties"].pop("lifecyclestage", None)
-            body = self._call("POST", "/crm/v3/objects/contacts/batch/update", json={"inputs": inputs}).json()
+            body = self._json("POST", "/crm/v3/objects/contacts/batch/update", json={"inputs": inputs})
         done = _traced_ids(body)
         not_found = {
             str(pk)
@@ -213,14 +249,14 @@ class HubSpotBackend(CrmBackend):
 
     def _upsert_by_email(self, batch, outcomes):
         inputs = self._inputs(batch, extra=lambda i: {"idProperty": "email", "id": i.email})
-        body = self._call("POST", "/crm/v3/objects/contacts/batch/upsert", json={"inputs": inputs}).json()
+        body = self._json("POST", "/crm/v3/objects/contacts/batch/upsert", json={"inputs": inputs})
         _record(batch, body, outcomes)
 
     def _create(self, batch, outcomes):
         try:
-            body = self._call(
+            body = self._json(
                 "POST", "/crm/v3/objects/contacts/batch/create", json={"inputs": self._inputs(batch)}
-            ).json()
+            )
         except CrmError as exc:
             if exc.status != 409:
                 raise
@@ -233,10 +269,10 @@ class HubSpotBackend(CrmBackend):
     def _create_one(self, item) -> PushOutcome:
         props = self.properties(item)
         try:
-            created = self._call("POST", "/crm/v3/objects/contacts", json={"properties": props}).json()
-            return PushOutcome(item.customer_id, True, str(created["id"]))
+            created = self._json("POST", "/crm/v3/objects/contacts", json={"properties": props})
+            return PushOutcome(item.customer_id, True, _id_of(created))
         except CrmError as exc:
-            existing = _EXISTING_ID.search(str(exc)) if exc.status == 409 else None
+            existing = _EXISTING_ID.search(str(exc.body)) if exc.status == 409 else None
             if not existing:
                 return PushOutcome(item.customer_id, False, error=str(exc), permanent=exc.permanent)
         self._call("PATCH", f"/crm/v3/objects/contacts/{existing.group(1)}", json={"properties": props})
@@ -249,9 +285,7 @@ class HubSpotBackend(CrmBackend):
         for batch in chunks(items, self.interaction_batch_size):
             inputs = [self._note(i) for i in batch]
             try:
-                body = self._call(
-                    "POST", "/crm/v3/objects/notes/batch/create", json={"inputs": inputs}
-                ).json()
+                body = self._json("POST", "/crm/v3/objects/notes/batch/create", json={"inputs": inputs})
             except CrmError as exc:
                 if exc.permanent and len(batch) > 1:
                     # One bad note must not sink the others: find it by sending them one at a time.
@@ -265,10 +299,10 @@ class HubSpotBackend(CrmBackend):
     def _note_one(self, item, note) -> PushOutcome:
         note = {k: v for k, v in note.items() if k != "objectWriteTraceId"}
         try:
-            created = self._call("POST", "/crm/v3/objects/notes", json=note).json()
+            created = self._json("POST", "/crm/v3/objects/notes", json=note)
+            return PushOutcome(item.interaction_id, True, _id_of(created))
         except CrmError as exc:
             return PushOutcome(item.interaction_id, False, error=str(exc), permanent=exc.permanent)
-        return PushOutcome(item.interaction_id, True, str(created["id"]))
 
     def _note(self, item: InteractionPayload) -> dict:
         return {
@@ -286,30 +320,41 @@ class HubSpotBackend(CrmBackend):
 
     # --- connection and pull -----------------------------------------------------------------------
 
+    def _json(self, method, path, **kwargs) -> dict:
+        return transport.json_body(self._call(method, path, **kwargs))
+
     def test_connection(self):
+        self.interactive = True
         checks = []
         try:
             self._token()
             checks.append(
                 Check("credentials", True, "token accepted" if self._oauth else "private-app token set")
             )
-            self._call("GET", "/crm/v3/objects/contacts", params={"limit": 1})
+        except CrmError as exc:
+            return [Check("credentials", False, str(exc))]
+        try:
+            self._json("GET", "/crm/v3/objects/contacts", params={"limit": 1})
             checks.append(Check("contacts", True, "contacts can be read"))
         except CrmError as exc:
-            checks.append(Check("contacts", False, str(exc)))
-            return checks
+            return [*checks, Check("contacts", False, str(exc))]
+        return [*checks, self._check_account()]
+
+    def _check_account(self) -> Check:
+        """The portal id, kept for links into HubSpot."""
         try:
-            details = self._call("GET", "/account-info/v3/details").json()
-            self.connection.options = {**self.options, "portal_id": details.get("portalId")}
-            self.connection.save(update_fields=["options"])
-            checks.append(Check("account", True, f"portal {details.get('portalId')}"))
+            portal = self._json("GET", "/account-info/v3/details").get("portalId")
         except CrmError as exc:
-            checks.append(Check("account", False, f"portal id unknown, no links to contacts: {exc}"))
-        return checks
+            return Check("account", False, f"portal id unknown, no links to contacts: {exc}")
+        if opt.whole_number(1, 10**15)(portal):
+            return Check("account", False, "HubSpot gave no usable portal id: no links to contacts")
+        self.connection.options = {**self.options, "portal_id": portal}
+        self.connection.save(update_fields=["options"])
+        return Check("account", True, f"portal {portal}")
 
     @property
     def _oauth(self):
-        return self.options.get("auth") == "oauth"
+        return self.option("auth", "private_app") == "oauth"
 
     def pull_contacts(self):
         after = None
@@ -317,11 +362,11 @@ class HubSpotBackend(CrmBackend):
             params = {"limit": 100, "properties": "firstname,lastname,email,phone,mobilephone"}
             if after:
                 params["after"] = after
-            body = self._call("GET", "/crm/v3/objects/contacts", params=params).json()
+            body = self._json("GET", "/crm/v3/objects/contacts", params=params)
             for row in body.get("results", []):
                 props = row.get("properties", {})
                 yield PulledContact(
-                    external_id=str(row["id"]),
+                    external_id=_id_of(row),
                     first_name=props.get("firstname") or "",
                     last_name=props.get("lastname") or "",
                     email=props.get("email") or "",
@@ -332,12 +377,10 @@ class HubSpotBackend(CrmBackend):
                 return
 
     def external_url(self, external_id):
-        portal = self.options.get("portal_id")
-        return (
-            f"https://app.hubspot.com/contacts/{portal}/record/0-1/{external_id}"
-            if portal and external_id
-            else ""
-        )
+        portal = self.option("portal_id", None)
+        if not (portal and external_id):
+            return ""
+        return f"https://app.hubspot.com/contacts/{portal}/record/0-1/{quote(str(external_id), safe='')}"
 
 
 def note_body(item: InteractionPayload) -> str:
@@ -350,7 +393,10 @@ def note_body(item: InteractionPayload) -> str:
 
 def _traced_ids(body: dict) -> dict:
     """objectWriteTraceId -> HubSpot id: batch results come back in no promised order."""
-    return {str(r.get("objectWriteTraceId")): str(r["id"]) for r in body.get("results", []) if r.get("id")}
+    results = body.get("results") if isinstance(body.get("results"), list) else []
+    return {
+        str(r.get("objectWriteTraceId")): str(r["id"]) for r in results if isinstance(r, dict) and r.get("id")
+    }
 
 
 def _record(batch, body, outcomes, key=lambda item: item.customer_id):
@@ -367,8 +413,30 @@ def _record(batch, body, outcomes, key=lambda item: item.customer_id):
 
 
 def _errors_text(body: dict) -> str:
-    messages = [e.get("message", "") for e in body.get("errors", [])]
-    return "; ".join(m for m in messages if m)[:500] or "HubSpot did not return this record"
+    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    messages = [str(e["message"]) for e in errors if isinstance(e, dict) and e.get("message")]
+    return transport.shorten("; ".join(messages)) or "HubSpot did not return this record"
+
+
+def _id_of(created) -> str:
+    """The id HubSpot gave a new record; an answer without one is a failure, not a KeyError."""
+    if not isinstance(created, dict) or not str(created.get("id") or "").strip():
+        raise CrmError("HubSpot: the answer has no record id", permanent=True)
+    return str(created["id"])
+
+
+def _expires_in(body) -> int:
+    try:
+        return max(60, min(int(body.get("expires_in", 1800)), 86_400))
+    except (TypeError, ValueError):
+        return 1800
+
+
+def _retry_after(headers) -> float:
+    try:
+        return min(max(float(headers.get("Retry-After") or 0), 0), 600)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _header_seconds(headers, name, default):

@@ -1,10 +1,12 @@
 """A shop's connection to an external CRM, the outbox of changes to push, and what was pushed."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from crm_backends import crypto
+from crm_backends.registry import BACKENDS
 from customers.models import Customer, Interaction, Shop
 
 
@@ -34,6 +36,14 @@ class CrmConnection(models.Model):
 
     def __str__(self):
         return f"{self.shop} → {self.get_backend_display()}"
+
+    def clean(self):
+        """Options are checked against what the backend documents (types, ranges, hosts) whenever
+        they are saved through a form, so that a typo is an error here rather than a 500 later."""
+        backend = BACKENDS.get(self.backend)
+        errors = backend.option_errors(self.options) if backend else []
+        if errors:
+            raise ValidationError({"options": errors})
 
     @property
     def secrets(self) -> dict:

@@ -22,16 +22,21 @@ class SlidingWindowLimiter:
 
     def acquire(self) -> None:
         """Block until one more request fits in the window, then count it."""
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._sent and now - self._sent[0] >= self.window:
-                    self._sent.popleft()
-                if len(self._sent) < self.max_requests:
-                    self._sent.append(now)
-                    return
-                wait = self.window - (now - self._sent[0])
-            self._sleep(max(wait, 0.001))
+        while wait := self.try_acquire():
+            self._sleep(wait)
+
+    def try_acquire(self) -> float:
+        """Count one more request if it fits now and return 0; else return how long to wait.
+
+        For callers that must not block (a person waiting on a page)."""
+        with self._lock:
+            now = self._clock()
+            while self._sent and now - self._sent[0] >= self.window:
+                self._sent.popleft()
+            if len(self._sent) < self.max_requests:
+                self._sent.append(now)
+                return 0.0
+            return max(self.window - (now - self._sent[0]), 0.001)
 
     def pause(self, seconds: float) -> None:
         """The vendor said to slow down: fill the window so nothing is sent for `seconds`."""

@@ -6,9 +6,10 @@ transient failures with backoff and jitter, a bounded number of times; permanent
 and visible, until someone retries them.
 """
 
+import json
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from crm_backends import crypto
 from crm_backends.base import CrmError, CustomerPayload, InteractionPayload
 from crm_backends.models import CrmConnection, CustomerSync, SyncItem
 from crm_backends.registry import backend_for
@@ -88,9 +90,23 @@ def _drain_after_commit(connection_id) -> None:
 
 def enqueue_drain(connection_id) -> bool:
     """Ask a worker to drain the connection. A broker that is down loses nothing: the rows are in the
-    database and Celery beat's sweep enqueues them once it is back."""
-    from crm_backends.tasks import drain_connection
+    database and Celery beat's sweep enqueues them once it is back.
 
+    Never a push inside a web request: a drain can wait minutes on a CRM's rate limit, and this runs
+    after the commit of whatever saved the change, a webhook or a page included. With a broker (Redis,
+    or the embedded default's folder) `.delay` only writes a message. When tasks run eagerly (the test
+    suite, or CELERY_TASK_ALWAYS_EAGER=1) `.delay` would push right here, so only the CRM's own tasks
+    (beat's sweep, a drain handing over to the next) drain inline, since nothing runs those inside a
+    request; any other caller leaves the rows pending and visible, for the sweep or `sync_crm`.
+    """
+    from celery import current_task
+
+    from crm_backends.tasks import drain_connection, sweep_outbox
+
+    crm_task = current_task and current_task.name in (drain_connection.name, sweep_outbox.name)
+    if drain_connection.app.conf.task_always_eager and not crm_task:
+        logger.info("CRM sync for connection %s left to the sweep: tasks run eagerly here", connection_id)
+        return False
     try:
         drain_connection.delay(connection_id)
         return True
@@ -430,3 +446,21 @@ def _pull_one(connection, shop, contact) -> str:
     # It came from the CRM: no need to push it straight back.
     SyncItem.objects.filter(connection=connection, kind=SyncItem.Kind.CUSTOMER, customer=customer).delete()
     return outcome
+
+
+def connection_test(connection) -> list:
+    """Run the backend's checks and keep the report on the connection. Whatever the CRM (or a
+    misconfiguration) does, the answer is a list of ✓/✗ lines, never an exception."""
+    from crm_backends.base import Check
+
+    try:
+        checks = backend_for(connection).test_connection()
+    except (CrmError, crypto.SecretsUnreadable) as exc:
+        checks = [Check("configuration", False, str(exc))]
+    except Exception:  # noqa: BLE001 - an owner is waiting on a page: a ✗ line, the details in the log
+        logger.exception("CRM connection test of connection %s failed unexpectedly", connection.pk)
+        checks = [Check("configuration", False, "unexpected error while testing; see the server log")]
+    connection.last_test_at = timezone.now()
+    connection.last_test_report = json.dumps([asdict(c) for c in checks])
+    connection.save(update_fields=["last_test_at", "last_test_report"])
+    return checks

@@ -1,4 +1,5 @@
-"""The customer page's "Retry the sync" button (owners and staff)."""
+"""The customer page's "Retry the sync" button (owners and staff of the current shop). It only queues
+the customer again (outbox rows); a worker pushes, never this request."""
 
 from django.contrib import messages
 from django.db import transaction

@@ -12,10 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from customers.models import AuditEntry, Channel, Customer, Shop
+from customers.models import AuditEntry, Channel, Customer, Shop, Tag
 from customers.phones import InvalidPhoneNumber, normalize_phone
 from customers.selectors import customers_with_figures
-from customers.services import customer_find, tags_get_or_create
+from customers.services import customer_find, max_length_of, tags_get_or_create
+from customers.text import clean_name
 
 EXPORT_COLUMNS = [
     "id",
@@ -53,12 +54,23 @@ def neutralize(value) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
+def _tags_cell(customer: Customer) -> str:
+    # Each tag is neutralised, not only the cell's start: a spreadsheet told to split on ";" turns every
+    # tag into a cell of its own, and a tag `=cmd|…` after the first would run there.
+    return TAG_SEPARATOR.join(neutralize(name) for name in sorted(tag.name for tag in customer.tags.all()))
+
+
+def _tag_names(cell: str) -> list[str]:
+    """The tags of an imported cell, each with its neutralising quote removed."""
+    return [_unneutralize(name.strip()) for name in cell.split(TAG_SEPARATOR) if name.strip()]
+
+
 # --- export -----------------------------------------------------------------------------------------
 
 
 def _row(customer: Customer) -> list[str]:
     values = {
-        "tags": TAG_SEPARATOR.join(sorted(tag.name for tag in customer.tags.all())),
+        "tags": _tags_cell(customer),
         "needs_attention": "yes" if customer.needs_attention else "no",
         "opted_out": "yes" if customer.opted_out_at else "no",
         "orders_count": customer.orders_count,
@@ -163,7 +175,10 @@ def import_customers_csv(*, shop: Shop, stream, actor=None) -> ImportReport:
 def _clean_row(shop: Shop, row: dict) -> dict:
     if None in row:
         raise RejectedLine("more cells than columns in the header")
-    data = {key: _unneutralize((value or "").strip()) for key, value in row.items() if key in EXPORT_COLUMNS}
+    data = {key: (value or "").strip() for key, value in row.items() if key in EXPORT_COLUMNS}
+    tags = _tag_names(data.pop("tags", ""))  # quoted tag by tag, so unquoted tag by tag
+    data = {key: _unneutralize(value) for key, value in data.items()}
+    data.update({key: clean_name(data[key]) for key in ("first_name", "last_name") if key in data})
     cleaned = {key: data[key] for key in _TEXT_COLUMNS if data.get(key)}
     if data.get("phone"):
         try:
@@ -188,12 +203,23 @@ def _clean_row(shop: Shop, row: dict) -> dict:
         cleaned["preferred_channel"] = data["preferred_channel"]
     if data.get("opted_out", "").lower() in ("yes", "true", "1"):
         cleaned["opted_out_at"] = _parse_time(data.get("last_contact_at")) or timezone.now()
-    cleaned["tags"] = [t for t in data.get("tags", "").split(TAG_SEPARATOR) if t.strip()]
+    cleaned["tags"] = tags
     if not any(cleaned.get(k) for k in ("phone", "email", "whatsapp_user_id", "first_name", "last_name")):
         raise RejectedLine("the line has no name, phone, e-mail or WhatsApp id")
     if len(cleaned.get("country", "")) > 2:
         raise RejectedLine("country: use a two-letter code such as FR")
+    _check_lengths(cleaned)
     return cleaned
+
+
+def _check_lengths(cleaned: dict) -> None:
+    """Reject the line when a value is longer than its field allows (the database would not take it)."""
+    values = [(column, Customer, column, value) for column, value in cleaned.items() if column != "tags"]
+    values += [("tags", Tag, "name", name) for name in cleaned["tags"]]
+    for column, model, model_field, value in values:
+        limit = max_length_of(model, model_field)
+        if isinstance(value, str) and limit and len(value) > limit:
+            raise RejectedLine(f"{column}: at most {limit} characters ({len(value)} given)")
 
 
 def _import_row(shop: Shop, row: dict, actor) -> str:

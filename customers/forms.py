@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Channel, Customer, Note, Shop, Tag
 from customers.phones import InvalidPhoneNumber, normalize_phone
 from customers.selectors import LIST_SORTS, customer_with_same
-from customers.services import CUSTOMER_EDITABLE_FIELDS, SHOP_SETTINGS_FIELDS
+from customers.services import (
+    CUSTOMER_EDITABLE_FIELDS,
+    NOTE_MAX_CHARS,
+    SHOP_SETTINGS_FIELDS,
+    SHOP_TEXT_LIMITS,
+)
+from customers.text import clean_name
 
 # Model choice labels are not translated in models.py; the pages show these instead.
 SEGMENT_LABELS = {
@@ -76,11 +82,13 @@ class CustomerFilterForm(forms.Form):
 class NoteForm(NoColonForm, forms.ModelForm):
     auto_id = "id_note_%s"
 
+    body = forms.CharField(
+        label=_("New note"), max_length=NOTE_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
     class Meta:
         model = Note
         fields = ["body"]
-        labels = {"body": _("New note")}
-        widgets = {"body": forms.Textarea(attrs={"rows": 3})}
 
     def clean_body(self):
         body = self.cleaned_data["body"].strip()
@@ -140,6 +148,12 @@ class CustomerEditForm(NoColonForm, forms.ModelForm):
         except InvalidPhoneNumber as exc:
             raise forms.ValidationError(str(exc)) from exc
 
+    def clean_first_name(self):
+        return clean_name(self.cleaned_data.get("first_name"))
+
+    def clean_last_name(self):
+        return clean_name(self.cleaned_data.get("last_name"))
+
     def clean_email(self):
         return (self.cleaned_data.get("email") or "").strip().lower() or None
 
@@ -174,6 +188,8 @@ class CustomerEditForm(NoColonForm, forms.ModelForm):
 def _shop_formfield(model_field, **kwargs):
     if isinstance(model_field, models.URLField):
         kwargs["assume_scheme"] = "https"  # a typed "boutique.fr" is an https site (Django 6's default)
+    if model_field.name in SHOP_TEXT_LIMITS:
+        kwargs["max_length"] = SHOP_TEXT_LIMITS[model_field.name]  # a TextField has none of its own
     return model_field.formfield(**kwargs)
 
 
@@ -204,6 +220,12 @@ class ShopSettingsForm(NoColonForm, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["language"] = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
+
+    def clean_name(self):
+        name = clean_name(self.cleaned_data["name"])
+        if not name:  # nothing but invisible characters
+            raise forms.ValidationError(self.fields["name"].error_messages["required"])
+        return name
 
     def clean_time_zone(self):
         name = self.cleaned_data["time_zone"].strip()

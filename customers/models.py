@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from customers.phones import InvalidChannelAddress, normalize_channel_address
+
 
 class Shop(models.Model):
     """A tenant. Every customer, note, order and message belongs to exactly one shop."""
@@ -57,16 +59,52 @@ class ChannelAddress(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="channel_addresses")
     provider = models.CharField(max_length=16, choices=Provider.choices)
     address = models.CharField(
-        max_length=64, help_text="E.164 number for Twilio (+33612345678); phone_number_id for Meta."
+        max_length=64,
+        help_text="Twilio: a phone number in any spelling (stored as +33612345678), a short code or a "
+        "messaging service SID (MG…). Meta: the phone number ID (digits).",
     )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["provider", "address"], name="channel_address_unique"),
+            # On the normalised spelling (clean() and save() write nothing else), so one number in two
+            # spellings cannot belong to two shops.
+            models.UniqueConstraint(
+                fields=["provider", "address"],
+                name="channel_address_unique",
+                violation_error_message="This number already receives messages for a shop.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_provider_display()}: {self.address}"
+
+    def save(self, *args, **kwargs):
+        # Also here, not only in clean(): commands, services and scripts save without a form, and an
+        # address in another spelling would slip past the unique constraint.
+        try:
+            self.address = self._normalized_address()
+        except InvalidChannelAddress as exc:
+            raise ValidationError({"address": str(exc)}) from exc
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if not self.address or self.provider not in self.Provider.values:
+            return  # the fields' own validation says what is missing
+        try:
+            self.address = self._normalized_address()
+        except InvalidChannelAddress as exc:
+            raise ValidationError({"address": str(exc)}) from exc
+
+    def _normalized_address(self) -> str:
+        return normalize_channel_address(self.provider, self.address, self._shop_country())
+
+    def _shop_country(self) -> str:
+        # The admin validates a new shop's addresses before the shop is saved: read the unsaved one.
+        try:
+            return self.shop.country or "FR"
+        except Shop.DoesNotExist:
+            return "FR"
 
 
 class Membership(models.Model):
@@ -313,6 +351,8 @@ class AuditEntry(models.Model):
         ERASE = "erase", "Erased (GDPR)"
         IMPORT = "import", "Imported"
         SEGMENT = "segment", "Segment set by hand"
+        # A shop's receiving address dropped because another shop had the same number first (migration 0003).
+        ADDRESS_REMOVED = "address_removed", "Channel address removed"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="audit_entries")
     # CASCADE: an erased customer's history goes with them; the erase entry itself has no customer.

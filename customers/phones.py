@@ -1,7 +1,9 @@
 """Phone numbers in, E.164 out, with Google's libphonenumber rules (the `phonenumbers` package).
 
 Hand-written regexes get national prefixes, trunk zeros and country lengths wrong; libphonenumber carries
-the numbering plans of every country and is updated with them.
+the numbering plans of every country and is updated with them. The shops' own receiving addresses
+(ChannelAddress) are read here too, so that the model, its migration and the webhooks' shop lookup
+spell them one way.
 """
 
 import re
@@ -24,9 +26,7 @@ def normalize_phone(raw: str, country: str = "FR") -> str:
     """
     if raw is None:
         raise InvalidPhoneNumber("No phone number given.")
-    text = str(raw).strip()
-    if text.lower().startswith(WHATSAPP_PREFIX):
-        text = text[len(WHATSAPP_PREFIX) :].strip()
+    text = _strip_whatsapp(str(raw))
     compact = _SEPARATORS.sub("", text)
     if not compact:
         raise InvalidPhoneNumber("No phone number given.")
@@ -49,6 +49,65 @@ def try_normalize_phone(raw: str, country: str = "FR") -> str | None:
         return normalize_phone(raw, country)
     except InvalidPhoneNumber:
         return None
+
+
+class InvalidChannelAddress(ValueError):
+    """A shop's receiving address that cannot be stored; the message says what is expected."""
+
+
+# Twilio also receives on short codes (3 to 8 digits, no trunk zero) and sends from messaging services.
+_SHORT_CODE = re.compile(r"[1-9]\d{2,7}")
+_MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+
+
+def normalize_twilio_address(raw: str, country: str = "FR") -> str:
+    """A Twilio receiving address in its one stored spelling.
+
+    A phone number in any local or international spelling, with or without `whatsapp:` (Twilio sends
+    SMS and WhatsApp from the same number), becomes E.164; a short code becomes its digits; a messaging
+    service SID (`MG…`) is kept as given. Anything else raises InvalidChannelAddress: two spellings of
+    one number must never be two addresses, or a shop could claim another shop's number.
+    """
+    text = _strip_whatsapp(str(raw or ""))
+    phone = try_normalize_phone(text, country)
+    if phone:
+        return phone
+    compact = _SEPARATORS.sub("", text)
+    if _SHORT_CODE.fullmatch(compact):
+        return compact
+    if _MESSAGING_SERVICE_SID.fullmatch(text):
+        return text
+    raise InvalidChannelAddress(
+        f"“{_shorten(text)}” is not a Twilio number: give a phone number (+33612345678), a short code "
+        "(digits) or a messaging service SID (MG…)."
+    )
+
+
+def normalize_meta_phone_number_id(raw: str) -> str:
+    """A Meta WhatsApp phone_number_id as its digits (spaces and separators pasted from a console dropped)."""
+    compact = _SEPARATORS.sub("", str(raw or ""))
+    if not compact.isascii() or not compact.isdigit():
+        raise InvalidChannelAddress(
+            f"“{_shorten(str(raw or '').strip())}” is not a Meta phone number ID: it is only digits "
+            "(WhatsApp Manager → Phone numbers)."
+        )
+    return compact
+
+
+def normalize_channel_address(provider: str, raw: str, country: str = "FR") -> str:
+    """The stored spelling of a shop's receiving address for `provider` ("twilio" or "meta")."""
+    if provider == "meta":
+        return normalize_meta_phone_number_id(raw)
+    if provider == "twilio":
+        return normalize_twilio_address(raw, country)
+    raise InvalidChannelAddress(f"Unknown provider {provider!r}.")
+
+
+def _strip_whatsapp(text: str) -> str:
+    text = text.strip()
+    if text.lower().startswith(WHATSAPP_PREFIX):
+        return text[len(WHATSAPP_PREFIX) :].strip()
+    return text
 
 
 def _candidates(compact: str, country: str):

@@ -30,15 +30,33 @@ def role_in_shop(user, shop_id) -> str | None:
     return Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
 
 
+# Each word of a search adds its own conditions (three LIKEs here, one per search field in the admin),
+# and a query of ~1,800 words made SQLite refuse the statement ("Expression tree is too large") and
+# PostgreSQL plan for seconds. Nobody finds a person with more than a few words, and no name, e-mail or
+# phone is longer than a hundred characters: the rest of a longer search is ignored.
+SEARCH_MAX_WORDS = 10
+SEARCH_MAX_WORD_CHARS = 100
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a search that count: the first SEARCH_MAX_WORDS, each cut to SEARCH_MAX_WORD_CHARS."""
+    return [word[:SEARCH_MAX_WORD_CHARS] for word in (query or "").split()[:SEARCH_MAX_WORDS]]
+
+
+def cap_search(query: str) -> str:
+    """The search as it is run: its counting words, separated by single spaces."""
+    return " ".join(search_words(query))
+
+
 def customer_search_filter(query: str, countries) -> Q:
     """A filter matching a name, e-mail or phone written in any format.
 
     A phone typed the local way (`06 98 76 54 32`) is normalised with each shop's country, so it finds
     the stored `+33698765432`; partial digits still match by substring.
     """
-    query = query.strip()
+    query = cap_search(query)
     condition = Q()
-    for word in query.split():
+    for word in search_words(query):
         condition &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
     condition |= Q(email__iexact=query)
     digits = "".join(ch for ch in query if ch.isdigit())

@@ -1,12 +1,15 @@
 """Writes on the native CRM. Every edge (admin, pages, commands, webhooks) calls these.
 
 Functions take keyword arguments and do one change atomically; validation of user input happens at the
-edge, before they are called.
+edge, before they are called. The rules no caller may skip (text lengths, names cleaned of invisible
+characters) are applied here as well, so a command or an API cannot bypass the forms: a too-long value
+raises ValidationError.
 """
 
 import logging
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +17,7 @@ from django.utils.text import slugify
 
 from customers import events
 from customers.models import AuditEntry, Customer, Membership, Note, Shop, Tag
+from customers.text import clean_name
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +44,41 @@ MERGE_FILLABLE_FIELDS = [*CUSTOMER_EDITABLE_FIELDS, "source"]
 # Unique per shop: the merged customer must give these up before the kept one can take them.
 UNIQUE_IDENTITY_FIELDS = ("phone", "whatsapp_user_id", "email")
 
+# The longest text a person may type where the model sets no max_length (TextFields): a 1 MB note made
+# a 2.9 MB customer page. A note is a few paragraphs; a shop's address and opening hours are quoted in
+# automatic replies, which must stay an SMS or two. CharFields keep their model's max_length.
+NOTE_MAX_CHARS = 5000
+SHOP_TEXT_MAX_CHARS = 1000
+SHOP_TEXT_LIMITS = {"address": SHOP_TEXT_MAX_CHARS, "opening_hours": SHOP_TEXT_MAX_CHARS}
+
+
+def max_length_of(model, field: str, limits=None) -> int | None:
+    return (limits or {}).get(field) or getattr(model._meta.get_field(field), "max_length", None)
+
+
+def validate_lengths(model, values: dict, limits=None) -> None:
+    """Refuse text longer than the field allows, whoever calls (form, command, API): SQLite would store
+    it whole, PostgreSQL refuse it with an error the caller does not expect."""
+    errors = {}
+    for field, value in values.items():
+        limit = max_length_of(model, field, limits)
+        if isinstance(value, str) and limit and len(value) > limit:
+            errors[field] = f"At most {limit:,} characters, please ({len(value):,} given)."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _clean_names(fields: dict, names=("first_name", "last_name")) -> dict:
+    """`fields` with the names among them cleaned (see customers.text.clean_name)."""
+    return {key: clean_name(value) if key in names else value for key, value in fields.items()}
+
 
 # --- shops and people -------------------------------------------------------------------------------
 
 
 def shop_create(*, name: str, country: str, language: str = "fr", slug: str = "", **fields) -> Shop:
+    name = clean_name(name)
+    validate_lengths(Shop, {"name": name, **fields}, SHOP_TEXT_LIMITS)
     base = slugify(slug or name)[:70] or "shop"
     candidate, n = base, 1
     while Shop.objects.filter(slug=candidate).exists():
@@ -94,13 +128,14 @@ def customer_get_or_create(
     if not (phone or whatsapp_user_id or email):
         raise ValueError("customer_get_or_create needs a phone, a WhatsApp user id or an e-mail.")
     email = email.lower() if email else None
+    defaults = _clean_names(defaults or {})
     existing = customer_find(shop=shop, phone=phone, whatsapp_user_id=whatsapp_user_id, email=email)
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
             customer = Customer.objects.create(
-                shop=shop, phone=phone, whatsapp_user_id=whatsapp_user_id, email=email, **(defaults or {})
+                shop=shop, phone=phone, whatsapp_user_id=whatsapp_user_id, email=email, **defaults
             )
             return customer, True
     except IntegrityError:
@@ -117,6 +152,7 @@ def tags_get_or_create(*, shop: Shop, names) -> list[Tag]:
     tags = []
     for name in names:
         name = name.strip()
+        validate_lengths(Tag, {"name": name})
         if name:
             tag, _ = Tag.objects.get_or_create(shop=shop, name=name)
             tags.append(tag)
@@ -253,7 +289,9 @@ def _customer_snapshot(customer: Customer) -> dict:
 
 
 def note_add(*, customer: Customer, body: str, author=None) -> Note:
-    return Note.objects.create(customer=customer, body=body.strip(), author=author)
+    body = body.strip()
+    validate_lengths(Note, {"body": body}, {"body": NOTE_MAX_CHARS})
+    return Note.objects.create(customer=customer, body=body, author=author)
 
 
 # --- dashboard pages --------------------------------------------------------------------------------
@@ -270,6 +308,8 @@ def customer_update(
     unknown = set(fields) - set(CUSTOMER_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")
+    fields = _clean_names(fields)
+    validate_lengths(Customer, fields)
     with transaction.atomic():
         name_changed = any(
             fields.get(f, getattr(customer, f)) != getattr(customer, f) for f in ("first_name", "last_name")
@@ -316,6 +356,8 @@ def shop_update(*, shop: Shop, fields: dict) -> Shop:
     unknown = set(fields) - set(SHOP_SETTINGS_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")
+    fields = _clean_names(fields, names=("name",))
+    validate_lengths(Shop, fields, SHOP_TEXT_LIMITS)
     for name, value in fields.items():
         setattr(shop, name, value)
     shop.save(update_fields=[*fields])

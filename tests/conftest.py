@@ -30,6 +30,15 @@ def _require_postgres_in_ci(request):
         assert connection.vendor == "postgresql", "REQUIRE_POSTGRES=1 but the tests do not run on PostgreSQL"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _celery_in_memory_broker():
+    """A task a test sends to a broker goes to kombu's in-memory one: never to the embedded default's
+    folder, where the developer's `scripts/run` worker would run it against their database."""
+    from coccinelle.celery import app
+
+    app.conf.broker_url, app.conf.broker_transport_options = "memory://localhost/", {}
+
+
 @pytest.fixture(autouse=True)
 def _celery_eager():
     """Tasks run in-process in tests, whatever REDIS_URL says; the end-to-end worker tests opt out."""
@@ -39,6 +48,21 @@ def _celery_eager():
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def celery_not_eager():
+    """Tasks are sent to the (in-memory) broker as in the running app, instead of run in-process."""
+    from coccinelle.celery import app
+
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _sign_in_throttling(request, settings):
+    """django-axes is off except in tests marked `axes` (tests/test_security_login.py): Client.login()
+    authenticates without a request, which axes refuses, and tests sign in far more than a person would."""
+    settings.AXES_ENABLED = request.node.get_closest_marker("axes") is not None
 
 
 @pytest.fixture

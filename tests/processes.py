@@ -1,16 +1,20 @@
-"""Real processes for end-to-end tests: a private redis-server, a Celery worker, manage.py commands.
+"""Real processes for end-to-end tests: a private redis-server, a Celery worker, manage.py commands, and
+`scripts/run` itself.
 
-Each runs against the test database (committed data, so tests using these need transaction=True).
+Each runs against the test database (committed data, so tests using these need transaction=True), except
+`scripts/run`, which sets up its own (a temporary SQLite file in its test).
 """
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+import uuid
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.db import connection
@@ -138,3 +142,61 @@ def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2) -> bool
             return True
         time.sleep(interval)
     return False
+
+
+class RunScript:
+    """`scripts/run` in a session of its own, its output kept for failure messages. Every process it
+    starts inherits a marker in its environment, so that `survivors()` finds them all, grandchildren
+    included, wherever they moved (Linux's /proc)."""
+
+    def __init__(self, env: dict):
+        self.marker = f"COCCINELLE_TEST_RUN={uuid.uuid4().hex}"
+        name, value = self.marker.split("=")
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [str(ROOT / "scripts" / "run")],
+            cwd=ROOT,
+            env={**env, name: value},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # like a terminal: Ctrl-C goes to the script's process group
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip())
+
+    def wait_for_line(self, text: str, timeout: float = 60.0) -> None:
+        def printed():
+            return any(text in line for line in self.lines)
+
+        wait_for(lambda: printed() or self.process.poll() is not None, timeout=timeout, interval=0.1)
+        if not printed():
+            raise RuntimeError(f"scripts/run never printed {text!r}:\n" + self.output())
+
+    def output(self) -> str:
+        return "\n".join(self.lines[-80:])
+
+    def survivors(self) -> list[int]:
+        needle = self.marker.encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if needle in (entry / "environ").read_bytes().split(b"\0"):
+                        found.append(int(entry.name))
+                except OSError:
+                    continue  # gone meanwhile, or not ours to read
+        return found
+
+    def kill_everything(self) -> None:
+        """Last resort after a failed test: nothing of this run may outlive it."""
+        for pid in self.survivors():
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)

@@ -8,6 +8,12 @@ from tests.fakes.hubspot import FakeHubSpot
 CHANGELIST = "/admin/crm_backends/crmconnection/"
 
 
+@pytest.fixture(autouse=True)
+def _fakes_are_allowed_crm_hosts(settings):
+    """The local fakes listen on 127.0.0.1, which is no CRM's host: allow it, as ops would for a fake."""
+    settings.CRM_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
 @pytest.fixture
 def hubspot():
     with FakeHubSpot(token="pat-na1-secret-token-1234") as fake:

@@ -43,7 +43,7 @@ def _sms(shop, sender, text, env):
 
 def test_inbound_sms_reaches_hubspot_and_salesforce_through_a_real_worker(tmp_path):
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    env = processes.app_env(redis_url)
+    env = processes.app_env(redis_url, CRM_ALLOWED_HOSTS="127.0.0.1")  # the fakes' host, for the worker
     with FakeHubSpot(token="hs-token") as hubspot, FakeSalesforce() as salesforce:
         hs_shop = _shop(
             "Boutique HubSpot", "+33757000010", "hubspot", {"api_base": hubspot.url}, {"token": "hs-token"}
@@ -77,7 +77,9 @@ def test_inbound_sms_reaches_hubspot_and_salesforce_through_a_real_worker(tmp_pa
 
 def test_a_change_made_while_redis_is_down_is_pushed_once_it_is_back(tmp_path):
     port = processes.free_port()
-    env = processes.app_env(f"redis://127.0.0.1:{port}/0", CRM_SYNC_SWEEP_SECONDS=1)
+    env = processes.app_env(
+        f"redis://127.0.0.1:{port}/0", CRM_SYNC_SWEEP_SECONDS=1, CRM_ALLOWED_HOSTS="127.0.0.1"
+    )
     with FakeHubSpot(token="hs-token") as hubspot:
         shop = _shop("Boutique", "+33757000030", "hubspot", {"api_base": hubspot.url}, {"token": "hs-token"})
 

@@ -27,6 +27,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from customers.text import strip_invisible
+
 __all__ = ["PersonName", "name_from_text", "name_from_profile"]
 
 # Cap the work on huge messages: a name is introduced at the start or signed at the end.
@@ -279,8 +281,12 @@ _WORD_RE = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*'?")
 
 
 def _clean(text: str) -> str:
-    """Normalise what varies between phones: NUL and control chars, curly apostrophes, NFC."""
-    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
+    """Normalise what varies between phones: NUL and control chars, curly apostrophes, NFC.
+
+    Invisible formatting characters are dropped first rather than made spaces: "Ju\u200blie" is Julie,
+    and a bidi override must not reach a profile (customers.text says which are kept, and why).
+    """
+    text = strip_invisible(unicodedata.normalize("NFC", text)).translate(_APOSTROPHES)
     return "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
 
 

@@ -1,7 +1,6 @@
 """Webhook endpoints: check the size and the signature, parse with the provider module, hand the
 values to the pipeline, and answer the way each provider expects. No business logic here."""
 
-import json
 import logging
 
 from django.conf import settings
@@ -131,8 +130,8 @@ def whatsapp(request):
         logger.warning("WhatsApp webhook refused: invalid X-Hub-Signature-256")
         return HttpResponseForbidden("Invalid signature.")
     try:
-        items = meta.parse_notification(json.loads(raw.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError, MalformedWebhook) as exc:
+        items = meta.parse_body(raw)
+    except MalformedWebhook as exc:
         logger.warning("WhatsApp webhook malformed: %s", exc)
         return _bad_request(f"Malformed webhook: {exc}")
     for item in items:

@@ -3,20 +3,11 @@ the page (in customers) needs no import of it."""
 
 from django import template
 
-from crm_backends.models import CustomerSync
-from crm_backends.registry import backend_for
+from crm_backends.selectors import contact_link, customer_syncs
 
 register = template.Library()
 
 
 @register.inclusion_tag("crm_backends/_sync_panel.html")
 def crm_sync_panel(customer):
-    syncs = list(CustomerSync.objects.filter(customer=customer).select_related("connection"))
-    return {"customer": customer, "rows": [(sync, _link(sync)) for sync in syncs]}
-
-
-def _link(sync) -> str:
-    try:
-        return backend_for(sync.connection).external_url(sync.external_id)
-    except Exception:  # noqa: BLE001 - a link is a convenience; a misconfigured backend must not break the page
-        return ""
+    return {"customer": customer, "rows": [(sync, contact_link(sync)) for sync in customer_syncs(customer)]}

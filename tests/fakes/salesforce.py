@@ -9,7 +9,8 @@ time (per-record results, `allOrNone`), creates Tasks that must point at an exis
 a small SOQL subset with Salesforce's string-literal escaping (a broken literal: MALFORMED_QUERY).
 
 Switches: `fail_next(status, body=None, count=1)`, `expire_tokens()`, attributes `daily_limit`,
-`query_page_size`. Recorded: `queries` (decoded q strings), `contacts`, `tasks`, `token_grants`.
+`query_page_size`, `instance_url` (what token answers name as the instance; None: this server).
+Recorded: `queries` (decoded q strings), `contacts`, `tasks`, `token_grants`.
 """
 
 import base64
@@ -135,6 +136,7 @@ class FakeSalesforce(FakeServer):
         self.jwt_public_key_pem, self.username = jwt_public_key_pem, username
         self.jwt_max_lifetime = 180  # Salesforce: exp "within 3 minutes"
         self.daily_limit = 100_000
+        self.instance_url: str | None = None
         self.api_calls = 0
         self.query_page_size = 2000
         self.contacts: dict[str, dict] = {}
@@ -303,7 +305,7 @@ class FakeSalesforce(FakeServer):
         ).decode()
         return 200, {
             "access_token": token,
-            "instance_url": self.url,
+            "instance_url": self.url if self.instance_url is None else self.instance_url,
             "id": identity,
             "token_type": "Bearer",
             "issued_at": issued_at,

@@ -7,6 +7,7 @@ otherwise retry the whole POST for days).
 
 import hashlib
 import hmac
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from urllib.parse import quote
 
 from coccinelle import http
 from coccinelle.http import ExternalServiceError
-from customers.phones import try_normalize_phone
+from customers.phones import InvalidChannelAddress, normalize_meta_phone_number_id, try_normalize_phone
 from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, StatusUpdate
 from webhooks.providers import SendResult
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 PROVIDER = "meta"
 MAX_TEXT = 4096  # Cloud API limit for text.body
+MAX_DEPTH = 32  # nesting of lists and objects; Meta's notifications go about 12 deep
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 MEDIA_URL_PREFIX = "meta-media:"  # a media id to fetch from the Graph API, not a URL yet
 _SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
@@ -60,6 +62,24 @@ def handshake(params: Mapping, *, verify_token: str) -> str | None:
     if not hmac.compare_digest(token.encode(), verify_token.encode()):
         return None
     return challenge
+
+
+def parse_body(raw_body: bytes) -> list[InboundMessage | StatusUpdate]:
+    """parse_notification of the raw request body; MalformedWebhook when it is not readable JSON.
+
+    A validly signed body can still be hostile: JSON nested thousands deep makes the decoder (or any
+    recursive walk after it, down to the admin's pretty-printer) raise RecursionError. Real notifications
+    are about a dozen levels deep, so anything past MAX_DEPTH is refused before it goes further.
+    """
+    try:
+        payload = json.loads(raw_body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedWebhook(f"not UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedWebhook(f"JSON nested more than {MAX_DEPTH} levels deep") from None
+    if _deeper_than(payload, MAX_DEPTH):
+        raise MalformedWebhook(f"JSON nested more than {MAX_DEPTH} levels deep")
+    return parse_notification(payload)
 
 
 def parse_notification(payload: dict) -> list[InboundMessage | StatusUpdate]:
@@ -148,7 +168,7 @@ def _values(entries: list):
 
 def _parse_value(value: dict) -> list[InboundMessage | StatusUpdate]:
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-    shop_address = _text(metadata.get("phone_number_id"))
+    shop_address = _phone_number_id(metadata.get("phone_number_id"))
     if not shop_address:
         logger.warning("Meta webhook: a change without metadata.phone_number_id, skipped")
         return []
@@ -288,6 +308,27 @@ def _text(value) -> str:
     if value is None or isinstance(value, dict | list | bool):
         return ""
     return str(value).replace("\x00", "")
+
+
+def _phone_number_id(value) -> str:
+    """The receiving phone_number_id the way ChannelAddress stores it (digits), so the shop lookup matches."""
+    text = _text(value)
+    try:
+        return normalize_meta_phone_number_id(text) if text.strip() else ""
+    except InvalidChannelAddress:
+        return text  # matches no shop: logged as unknown
+
+
+def _deeper_than(value, limit: int) -> bool:
+    """True when lists and objects nest more than `limit` deep (a loop, not recursion: see parse_body)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if children and depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _scrub(value):

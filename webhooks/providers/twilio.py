@@ -14,7 +14,12 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from coccinelle import http
 from coccinelle.http import ExternalServiceError
-from customers.phones import WHATSAPP_PREFIX, try_normalize_phone
+from customers.phones import (
+    WHATSAPP_PREFIX,
+    InvalidChannelAddress,
+    normalize_twilio_address,
+    try_normalize_phone,
+)
 from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, StatusUpdate
 from webhooks.providers import SendResult
 
@@ -197,9 +202,12 @@ def _strip_prefix(address: str) -> str:
 
 
 def _shop_address(to: str, country: str) -> str:
-    # Shops store their Twilio numbers in E.164; a short code or other address is kept as sent.
-    address = _strip_prefix(to)
-    return try_normalize_phone(address, country) or address
+    # Read the way ChannelAddress stores it (E.164 without `whatsapp:`, a short code's digits), so that
+    # the shop lookup matches; anything else is kept as sent and will match no shop.
+    try:
+        return normalize_twilio_address(to, country)
+    except InvalidChannelAddress:
+        return _strip_prefix(to)
 
 
 def _sender_identity(address: str, wa_id: str, country: str) -> tuple[str | None, str | None]:

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from crm_backends.base import CrmError
 from crm_backends.models import CrmConnection
 from crm_backends.services import due_count, sync_drain, sync_full, sync_pull, sync_retry_failed
 from customers.management.commands._shop import shop_from_slug
@@ -22,7 +23,10 @@ class Command(BaseCommand):
                 f"Shop “{shop.slug}” has no enabled HubSpot or Salesforce connection (admin: CRM connection)."
             )
         if opts["pull"]:
-            counts = sync_pull(connection)
+            try:
+                counts = sync_pull(connection)
+            except CrmError as exc:
+                raise CommandError(f"pull failed: {exc}") from None
             self.stdout.write(
                 f"pulled: {counts['linked']} linked, {counts['created']} created, {counts['skipped']} skipped"
             )

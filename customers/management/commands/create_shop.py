@@ -7,8 +7,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from customers.models import ChannelAddress, Membership, Shop
-from customers.phones import InvalidPhoneNumber, normalize_phone
+from customers.phones import InvalidChannelAddress, normalize_channel_address
 from customers.services import membership_add, shop_create
+
+TWILIO, META = ChannelAddress.Provider.TWILIO, ChannelAddress.Provider.META
 
 
 class Command(BaseCommand):
@@ -28,10 +30,11 @@ class Command(BaseCommand):
         country = opts["country"].upper()
         if len(country) != 2 or not country.isalpha():
             raise CommandError("--country takes a two-letter ISO code such as FR.")
-        numbers = [self._number(raw, country) for raw in opts["twilio_number"]]
-        addresses = [(ChannelAddress.Provider.TWILIO, n) for n in numbers]
+        addresses = [self._address("--twilio-number", TWILIO, raw, country) for raw in opts["twilio_number"]]
         if opts["whatsapp_phone_number_id"]:
-            addresses.append((ChannelAddress.Provider.META, opts["whatsapp_phone_number_id"].strip()))
+            raw = opts["whatsapp_phone_number_id"]
+            addresses.append(self._address("--whatsapp-phone-number-id", META, raw, country))
+        addresses = list(dict.fromkeys(addresses))  # one number given twice, in two spellings
         for provider, address in addresses:
             taken = (
                 ChannelAddress.objects.filter(provider=provider, address=address)
@@ -55,11 +58,12 @@ class Command(BaseCommand):
                 self._owner(shop, opts["owner"], opts["owner_email"])
         self.stdout.write(shop.slug)
 
-    def _number(self, raw, country):
+    def _address(self, option, provider, raw, country):
+        # The spelling ChannelAddress stores, so that the "already used" check below compares like with like.
         try:
-            return normalize_phone(raw, country)
-        except InvalidPhoneNumber as exc:
-            raise CommandError(f"--twilio-number: {exc}") from None
+            return provider, normalize_channel_address(provider, raw, country)
+        except InvalidChannelAddress as exc:
+            raise CommandError(f"{option}: {exc}") from None
 
     def _owner(self, shop: Shop, username: str, email: str):
         User = get_user_model()

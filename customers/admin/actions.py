@@ -1,9 +1,10 @@
 """Bulk actions of the customer admin: merge, export, set segment, add tag.
 
-Each action receives the queryset Django passes (already scoped to the user's shops and to the ticked
-rows), narrows it to the shops where the user's role allows the action, and calls a service. The three
-actions that ask something first render an intermediate page that posts back to the changelist with the
-same `action` and `_selected_action` values, plus `confirm`.
+Each action receives the ticked rows of the user's shops, and runs only after ShopScopedAdmin has checked
+the user's role in the shop of every one of them (the whole action is refused otherwise, see
+`ShopScopedAdmin.get_actions`); it then calls a service. The three actions that ask something first
+render an intermediate page that posts back to the changelist with the same `action` and
+`_selected_action` values, plus `confirm`.
 """
 
 from collections import defaultdict
@@ -45,22 +46,8 @@ def _action_page(modeladmin, request, queryset, *, action, template, title, **co
     )
 
 
-def _allowed_only(modeladmin, request, queryset, perm):
-    """The rows of `queryset` in shops where the user's role grants `perm`; tells the user about the rest."""
-    allowed = queryset.filter(shop__in=modeladmin.shops_where(request, perm))
-    skipped = queryset.count() - allowed.count()
-    if skipped:
-        modeladmin.message_user(
-            request,
-            f"{skipped} customer(s) skipped: your role does not allow this in their shop.",
-            messages.WARNING,
-        )
-    return allowed
-
-
 @admin.action(description="Merge selected customers", permissions=["merge"])
 def merge_selected(modeladmin, request, queryset):
-    queryset = _allowed_only(modeladmin, request, queryset, "merge")
     customers = list(
         queryset.annotate(
             interactions_count=Count("interactions", distinct=True),
@@ -104,7 +91,6 @@ def merge_selected(modeladmin, request, queryset):
 
 @admin.action(description="Export selected to CSV", permissions=["export"])
 def export_selected_csv(modeladmin, request, queryset):
-    queryset = _allowed_only(modeladmin, request, queryset, "export")
     if not queryset.exists():
         modeladmin.message_user(request, "No customer to export.", messages.WARNING)
         return None
@@ -119,7 +105,6 @@ def export_selected_csv(modeladmin, request, queryset):
 
 @admin.action(description="Set segment…", permissions=["change"])
 def set_segment(modeladmin, request, queryset):
-    queryset = _allowed_only(modeladmin, request, queryset, "change")
     customers = list(queryset)
     if not customers:
         return None
@@ -144,7 +129,6 @@ def set_segment(modeladmin, request, queryset):
 
 @admin.action(description="Add tag…", permissions=["change"])
 def add_tag(modeladmin, request, queryset):
-    queryset = _allowed_only(modeladmin, request, queryset, "change")
     customers = list(queryset.select_related("shop"))
     if not customers:
         return None

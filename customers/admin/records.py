@@ -1,0 +1,125 @@
+"""The records around customers: their messages (read-only), notes, orders and tags."""
+
+from django.contrib import admin
+from django.db.models import Count
+
+from customers.admin.base import OWNER, READ, STAFF, ShopScopedAdmin, pretty_json
+from customers.admin.forms import OrderForm, TagForm
+from customers.models import Interaction, Note, Order, Tag
+from customers.phones import try_normalize_phone
+from customers.selectors import cap_search, shops_for_user
+from customers.services import NOTE_MAX_CHARS
+
+
+@admin.register(Interaction)
+class InteractionAdmin(ShopScopedAdmin):
+    shop_path = "customer__shop"
+    role_permissions = {OWNER: READ, STAFF: READ}
+    superuser_permissions = frozenset({"view", "delete"})
+    list_display = ["occurred_at", "customer", "direction", "channel", "short_body", "status"]
+    list_filter = ["channel", "direction", "status"]
+    list_select_related = ["customer"]
+    search_fields = ["body", "customer__phone"]
+    autocomplete_fields = ["customer"]
+    fields = [
+        "customer",
+        "occurred_at",
+        "direction",
+        "channel",
+        "body",
+        "button_reply",
+        "media_pretty",
+        "location_pretty",
+        "provider",
+        "provider_message_id",
+        "status",
+        "error_code",
+        "author",
+        "created_at",
+        "raw_payload_pretty",
+    ]
+    readonly_fields = ["media_pretty", "location_pretty", "raw_payload_pretty"]
+
+    @admin.display(description="body")
+    def short_body(self, obj):
+        return obj.body if len(obj.body) <= 80 else obj.body[:79] + "…"
+
+    @admin.display(description="raw payload")
+    def raw_payload_pretty(self, obj):
+        return pretty_json(obj.raw_payload)
+
+    @admin.display(description="media")
+    def media_pretty(self, obj):
+        return pretty_json(obj.media) if obj.media else "—"
+
+    @admin.display(description="location")
+    def location_pretty(self, obj):
+        return pretty_json(obj.location) if obj.location else "—"
+
+    def get_search_results(self, request, queryset, search_term):
+        search_term = cap_search(search_term)
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        countries = set(shops_for_user(request.user).values_list("country", flat=True))
+        phones = {try_normalize_phone(search_term, country) for country in countries} - {None}
+        if phones:
+            results = results | queryset.filter(customer__phone__in=phones)
+        return results, may_have_duplicates
+
+
+@admin.register(Note)
+class NoteAdmin(ShopScopedAdmin):
+    shop_path = "customer__shop"
+    list_display = ["created_at", "customer", "short_body", "author"]
+    list_select_related = ["customer", "author"]
+    search_fields = ["body", "customer__first_name", "customer__last_name"]
+    autocomplete_fields = ["customer"]
+    fields = ["customer", "body", "author", "created_at"]
+    readonly_fields = ["author", "created_at"]
+    text_limits = {"body": NOTE_MAX_CHARS}
+
+    @admin.display(description="note")
+    def short_body(self, obj):
+        return str(obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "customer"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Order)
+class OrderAdmin(ShopScopedAdmin):
+    form = OrderForm
+    list_display = ["reference", "customer", "amount", "currency", "placed_at"]
+    list_select_related = ["customer", "shop"]
+    search_fields = ["reference", "customer__first_name", "customer__last_name", "customer__phone"]
+    autocomplete_fields = ["customer"]
+    date_hierarchy = "placed_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "shop"] if obj is not None else fields
+
+
+@admin.register(Tag)
+class TagAdmin(ShopScopedAdmin):
+    form = TagForm
+    list_display = ["name", "customers_count"]
+    list_select_related = ["shop"]
+    ordering = ["name"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(customers_count=Count("customers", distinct=True))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "shop"] if obj is not None else fields
+
+    @admin.display(description="customers", ordering="customers_count")
+    def customers_count(self, obj):
+        return obj.customers_count
