@@ -17,4 +17,5 @@ RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
 RUN useradd --create-home --uid 1000 coccinelle
 USER coccinelle
 EXPOSE 8000
-CMD ["gunicorn", "coccinelle.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gthread workers sized for I/O, timeouts, access log: gunicorn.conf.py (WEB_CONCURRENCY, GUNICORN_THREADS).
+CMD ["gunicorn", "coccinelle.wsgi:application", "--config", "gunicorn.conf.py"]

@@ -1,9 +1,26 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coccinelle.settings")
 
 app = Celery("coccinelle")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task=None, **kwargs):
+    """Database connections in the worker follow the same rule as in a web request: before and after
+    each task, close one that failed or outlived CONN_MAX_AGE, and check a kept one before it is used
+    again (CONN_HEALTH_CHECKS). Celery's own Django fix-up would close them all around every task
+    (so every task paid a new PostgreSQL connection, more than most tasks' queries); the settings'
+    CELERY_DB_REUSE_MAX keeps it from doing so. Eager tasks (tests) run inside the caller's
+    transaction: nothing to do."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

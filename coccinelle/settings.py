@@ -117,7 +117,19 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections in production: opening a PostgreSQL connection costs a few milliseconds, more
+# than the one INSERT a webhook does. Each gunicorn thread and each Celery process keeps its own (see
+# gunicorn.conf.py for the sizing). With DEBUG on (runserver, scripts/run) connections close after each
+# request, as Django does by default. The health check (a cheap ping when a request starts on a reused
+# connection) replaces one the database dropped instead of failing the request.
+_CONN_MAX_AGE = env.int("CONN_MAX_AGE") if _given("CONN_MAX_AGE") else (0 if DEBUG else 60)
+DATABASES["default"].setdefault("CONN_MAX_AGE", _CONN_MAX_AGE)
+DATABASES["default"].setdefault(
+    "CONN_HEALTH_CHECKS",
+    env.bool("CONN_HEALTH_CHECKS")
+    if _given("CONN_HEALTH_CHECKS")
+    else bool(DATABASES["default"]["CONN_MAX_AGE"]),
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the Celery worker and beat share the file. SQLite serialises writers: wait up to
     # 20 s for the lock instead of failing; take it when a transaction begins (IMMEDIATE), since a read
@@ -211,6 +223,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fix-up closes the database connection around every task unless this is set; it then
+# closes it only every this many tasks, and coccinelle/celery.py applies CONN_MAX_AGE and the health
+# check around each task instead, as Django does around a request.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
@@ -223,6 +239,37 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5 * 60,
     },
 }
+
+# Django's cache holds what every inbound event looks up (a receiving address's shop, whether the shop
+# pushes to a CRM: coccinelle/cache.py), as ids and plain values, never credentials. With Redis every
+# process shares it and a change saved anywhere deletes the keys at once (signal handlers); its keys are
+# prefixed so that they never meet Celery's, and expire after LOOKUP_CACHE_SECONDS in case a change
+# bypasses the signals (a queryset update, raw SQL). Without Redis the web server, the worker and beat
+# share no memory: each keeps its own copy, which a change made in another process cannot delete, so
+# it lives only LOOKUP_CACHE_SECONDS_LOCAL (a new number or CRM connection reaches the worker within that).
+LOOKUP_CACHE_SECONDS = env.int("LOOKUP_CACHE_SECONDS") if _given("LOOKUP_CACHE_SECONDS") else 300
+LOOKUP_CACHE_SECONDS_LOCAL = (
+    env.int("LOOKUP_CACHE_SECONDS_LOCAL") if _given("LOOKUP_CACHE_SECONDS_LOCAL") else 30
+)
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "coccinelle-cache",
+            "TIMEOUT": LOOKUP_CACHE_SECONDS,
+            # A cache that does not answer must not hold up the worker: coccinelle/cache.py then reads
+            # the database instead.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "TIMEOUT": LOOKUP_CACHE_SECONDS_LOCAL,
+        }
+    }
 
 # Provider and CRM credentials, kept under the names the original handoff used. Each integration is on
 # when its credentials are set; the issues that use them read them from here.
@@ -254,6 +301,18 @@ if not WEBHOOK_VERIFY_SIGNATURES and not DEBUG:
 # Providers never send more than this; anything bigger is refused before it is read.
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+
+# Inbound events (webhooks.inbound_events): the webhook stores each event and a worker processes it. A
+# failed attempt is retried with exponential backoff from INBOUND_RETRY_BASE_SECONDS (with jitter), and
+# after INBOUND_MAX_ATTEMPTS the event stays failed, visible in the admin until someone reprocesses it.
+INBOUND_MAX_ATTEMPTS = env.int("INBOUND_MAX_ATTEMPTS", default=6)
+INBOUND_RETRY_BASE_SECONDS = env.int("INBOUND_RETRY_BASE_SECONDS", default=30)
+# How often beat hands over events left behind (the broker was down) and retries that are due.
+INBOUND_SWEEP_SECONDS = env.int("INBOUND_SWEEP_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE["inbound-events-sweep"] = {
+    "task": "webhooks.tasks.sweep_inbound_events",
+    "schedule": INBOUND_SWEEP_SECONDS,
+}
 
 # Automatic replies: at most this many per customer per hour (two bots must not talk forever).
 AUTO_REPLY_MAX_PER_HOUR = env.int("AUTO_REPLY_MAX_PER_HOUR", default=3)

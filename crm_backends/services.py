@@ -11,6 +11,7 @@ import logging
 import random
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from crm_backends import crypto
 from crm_backends.base import CrmError, CustomerPayload, InteractionPayload
+from crm_backends.cached import pushing_connection_id
 from crm_backends.models import CrmConnection, CustomerSync, SyncItem
 from crm_backends.registry import backend_for
 from customers.models import Customer, Interaction
@@ -34,58 +36,77 @@ BACKOFF_MAX_SECONDS = 3600
 # --- enqueue (inside the change's transaction) ------------------------------------------------------
 
 
-def pushing_connection(shop_id) -> CrmConnection | None:
-    connection = CrmConnection.objects.filter(shop_id=shop_id).first()
-    return connection if connection and connection.pushes else None
-
-
 def outbox_add_customers(*, shop_id, customer_ids) -> None:
-    connection = pushing_connection(shop_id)
-    if connection is None or not customer_ids:
+    # Asked on every change: the cached id of the pushing connection, no query for most shops.
+    connection_id = pushing_connection_id(shop_id)
+    if connection_id is None or not customer_ids:
         return
     ids = set(customer_ids)
     pending = SyncItem.objects.filter(
-        connection=connection, kind=SyncItem.Kind.CUSTOMER, state=SyncItem.State.PENDING, customer_id__in=ids
+        connection_id=connection_id,
+        kind=SyncItem.Kind.CUSTOMER,
+        state=SyncItem.State.PENDING,
+        customer_id__in=ids,
     )
     # Coalesce: a row already waiting absorbs this change; its new version tells a worker that is
     # pushing the older state right now to push once more.
     pending.update(version=F("version") + 1, next_attempt_at=timezone.now(), attempts=0)
     known = set(pending.values_list("customer_id", flat=True))
     SyncItem.objects.bulk_create(
-        [SyncItem(connection=connection, kind=SyncItem.Kind.CUSTOMER, customer_id=pk) for pk in ids - known],
+        [
+            SyncItem(connection_id=connection_id, kind=SyncItem.Kind.CUSTOMER, customer_id=pk)
+            for pk in ids - known
+        ],
         ignore_conflicts=True,
     )
-    _mark_pending(connection, ids)
-    _drain_after_commit(connection.pk)
+    _mark_pending(connection_id, ids)
+    _drain_after_commit(connection_id)
 
 
 def outbox_add_interactions(*, shop_id, interaction_ids) -> None:
-    connection = pushing_connection(shop_id)
-    if connection is None or not interaction_ids:
+    connection_id = pushing_connection_id(shop_id)
+    if connection_id is None or not interaction_ids:
         return
     rows = Interaction.objects.filter(pk__in=interaction_ids).values_list("pk", "customer_id")
     SyncItem.objects.bulk_create(
         [
-            SyncItem(connection=connection, kind=SyncItem.Kind.INTERACTION, interaction_id=pk, customer_id=c)
-            for pk, c in rows
+            SyncItem(
+                connection_id=connection_id,
+                kind=SyncItem.Kind.INTERACTION,
+                interaction_id=pk,
+                customer_id=customer_id,
+            )
+            for pk, customer_id in rows
         ],
         ignore_conflicts=True,
     )
-    _drain_after_commit(connection.pk)
+    _drain_after_commit(connection_id)
 
 
-def _mark_pending(connection, customer_ids) -> None:
-    existing = CustomerSync.objects.filter(connection=connection, customer_id__in=customer_ids)
+def _mark_pending(connection_id, customer_ids) -> None:
+    existing = CustomerSync.objects.filter(connection_id=connection_id, customer_id__in=customer_ids)
     existing.exclude(status=CustomerSync.Status.FAILED).update(status=CustomerSync.Status.PENDING)
     known = set(existing.values_list("customer_id", flat=True))
     CustomerSync.objects.bulk_create(
-        [CustomerSync(connection=connection, customer_id=pk) for pk in set(customer_ids) - known],
+        [CustomerSync(connection_id=connection_id, customer_id=pk) for pk in set(customer_ids) - known],
         ignore_conflicts=True,
     )
 
 
 def _drain_after_commit(connection_id) -> None:
-    transaction.on_commit(lambda: enqueue_drain(connection_id))
+    """Ask for a drain once the transaction commits: once per connection and transaction, however many
+    changes it queued (a message records a customer change and two interactions)."""
+    db = transaction.get_connection()
+    if db.in_atomic_block:
+        # Already asked in this savepoint or an enclosing one: that request survives exactly when this
+        # one would (a savepoint rolled back drops the callbacks registered inside it).
+        current = set(db.savepoint_ids)
+        for savepoint_ids, callback, _robust in db.run_on_commit:
+            if getattr(callback, "drain_connection_id", None) == connection_id and savepoint_ids <= current:
+                return
+    callback = partial(enqueue_drain, connection_id)
+    callback.drain_connection_id = connection_id
+    transaction.on_commit(callback)
 
 
 def enqueue_drain(connection_id) -> bool:

@@ -6,4 +6,7 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self):
-        from customers import events  # noqa: F401 - connects the signal handlers that report changes
+        from customers import (
+            cached,  # noqa: F401 - forgets cached shops when a shop or number changes
+            events,  # noqa: F401 - connects the signal handlers that report changes
+        )

@@ -5,10 +5,14 @@ flows one way. Handlers run synchronously in the same transaction as the change:
 to the database, never call the network (that is what the outbox and its Celery task are for).
 
 Saves of Customer and Interaction rows are reported by signal handlers below; code that changes rows
-with queryset.update() or bulk operations calls `customers_changed` itself.
+with queryset.update() or bulk operations calls `customers_changed` itself. Code that makes several
+changes at once (the inbound pipeline: a new customer, their tags, a message, a reply) wraps them in
+`collected()`, so that listeners hear once per shop rather than once per save.
 """
 
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
@@ -17,8 +21,15 @@ from customers.models import Customer, Interaction
 
 CUSTOMERS_CHANGED = "customers.changed"  # payload: shop_id, customer_ids
 INTERACTIONS_RECORDED = "interactions.recorded"  # payload: shop_id, interaction_ids
+# Sent before an erased customer's row is deleted, so that other apps delete what they hold on them.
+CUSTOMER_ERASING = "customer.erasing"  # payload: shop_id, customer_id
 
 _handlers = defaultdict(list)
+# What collected() gathers: None outside such a block. A context variable, so that threads (gunicorn's,
+# a Celery thread pool) each have their own.
+_collecting: ContextVar[list | None] = ContextVar("customers_events_collecting", default=None)
+# The events that may be gathered and told together, and the payload key holding their ids.
+_COALESCED = {CUSTOMERS_CHANGED: "customer_ids", INTERACTIONS_RECORDED: "interaction_ids"}
 
 
 def subscribe(event: str, handler) -> None:
@@ -27,8 +38,35 @@ def subscribe(event: str, handler) -> None:
 
 
 def emit(event: str, **payload) -> None:
+    pending = _collecting.get()
+    if pending is not None and event in _COALESCED:
+        pending.append((event, payload))
+        return
     for handler in _handlers[event]:
         handler(**payload)
+
+
+@contextmanager
+def collected():
+    """Gather the changes made in the block and tell them at its end, one event per shop and kind with
+    all the ids: the same rows for listeners (the CRM outbox), in a few queries instead of one batch
+    per save. Use it inside the transaction, so that listeners still write in it; if the block
+    raises, nothing is told (the transaction is rolled back anyway). Nested blocks tell at the end of
+    the outermost one."""
+    if _collecting.get() is not None:
+        yield
+        return
+    pending: list = []
+    token = _collecting.set(pending)
+    try:
+        yield
+    finally:
+        _collecting.reset(token)
+    merged: dict[tuple[str, int], set] = {}
+    for event, payload in pending:
+        merged.setdefault((event, payload["shop_id"]), set()).update(payload[_COALESCED[event]])
+    for (event, shop_id), ids in merged.items():
+        emit(event, shop_id=shop_id, **{_COALESCED[event]: sorted(ids)})
 
 
 def customers_changed(*, shop_id: int, customer_ids) -> None:
@@ -43,6 +81,10 @@ def interactions_recorded(*, shop_id: int, interaction_ids) -> None:
         emit(INTERACTIONS_RECORDED, shop_id=shop_id, interaction_ids=ids)
 
 
+def customer_erasing(*, shop_id: int, customer_id: int) -> None:
+    emit(CUSTOMER_ERASING, shop_id=shop_id, customer_id=customer_id)
+
+
 @receiver(post_save, sender=Customer, dispatch_uid="customers.events.customer_saved")
 def _customer_saved(sender, instance: Customer, raw=False, **kwargs):
     if not raw:
@@ -53,7 +95,11 @@ def _customer_saved(sender, instance: Customer, raw=False, **kwargs):
 def _interaction_saved(sender, instance: Interaction, created=False, raw=False, **kwargs):
     # Only new interactions are pushed; delivery-status updates do not change what the CRM holds.
     if created and not raw:
-        shop_id = Customer.objects.filter(pk=instance.customer_id).values_list("shop_id", flat=True).first()
+        if Interaction.customer.is_cached(instance):  # created with its customer: no query needed
+            shop_id = instance.customer.shop_id
+        else:
+            customer = Customer.objects.filter(pk=instance.customer_id)
+            shop_id = customer.values_list("shop_id", flat=True).first()
         interactions_recorded(shop_id=shop_id, interaction_ids=[instance.pk])
 
 

@@ -9,6 +9,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from customers import events
 from customers.models import AuditEntry, Customer
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ def customer_erase(*, customer: Customer, actor=None) -> AuditEntry:
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         orders_kept = customer.orders.update(customer=None)
         customer_id, shop_id = customer.pk, customer.shop_id
+        # What other apps hold on them (the raw webhook events) goes in the same transaction.
+        events.customer_erasing(shop_id=shop_id, customer_id=customer_id)
         # Interactions, notes and the customer's audit history (which holds merged snapshots) cascade.
         customer.delete()
         entry = AuditEntry.objects.create(

@@ -59,6 +59,17 @@ def celery_not_eager():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """The lookup cache (coccinelle/cache.py) is per process without Redis; SQLite reuses ids after a
+    test's rollback, so a cached shop of one test must not answer for another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _sign_in_throttling(request, settings):
     """django-axes is off except in tests marked `axes` (tests/test_security_login.py): Client.login()
     authenticates without a request, which axes refuses, and tests sign in far more than a person would."""

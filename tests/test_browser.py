@@ -165,6 +165,10 @@ def test_list_search_filter_and_export(page, boutique, twilio, live_server):
     expect(rows(page).first).to_contain_text("+33655443322", timeout=TIMEOUT_MS)
     expect(rows(page)).to_have_count(6)
     assert page.evaluate("window.__sameDocument") is True
+    # The webhook only stored the message; after its commit the (eager) worker recorded it and sent
+    # the automatic reply through the Twilio Messages API.
+    replies = [r.form() for r in twilio.requests if r.form().get("To") == "+33655443322"]
+    assert len(replies) == 1 and replies[0]["From"] == SHOP_NUMBER and replies[0]["Body"]
 
 
 def test_customer_page_note_send_and_live_inbound(page, boutique, twilio, live_server):

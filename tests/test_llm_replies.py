@@ -2,13 +2,13 @@
 the provider's send API from a task, and any LLM failure falls back to the offline engine."""
 
 import pytest
-from twilio.request_validator import RequestValidator
 
 from customers.models import ChannelAddress, Interaction
 from tests.fakes.llm_servers import FakeAnthropic, FakeOpenAI
 from tests.fakes.twilio_api import FakeTwilioAPI
+from tests.webhook_posting import EMPTY_TWIML, SMS_URL, TWILIO_TOKEN, post_twilio
 
-SID, TOKEN = "AC" + "1" * 32, "twilio-test-token"
+SID, TOKEN = "AC" + "1" * 32, TWILIO_TOKEN
 PARAMS = {
     "MessageSid": "SM" + "e" * 32,
     "AccountSid": SID,
@@ -39,23 +39,15 @@ def _configure(settings, provider, fake, timeout=2.0):
     settings.LLM_API_KEY, settings.LLM_MODEL, settings.LLM_TIMEOUT = "llm-key", "test-model", timeout
 
 
-def _deliver(client, capture):
-    signature = RequestValidator(TOKEN).compute_signature("http://testserver/webhooks/twilio/sms/", PARAMS)
-    with capture(execute=True):
-        return client.post("/webhooks/twilio/sms/", PARAMS, HTTP_X_TWILIO_SIGNATURE=signature)
-
-
 FAKES = {"openai": FakeOpenAI, "anthropic": FakeAnthropic}
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
-def test_llm_reply_is_sent_through_the_provider_api(
-    client, shop, settings, twilio_api, provider, django_capture_on_commit_callbacks
-):
+def test_llm_reply_is_sent_through_the_provider_api(client, shop, settings, twilio_api, provider):
     with FAKES[provider](api_key="llm-key", reply_text="Oui, dimanche de 14h à 18h !") as llm:
         _configure(settings, provider, llm)
-        response = _deliver(client, django_capture_on_commit_callbacks)
-    assert response.status_code == 200 and b"<Message" not in response.content  # nothing inline
+        response = post_twilio(client, SMS_URL, PARAMS)
+    assert response.status_code == 200 and response.content == EMPTY_TWIML  # nothing inline
     reply = Interaction.objects.get(direction="outbound")
     assert reply.body == "Oui, dimanche de 14h à 18h !" and reply.is_automatic
     assert reply.provider_message_id and reply.provider_message_id.startswith("SM")
@@ -68,24 +60,20 @@ def test_llm_reply_is_sent_through_the_provider_api(
     [("openai", "slow"), ("anthropic", "slow"), ("openai", "rate_limited"), ("anthropic", "rate_limited"),
      ("openai", "malformed"), ("anthropic", "malformed")],
 )  # fmt: skip
-def test_llm_failure_falls_back_to_the_offline_engine(
-    client, shop, settings, twilio_api, provider, mode, django_capture_on_commit_callbacks
-):
+def test_llm_failure_falls_back_to_the_offline_engine(client, shop, settings, twilio_api, provider, mode):
     with FAKES[provider](api_key="llm-key", mode=mode, delay=2.0) as llm:
         _configure(settings, provider, llm, timeout=0.5)
-        response = _deliver(client, django_capture_on_commit_callbacks)
+        response = post_twilio(client, SMS_URL, PARAMS)
     assert response.status_code == 200
     reply = Interaction.objects.get(direction="outbound")
     assert "14h-18h" in reply.body  # the offline template, filled with the shop's hours
     assert twilio_api.requests[-1].form()["Body"] == reply.body
 
 
-def test_send_failure_is_recorded_not_lost(
-    client, shop, settings, twilio_api, django_capture_on_commit_callbacks
-):
+def test_send_failure_is_recorded_not_lost(client, shop, settings, twilio_api):
     twilio_api.fail_next_with(400, 21610, "Attempt to send to unsubscribed recipient")
     with FakeOpenAI(api_key="llm-key", reply_text="Oui !") as llm:
         _configure(settings, "openai", llm)
-        _deliver(client, django_capture_on_commit_callbacks)
+        post_twilio(client, SMS_URL, PARAMS)
     reply = Interaction.objects.get(direction="outbound")
     assert reply.status == "failed" and "unsubscribed" in reply.raw_payload["error"]

@@ -36,6 +36,16 @@ def sms(text, sender="+33698765432", **extra):
     )  # fmt: skip
 
 
+def reply_to(outcome) -> str:
+    """The text of the automatic reply recorded for a message ("" for none); a task sends it."""
+    if outcome.reply_id is None:
+        return ""
+    reply = Interaction.objects.get(pk=outcome.reply_id)
+    assert reply.direction == "outbound" and reply.is_automatic and reply.status == "queued"
+    assert reply.in_reply_to_id == outcome.interaction_id
+    return reply.body
+
+
 def whatsapp(text, sender="+33698765432", wa_user=None, profile_name="", **extra):
     return InboundMessage(
         provider="meta", channel="whatsapp", shop_address=META_ID, provider_message_id=f"wamid.{next(_ids)}",
@@ -45,26 +55,20 @@ def whatsapp(text, sender="+33698765432", wa_user=None, profile_name="", **extra
 
 
 def test_first_contact_creates_a_profile_with_name_tags_and_reply(shop):
-    outcome = inbound_receive(
-        sms("Bonjour, je m'appelle Julie Martin. Vous ouvrez à quelle heure ?"), inline_reply=True
-    )
+    outcome = inbound_receive(sms("Bonjour, je m'appelle Julie Martin. Vous ouvrez à quelle heure ?"))
 
     customer = Customer.objects.get(pk=outcome.customer_id)
     assert (customer.first_name, customer.last_name, customer.name_source) == ("Julie", "Martin", "text")
     assert customer.phone == "+33698765432" and customer.source == "sms" and customer.segment == "prospect"
     assert sorted(customer.tags.values_list("name", flat=True)) == ["auto-created", "sms"]
     assert customer.first_contact_at and customer.last_contact_at and customer.language == "fr"
-    assert "Julie" in outcome.inline_reply and "10h-19h" in outcome.inline_reply
-    reply = Interaction.objects.get(pk=outcome.inline_reply_id)
-    assert (
-        reply.direction == "outbound"
-        and reply.is_automatic
-        and reply.in_reply_to_id == outcome.interaction_id
-    )
+    reply = reply_to(outcome)
+    assert "Julie" in reply and "10h-19h" in reply
+    assert customer.interactions.get(direction="outbound").pk == outcome.reply_id  # on their timeline
 
 
 def test_sms_then_whatsapp_from_one_number_is_one_customer_with_two_channels(shop):
-    first = inbound_receive(sms("Bonjour"), inline_reply=True)
+    first = inbound_receive(sms("Bonjour"))
     second = inbound_receive(whatsapp("Re-bonjour", profile_name="Julie M."))
     assert first.customer_id == second.customer_id
     customer = Customer.objects.get(pk=first.customer_id)
@@ -85,18 +89,19 @@ def test_username_whatsapp_user_without_phone(shop):
     assert (customer.first_name, customer.last_name, customer.name_source) == ("Amy", "Stone", "profile")
 
 
-def test_a_replay_records_nothing_new_and_gets_the_same_answer(shop):
+def test_a_replay_records_nothing_new_and_no_second_reply(shop):
     message = sms("Vous êtes ouverts samedi ?")
-    first = inbound_receive(message, inline_reply=True)
-    again = inbound_receive(message, inline_reply=True)
+    first = inbound_receive(message)
+    again = inbound_receive(message)
+    assert reply_to(first) != ""
     assert again.duplicate and again.interaction_id == first.interaction_id
-    assert again.inline_reply == first.inline_reply != ""
+    assert again.customer_id == first.customer_id and again.reply_id is None
     assert Interaction.objects.count() == 2  # the message and its one reply
 
 
 def test_a_name_entered_by_a_person_is_never_overwritten(shop, make_customer):
     make_customer(shop, phone="+33698765432", first_name="Juliette", last_name="Dupont", name_source="human")
-    inbound_receive(sms("Bonjour, je m'appelle Julie Martin"), inline_reply=True)
+    inbound_receive(sms("Bonjour, je m'appelle Julie Martin"))
     customer = Customer.objects.get(phone="+33698765432")
     assert (customer.first_name, customer.last_name) == ("Juliette", "Dupont")
 
@@ -135,7 +140,7 @@ def test_unknown_shop_address_is_refused(shop):
 
 
 def test_alphanumeric_sender_is_ignored_harmlessly(shop):
-    outcome = inbound_receive(sms("Votre code est 1234", sender=None), inline_reply=True)
+    outcome = inbound_receive(sms("Votre code est 1234", sender=None))
     assert outcome.ignored and not Customer.objects.exists() and not Interaction.objects.exists()
 
 
@@ -143,15 +148,15 @@ def test_alphanumeric_sender_is_ignored_harmlessly(shop):
 
 
 def test_opt_out_confirms_once_then_silence_until_start(shop):
-    first = inbound_receive(sms("STOP"), inline_reply=True)
+    first = inbound_receive(sms("STOP"))
     customer = Customer.objects.get(pk=first.customer_id)
-    assert customer.opted_out_at is not None and first.inline_reply
-    assert inbound_receive(sms("STOP"), inline_reply=True).inline_reply == ""
-    assert inbound_receive(sms("Vous ouvrez quand ?"), inline_reply=True).inline_reply == ""
-    back = inbound_receive(sms("START"), inline_reply=True)
+    assert customer.opted_out_at is not None and reply_to(first)
+    assert reply_to(inbound_receive(sms("STOP"))) == ""
+    assert reply_to(inbound_receive(sms("Vous ouvrez quand ?"))) == ""
+    back = inbound_receive(sms("START"))
     customer.refresh_from_db()
-    assert customer.opted_out_at is None and back.inline_reply
-    assert inbound_receive(sms("Vous ouvrez quand ?"), inline_reply=True).inline_reply
+    assert customer.opted_out_at is None and reply_to(back)
+    assert reply_to(inbound_receive(sms("Vous ouvrez quand ?")))
 
 
 def test_escalation_flags_the_customer_sends_a_holding_reply_and_mails_owners(
@@ -159,10 +164,10 @@ def test_escalation_flags_the_customer_sends_a_holding_reply_and_mails_owners(
 ):
     # Tasks start after commit; the test's transaction never commits, so run them here.
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = inbound_receive(sms("Je veux parler à la gérante, c'est inadmissible"), inline_reply=True)
+        outcome = inbound_receive(sms("Je veux parler à la gérante, c'est inadmissible"))
     customer = Customer.objects.get(pk=outcome.customer_id)
     assert customer.needs_attention
-    assert outcome.inline_reply
+    assert Interaction.objects.get(pk=outcome.reply_id).body  # the holding reply, recorded
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [owner.email]
     assert "inadmissible" in mail.outbox[0].body
 
@@ -170,32 +175,32 @@ def test_escalation_flags_the_customer_sends_a_holding_reply_and_mails_owners(
 def test_question_without_shop_data_gets_holding_reply_and_attention(shop):
     shop.opening_hours = ""
     shop.save()
-    outcome = inbound_receive(sms("Vous ouvrez à quelle heure ?"), inline_reply=True)
-    assert outcome.inline_reply and Customer.objects.get(pk=outcome.customer_id).needs_attention
+    outcome = inbound_receive(sms("Vous ouvrez à quelle heure ?"))
+    assert reply_to(outcome) and Customer.objects.get(pk=outcome.customer_id).needs_attention
 
 
 def test_replies_in_the_customers_language_with_first_name(shop):
-    outcome = inbound_receive(sms("Hi, I'm Rachel. Is the store open on Sunday?"), inline_reply=True)
-    assert "Rachel" in outcome.inline_reply
+    outcome = inbound_receive(sms("Hi, I'm Rachel. Is the store open on Sunday?"))
+    assert "Rachel" in reply_to(outcome)
     assert Customer.objects.get(pk=outcome.customer_id).language == "en"
 
 
 def test_automatic_replies_are_capped_per_hour(shop, settings):
     settings.AUTO_REPLY_MAX_PER_HOUR = 2
-    replies = [inbound_receive(sms(f"Bonjour {n}"), inline_reply=True).inline_reply for n in range(4)]
+    replies = [reply_to(inbound_receive(sms(f"Bonjour {n}"))) for n in range(4)]
     assert [bool(r) for r in replies] == [True, True, False, False]
 
 
 def test_replies_pause_after_staff_wrote_by_hand(shop, make_customer):
     make_customer(shop, phone="+33698765432", auto_replies_paused_until=timezone.now() + timedelta(hours=2))
-    assert inbound_receive(sms("Bonjour"), inline_reply=True).inline_reply == ""
+    assert reply_to(inbound_receive(sms("Bonjour"))) == ""
 
 
 def test_shop_can_turn_automatic_replies_off(shop):
     shop.auto_replies_enabled = False
     shop.save()
-    outcome = inbound_receive(sms("Bonjour"), inline_reply=True)
-    assert outcome.inline_reply == "" and Interaction.objects.count() == 1
+    outcome = inbound_receive(sms("Bonjour"))
+    assert reply_to(outcome) == "" and Interaction.objects.count() == 1
 
 
 # --- delivery status -----------------------------------------------------------------------------
@@ -219,7 +224,8 @@ def test_status_never_moves_backwards(shop, make_outbound, sequence, final):
     assert message.status == final
 
 
-def test_status_links_an_inline_reply_to_its_provider_id(shop, make_outbound):
+def test_status_links_a_reply_sent_inline_before_persist_first_to_its_provider_id(shop, make_outbound):
+    # TwiML replies had no provider id until their first report, posted to a status URL naming them.
     reply = make_outbound(shop, provider="twilio")
     assert status_apply(StatusUpdate("twilio", "SM" + "a" * 32, "sent"), reply_id=reply.pk)
     reply.refresh_from_db()
@@ -239,7 +245,7 @@ def test_failed_status_keeps_the_error(shop, make_outbound):
 def test_merged_tag_helper_still_works_for_pipeline_tags(shop):
     # The pipeline reuses the shop's existing tags rather than creating look-alikes.
     tags_get_or_create(shop=shop, names=["sms"])
-    inbound_receive(sms("Bonjour"), inline_reply=True)
+    inbound_receive(sms("Bonjour"))
     assert shop.tags.filter(name="sms").count() == 1
 
 

@@ -1,8 +1,6 @@
 """A shop's receiving numbers are one spelling each, so no shop can claim another's (issue 8, item 2),
 and a hostile but validly signed Meta body is a 400, never a 500 (item 7)."""
 
-import hashlib
-import hmac
 import json
 import logging
 
@@ -14,16 +12,18 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
-from twilio.request_validator import RequestValidator
 
 from customers.models import AuditEntry, ChannelAddress, Customer, Interaction, Membership
 from customers.services import membership_add, shop_create
+from tests.webhook_posting import META_APP_SECRET as APP_SECRET
+from tests.webhook_posting import TWILIO_TOKEN as TOKEN
+from tests.webhook_posting import post_meta, post_twilio
 from webhooks.inbound import MalformedWebhook
+from webhooks.models import InboundEvent
 from webhooks.providers import meta
 
 SHOP_A_NUMBER = "+33612345601"
 SPELLINGS_OF_A = ["whatsapp:+33612345601", " +33 6 12 34 56 01", "0612345601", "WhatsApp: 06.12.34.56.01"]
-TOKEN, APP_SECRET = "twilio-test-token", "meta-app-secret"
 
 
 @pytest.fixture
@@ -39,7 +39,8 @@ def shop_b(db):
 
 @pytest.fixture(autouse=True)
 def _secrets(settings):
-    settings.TWILIO_AUTH_TOKEN, settings.TWILIO_ACCOUNT_SID = TOKEN, "AC" + "1" * 32
+    # No account SID: the automatic replies are recorded and refused, never sent anywhere.
+    settings.TWILIO_AUTH_TOKEN, settings.TWILIO_ACCOUNT_SID = TOKEN, ""
     settings.WHATSAPP_APP_SECRET, settings.WHATSAPP_ACCESS_TOKEN = APP_SECRET, ""
     settings.PUBLIC_BASE_URL = ""
 
@@ -204,18 +205,6 @@ def test_create_shop_takes_short_codes_and_refuses_nonsense(db):
 # --- inbound lookup: the webhooks find the shop from the same spelling -----------------------------
 
 
-def _post_twilio(client, path, params):
-    signature = RequestValidator(TOKEN).compute_signature(f"http://testserver{path}", params)
-    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
-
-
-def _post_meta(client, body: bytes):
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return client.post(
-        "/webhooks/whatsapp/", body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=signature
-    )
-
-
 def _twilio_message(to, sender="whatsapp:+33698765432"):
     return {"MessageSid": "SM" + "a" * 32, "From": sender, "To": to, "Body": "Bonjour", "WaId": "33698765432"}
 
@@ -231,9 +220,12 @@ def _twilio_message(to, sender="whatsapp:+33698765432"):
 def test_twilio_webhooks_find_the_shop_whatever_spelling_was_typed(client, shop, stored, path, to):
     ChannelAddress.objects.create(shop=shop, provider="twilio", address=stored)
     sender = "whatsapp:+33698765432" if to.startswith("whatsapp:") else "+33698765432"
-    response = _post_twilio(client, path, _twilio_message(to, sender))
+    response = post_twilio(client, path, _twilio_message(to, sender))
     assert response.status_code == 200
-    assert Customer.objects.get(shop=shop).phone == "+33698765432"
+    customer = Customer.objects.get(shop=shop)
+    assert customer.phone == "+33698765432"
+    event = InboundEvent.objects.get()
+    assert (event.state, event.shop, event.customer) == (InboundEvent.State.PROCESSED, shop, customer)
 
 
 def _meta_body(phone_number_id, **extra):
@@ -247,8 +239,10 @@ def _meta_body(phone_number_id, **extra):
 
 def test_meta_webhook_finds_the_shop_whose_id_was_typed_with_spaces(client, shop):
     ChannelAddress.objects.create(shop=shop, provider="meta", address=" 100 000 000 000 001")
-    assert _post_meta(client, _meta_body("100000000000001")).status_code == 200
+    assert post_meta(client, raw=_meta_body("100000000000001")).status_code == 200
     assert Interaction.objects.get(direction="inbound").customer.shop == shop
+    event = InboundEvent.objects.get()
+    assert (event.state, event.shop) == (InboundEvent.State.PROCESSED, shop)
 
 
 # --- the data migration ----------------------------------------------------------------------------
@@ -304,20 +298,20 @@ def test_migration_normalises_rows_and_keeps_the_older_of_two_spellings(caplog):
 def test_meta_body_nested_beyond_the_decoder_is_a_400_with_a_log_line(client, shop, caplog):
     body = b'{"object": "whatsapp_business_account", "entry": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     with caplog.at_level(logging.WARNING, logger="webhooks.views"):
-        response = _post_meta(client, body)
+        response = post_meta(client, raw=body)
     assert response.status_code == 400
     assert "nested" in caplog.text
-    assert not Interaction.objects.exists()
+    assert not InboundEvent.objects.exists() and not Interaction.objects.exists()
 
 
 def test_meta_message_nested_deeper_than_any_real_one_is_a_400_and_records_nothing(client, shop, caplog):
     ChannelAddress.objects.create(shop=shop, provider="meta", address="100000000000001")
     body = _meta_body("100000000000001", extra="DEEP").replace(b'"DEEP"', b'{"a": [' * 20 + b"1" + b"]}" * 20)
     with caplog.at_level(logging.WARNING, logger="webhooks.views"):
-        response = _post_meta(client, body)
+        response = post_meta(client, raw=body)
     assert response.status_code == 400
     assert "nested more than" in caplog.text
-    assert not Interaction.objects.exists()
+    assert not InboundEvent.objects.exists() and not Interaction.objects.exists()
 
 
 def test_real_notifications_are_well_within_the_depth_limit():

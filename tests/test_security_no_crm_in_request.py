@@ -1,22 +1,20 @@
 """Security issue #8, item 5: no web request waits on a CRM.
 
 A HubSpot connection whose rate limit is spent used to hold a signed inbound webhook for the whole
-window (tasks ran inline without a broker), then answer 500. Now the webhook writes the outbox row and
-answers; the push happens in a worker, beat's sweep or `sync_crm`, never inside the request, even with
-tasks running eagerly as they do in these tests.
+window (tasks ran inline without a broker), then answer 500. Now the webhook stores the event and
+answers, the worker records the message and its outbox row, and the push happens in a worker, beat's
+sweep or `sync_crm`, never inline, even with tasks running eagerly as they do in these tests.
 """
 
 import pytest
 from django.test import Client
-from twilio.request_validator import RequestValidator
 
 from crm_backends import ratelimit, tasks
 from crm_backends.models import CrmConnection, CustomerSync, SyncItem
 from customers.models import ChannelAddress, Customer
 from tests.fakes.hubspot import FakeHubSpot
+from tests.webhook_posting import SMS_URL, TWILIO_TOKEN, post_twilio
 
-TOKEN = "twilio-test-token"
-SMS_URL = "/webhooks/twilio/sms/"
 MESSAGE = {
     "MessageSid": "SM" + "5" * 32,
     "AccountSid": "AC" + "1" * 32,
@@ -39,7 +37,7 @@ def hubspot():
 
 @pytest.fixture
 def connection(shop, hubspot, settings):
-    settings.TWILIO_AUTH_TOKEN, settings.PUBLIC_BASE_URL = TOKEN, ""
+    settings.TWILIO_AUTH_TOKEN, settings.PUBLIC_BASE_URL = TWILIO_TOKEN, ""
     settings.CRM_ALLOWED_HOSTS = ["127.0.0.1"]  # the local fake stands in for api.hubapi.com
     ChannelAddress.objects.create(shop=shop, provider="twilio", address=MESSAGE["To"])
     connection = CrmConnection(shop=shop, backend="hubspot", options={"api_base": hubspot.url})
@@ -67,20 +65,16 @@ def spent_rate_limit(connection, monkeypatch):
     return waits
 
 
-def post_signed_sms(client):
-    signature = RequestValidator(TOKEN).compute_signature(f"http://testserver{SMS_URL}", MESSAGE)
-    return client.post(SMS_URL, MESSAGE, HTTP_X_TWILIO_SIGNATURE=signature)
-
-
 def test_a_signed_webhook_never_waits_on_a_spent_crm_rate_limit(
-    shop, owner, connection, hubspot, spent_rate_limit, monkeypatch, django_capture_on_commit_callbacks
+    shop, owner, connection, hubspot, spent_rate_limit, monkeypatch
 ):
     drains = []
     real_drain = tasks.sync_drain
     monkeypatch.setattr(tasks, "sync_drain", lambda c, **kw: drains.append(c.pk) or real_drain(c, **kw))
 
-    with django_capture_on_commit_callbacks(execute=True):  # commit hooks run, as after a real request
-        response = post_signed_sms(Client())
+    # Commit hooks run, as after a real request: the event is processed (eager "worker") and the
+    # message recorded, which queues the CRM push.
+    response = post_twilio(Client(), SMS_URL, MESSAGE)
 
     assert response.status_code == 200
     assert drains == [] and spent_rate_limit == [] and hubspot.requests == []
@@ -95,11 +89,8 @@ def test_a_signed_webhook_never_waits_on_a_spent_crm_rate_limit(
     assert queue.status_code == 200 and "Julie" in queue.content.decode()
 
 
-def test_beat_sweep_pushes_what_the_webhook_left_pending(
-    shop, connection, hubspot, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        assert post_signed_sms(Client()).status_code == 200
+def test_beat_sweep_pushes_what_the_webhook_left_pending(shop, connection, hubspot):
+    assert post_twilio(Client(), SMS_URL, MESSAGE).status_code == 200
     assert hubspot.requests == []
 
     # What Celery beat sends every CRM_SYNC_SWEEP_SECONDS; eager here, as with CELERY_TASK_ALWAYS_EAGER=1.

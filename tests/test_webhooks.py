@@ -1,8 +1,6 @@
 """The webhook endpoints end to end: real-shaped payloads through the URLs, asserting the HTTP answer
-and the database."""
+and the database once the worker has processed the stored event (tests/webhook_posting.py)."""
 
-import hashlib
-import hmac
 import json
 import time
 from pathlib import Path
@@ -14,20 +12,30 @@ from twilio.request_validator import RequestValidator
 from customers.models import ChannelAddress, Customer, Interaction
 from tests.concurrency import run_concurrently
 from tests.fakes.meta_graph import FakeMetaGraph
+from tests.fakes.twilio_api import FakeTwilioAPI
+from tests.webhook_posting import EMPTY_TWIML, META_URL, SMS_URL, STATUS_URL, WA_URL, post_meta, post_twilio
+from tests.webhook_posting import META_APP_SECRET as APP_SECRET
+from tests.webhook_posting import TWILIO_TOKEN as TOKEN
+from webhooks.models import InboundEvent
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TOKEN = "twilio-test-token"
-APP_SECRET = "meta-app-secret"
+ACCOUNT_SID = "AC" + "1" * 32
 VERIFY_TOKEN = "verify-me"
-SMS_URL, WA_URL, STATUS_URL, META_URL = (
-    "/webhooks/twilio/sms/", "/webhooks/twilio/whatsapp/", "/webhooks/twilio/status/", "/webhooks/whatsapp/",
-)  # fmt: skip
+SHOP_NUMBER = "+33757000000"
+
+
+@pytest.fixture(autouse=True)
+def twilio_api(settings):
+    """Replies go out through the Twilio Messages API: here a local fake, never the network."""
+    with FakeTwilioAPI(account_sid=ACCOUNT_SID, auth_token=TOKEN) as fake:
+        settings.TWILIO_API_BASE = fake.url
+        yield fake
 
 
 @pytest.fixture(autouse=True)
 def _secrets(settings):
     settings.TWILIO_AUTH_TOKEN = TOKEN
-    settings.TWILIO_ACCOUNT_SID = "AC" + "1" * 32
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
     settings.WHATSAPP_APP_SECRET = APP_SECRET
     settings.WHATSAPP_VERIFY_TOKEN = VERIFY_TOKEN
     settings.WHATSAPP_ACCESS_TOKEN = ""
@@ -38,7 +46,7 @@ def _secrets(settings):
 def shop(shop):
     shop.opening_hours = "Mardi-samedi 10h-19h"
     shop.save()
-    ChannelAddress.objects.create(shop=shop, provider="twilio", address="+33757000000")
+    ChannelAddress.objects.create(shop=shop, provider="twilio", address=SHOP_NUMBER)
     ChannelAddress.objects.create(shop=shop, provider="meta", address="100000000000001")
     return shop
 
@@ -47,31 +55,40 @@ def fixture(provider, name):
     return json.loads((FIXTURES / provider / f"{name}.json").read_text())
 
 
-def post_twilio(client, path, params, *, token=TOKEN, url=None, **headers):
-    signature = RequestValidator(token).compute_signature(url or f"http://testserver{path}", params)
-    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature, **headers)
-
-
-def post_meta(client, payload, *, secret=APP_SECRET, raw=None):
-    body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return client.post(META_URL, body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=signature)
+def nothing_stored():
+    return not InboundEvent.objects.exists() and not Interaction.objects.exists()
 
 
 # --- Twilio inbound ------------------------------------------------------------------------------
 
 
-def test_twilio_sms_creates_customer_and_answers_inline(client, shop):
+def test_twilio_sms_is_answered_with_an_empty_twiml_and_the_reply_goes_out_through_the_api(
+    client, shop, settings, twilio_api
+):
+    settings.PUBLIC_BASE_URL = "https://crm.example.com"
     params = fixture("twilio", "sms_text")
-    response = post_twilio(client, SMS_URL, params)
+    response = post_twilio(client, SMS_URL, params, url=f"https://crm.example.com{SMS_URL}")
+    # Twilio sends nothing from the answer itself: no <Message>, no waiting on the pipeline.
     assert response.status_code == 200 and response["Content-Type"].startswith("text/xml")
-    body = response.content.decode()
-    assert "<Message" in body and "/webhooks/twilio/status/?reply=" in body  # the reply's status comes back
+    assert response.content == EMPTY_TWIML
     customer = Customer.objects.get(shop=shop)
     inbound = customer.interactions.get(direction="inbound")
     assert inbound.provider_message_id == params["MessageSid"] and inbound.channel == "sms"
     assert inbound.body == params["Body"]
-    assert customer.interactions.filter(direction="outbound", is_automatic=True).count() == 1
+    # The worker recorded the reply on the timeline and sent it through the Messages API.
+    reply = customer.interactions.get(direction="outbound")
+    assert reply.is_automatic and reply.in_reply_to == inbound and reply.channel == "sms"
+    assert "Julie" in reply.body
+    [sent] = twilio_api.requests
+    assert sent.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert sent.form() == {
+        "From": SHOP_NUMBER,
+        "To": "+33698765432",
+        "Body": reply.body,
+        "StatusCallback": f"https://crm.example.com{STATUS_URL}",  # its delivery reports come back
+    }
+    assert reply.provider_message_id.startswith("SM") and reply.status == "queued"
+    assert InboundEvent.objects.get().state == InboundEvent.State.PROCESSED
 
 
 def test_twilio_whatsapp_text_uses_profile_and_text_names(client, shop):
@@ -97,29 +114,33 @@ def test_twilio_whatsapp_variants_are_recorded(client, shop, name, check):
     assert check(Interaction.objects.get(direction="inbound"))
 
 
-def test_twilio_alphanumeric_sender_is_a_harmless_200(client, shop):
+def test_twilio_alphanumeric_sender_is_a_200_and_kept_failed_not_recorded(client, shop, twilio_api):
     response = post_twilio(client, SMS_URL, fixture("twilio", "sms_alphanumeric_sender"))
-    assert response.status_code == 200 and b"<Message" not in response.content
-    assert not Interaction.objects.exists()
+    assert response.status_code == 200 and response.content == EMPTY_TWIML
+    assert not Interaction.objects.exists() and twilio_api.requests == []
+    # Not a customer to answer, but not dropped either: visible until someone decides.
+    event = InboundEvent.objects.get()
+    assert event.state == InboundEvent.State.FAILED and "not a phone number" in event.error
+    assert event.sender == "SUPPORT"
 
 
 def test_bad_twilio_signature_is_403_and_records_nothing(client, shop):
     response = post_twilio(client, SMS_URL, fixture("twilio", "sms_text"), token="wrong-token")
     assert response.status_code == 403
-    assert not Customer.objects.exists() and not Interaction.objects.exists()
+    assert not Customer.objects.exists() and nothing_stored()
 
 
 def test_tampered_twilio_body_is_403(client, shop):
     params = fixture("twilio", "sms_text")
     signature = RequestValidator(TOKEN).compute_signature(f"http://testserver{SMS_URL}", params)
     response = client.post(SMS_URL, {**params, "Body": "changed"}, HTTP_X_TWILIO_SIGNATURE=signature)
-    assert response.status_code == 403 and not Interaction.objects.exists()
+    assert response.status_code == 403 and nothing_stored()
 
 
 def test_no_auth_token_configured_refuses_everything(client, shop, settings):
     settings.TWILIO_AUTH_TOKEN = ""
     response = post_twilio(client, SMS_URL, fixture("twilio", "sms_text"), token="anything")
-    assert response.status_code == 403
+    assert response.status_code == 403 and nothing_stored()
 
 
 def test_signature_checked_against_public_url_behind_a_proxy(client, shop, settings):
@@ -128,8 +149,9 @@ def test_signature_checked_against_public_url_behind_a_proxy(client, shop, setti
     response = post_twilio(client, SMS_URL, params, url=f"https://crm.example.com{SMS_URL}")
     assert response.status_code == 200
     # Signed for the internal URL Django sees: refused, because Twilio signs the public one.
-    params["MessageSid"] = "SM" + "b" * 32
-    assert post_twilio(client, SMS_URL, params).status_code == 403
+    refused = {**params, "MessageSid": "SM" + "b" * 32}
+    assert post_twilio(client, SMS_URL, refused).status_code == 403
+    assert list(InboundEvent.objects.values_list("event_key", flat=True)) == [params["MessageSid"]]
 
 
 def test_signature_checked_against_forwarded_host_and_proto(client, shop, settings):
@@ -143,12 +165,16 @@ def test_signature_checked_against_forwarded_host_and_proto(client, shop, settin
     assert response.status_code == 200
 
 
-def test_replay_records_one_interaction_and_gets_the_same_answer(client, shop):
+def test_replay_is_stored_once_records_one_interaction_and_sends_one_reply(client, shop, twilio_api):
     params = fixture("twilio", "sms_text")
     first = post_twilio(client, SMS_URL, params)
     second = post_twilio(client, SMS_URL, params)
-    assert first.content == second.content
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content == EMPTY_TWIML
+    assert InboundEvent.objects.count() == 1
     assert Interaction.objects.filter(direction="inbound").count() == 1
+    assert Interaction.objects.filter(direction="outbound").count() == 1
+    assert len(twilio_api.requests) == 1  # the customer gets one answer, not one per delivery
 
 
 @pytest.mark.parametrize(
@@ -163,15 +189,22 @@ def test_replay_records_one_interaction_and_gets_the_same_answer(client, shop):
 def test_malformed_twilio_form_is_400_and_records_nothing(client, shop, params):
     response = post_twilio(client, SMS_URL, params)
     assert response.status_code == 400
-    assert not Interaction.objects.exists()
+    assert nothing_stored()
 
 
-def test_unknown_twilio_number_is_answered_without_retry_and_logged(client, shop, caplog):
+def test_unknown_twilio_number_is_answered_without_retry_and_ignored_with_the_reason(client, shop):
     params = {**fixture("twilio", "sms_text"), "To": "+33757999999"}
     response = post_twilio(client, SMS_URL, params)
-    assert response.status_code == 200 and b"<Message" not in response.content
-    assert not Customer.objects.exists()
-    assert "for no shop" in caplog.text
+    assert response.status_code == 200 and response.content == EMPTY_TWIML  # Twilio has nothing to retry
+    assert not Customer.objects.exists() and not Interaction.objects.exists()
+    event = InboundEvent.objects.get()
+    assert event.state == InboundEvent.State.IGNORED and event.shop is None
+    assert "'+33757999999' belongs to no shop" in event.error  # what ops must set up
+
+
+def test_unknown_twilio_number_is_logged(client, shop, caplog):
+    post_twilio(client, SMS_URL, {**fixture("twilio", "sms_text"), "To": "+33757999999"})
+    assert "+33757999999" in caplog.text and "no shop" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -198,7 +231,7 @@ def test_body_over_one_megabyte_is_refused(client, shop):
     response = post_twilio(
         client, SMS_URL, {**fixture("twilio", "sms_text"), "Body": "x" * (1024 * 1024 + 10)}
     )
-    assert response.status_code == 413 and not Interaction.objects.exists()
+    assert response.status_code == 413 and nothing_stored()
 
 
 def test_get_on_a_twilio_endpoint_is_405(client, shop):
@@ -228,12 +261,24 @@ def test_late_sent_callback_does_not_overwrite_read(client, shop, make_outbound)
     assert message.status == "read"
 
 
-def test_inline_reply_gets_its_sid_from_the_first_status_callback(client, shop):
-    response = post_twilio(client, SMS_URL, fixture("twilio", "sms_text"))
+def test_an_automatic_reply_gets_the_delivery_reports_of_its_sid(client, shop):
+    post_twilio(client, SMS_URL, fixture("twilio", "sms_text"))
     reply = Interaction.objects.get(direction="outbound")
-    action = f"/webhooks/twilio/status/?reply={reply.pk}"
-    assert action in response.content.decode()
-    params = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "sent", "AccountSid": "AC" + "1" * 32}
+    assert reply.provider_message_id.startswith("SM")  # the sid the Messages API answered
+    for status in ("sent", "delivered"):
+        params = {"MessageSid": reply.provider_message_id, "MessageStatus": status, "AccountSid": ACCOUNT_SID}
+        assert post_twilio(client, STATUS_URL, params).status_code == 204
+    reply.refresh_from_db()
+    assert reply.status == "delivered"
+
+
+def test_a_reply_sent_inline_before_persist_first_gets_its_sid_from_its_status_url(
+    client, shop, make_outbound
+):
+    # TwiML replies had no sid until their first report, posted to a status URL naming the reply.
+    reply = make_outbound(shop, provider="twilio", provider_message_id=None)
+    action = f"{STATUS_URL}?reply={reply.pk}"
+    params = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "sent", "AccountSid": ACCOUNT_SID}
     assert post_twilio(client, action, params).status_code == 204
     reply.refresh_from_db()
     assert (reply.provider_message_id, reply.status) == ("SM" + "d" * 32, "sent")
@@ -259,17 +304,14 @@ def test_meta_verification_handshake(client):
     assert wrong.status_code == 403
 
 
-def test_meta_text_creates_customer_and_sends_reply_through_graph_api(
-    client, shop, settings, django_capture_on_commit_callbacks
-):
+def test_meta_text_creates_customer_and_sends_reply_through_graph_api(client, shop, settings):
     payload = fixture("meta", "text")
     # A message sent now: the reply is inside WhatsApp's 24-hour window.
     payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = str(int(time.time()))
     with FakeMetaGraph(access_token="graph-token") as graph:
         settings.WHATSAPP_ACCESS_TOKEN = "graph-token"
         settings.WHATSAPP_GRAPH_BASE = graph.url
-        with django_capture_on_commit_callbacks(execute=True):
-            response = post_meta(client, payload)
+        response = post_meta(client, payload)
     assert response.status_code == 200
     customer = Customer.objects.get(shop=shop)
     assert (customer.first_name, customer.last_name) == ("Julie", "Martin")
@@ -280,14 +322,11 @@ def test_meta_text_creates_customer_and_sends_reply_through_graph_api(
     assert graph.requests[-1].path == "/v23.0/100000000000001/messages"
 
 
-def test_an_old_replayed_message_gets_no_free_text_outside_the_window(
-    client, shop, settings, django_capture_on_commit_callbacks
-):
+def test_an_old_replayed_message_gets_no_free_text_outside_the_window(client, shop, settings):
     # Meta replays for days after an outage; the fixture's message is months old.
     with FakeMetaGraph(access_token="graph-token") as graph:
         settings.WHATSAPP_ACCESS_TOKEN, settings.WHATSAPP_GRAPH_BASE = "graph-token", graph.url
-        with django_capture_on_commit_callbacks(execute=True):
-            assert post_meta(client, fixture("meta", "text")).status_code == 200
+        assert post_meta(client, fixture("meta", "text")).status_code == 200
     reply = Interaction.objects.get(direction="outbound")
     assert reply.status == "failed" and "24 hours" in reply.raw_payload["error"]
     assert graph.requests == []
@@ -337,7 +376,7 @@ def test_meta_failed_status_records_the_error(client, shop, make_outbound):
 
 def test_meta_bad_signature_is_403_and_records_nothing(client, shop):
     assert post_meta(client, fixture("meta", "text"), secret="wrong").status_code == 403
-    assert not Interaction.objects.exists()
+    assert nothing_stored()
 
 
 def test_meta_signature_is_over_the_raw_bytes(client, shop):
@@ -350,6 +389,7 @@ def test_meta_signature_is_over_the_raw_bytes(client, shop):
 def test_meta_replay_records_one_interaction(client, shop):
     post_meta(client, fixture("meta", "text"))
     post_meta(client, fixture("meta", "text"))
+    assert InboundEvent.objects.count() == 1
     assert Interaction.objects.filter(direction="inbound").count() == 1
 
 
@@ -365,14 +405,16 @@ def test_meta_replay_records_one_interaction(client, shop):
 )
 def test_meta_malformed_bodies_are_400(client, shop, raw):
     assert post_meta(client, None, raw=raw).status_code == 400
-    assert not Interaction.objects.exists()
+    assert nothing_stored()
 
 
-def test_meta_unknown_phone_number_id_is_200_and_records_nothing(client, shop):
+def test_meta_unknown_phone_number_id_is_200_records_nothing_and_says_why(client, shop):
     payload = fixture("meta", "text")
     payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"
     assert post_meta(client, payload).status_code == 200
-    assert not Customer.objects.exists()
+    assert not Customer.objects.exists() and not Interaction.objects.exists()
+    event = InboundEvent.objects.get()
+    assert event.state == InboundEvent.State.IGNORED and "'999' belongs to no shop" in event.error
 
 
 # --- concurrency (PostgreSQL) ----------------------------------------------------------------------
@@ -380,11 +422,13 @@ def test_meta_unknown_phone_number_id_is_200_and_records_nothing(client, shop):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_copies_make_one_customer_and_one_interaction(shop):
+def test_twenty_concurrent_copies_make_one_customer_and_one_interaction(shop, twilio_api):
     params = fixture("twilio", "sms_text")
     statuses, errors = run_concurrently(20, lambda: post_twilio(Client(), SMS_URL, params).status_code)
     assert errors == []
     assert statuses == [200] * 20
+    assert InboundEvent.objects.count() == 1
     assert Customer.objects.filter(shop=shop).count() == 1
     assert Interaction.objects.filter(direction="inbound").count() == 1
     assert Interaction.objects.filter(direction="outbound").count() == 1
+    assert len(twilio_api.requests) == 1

@@ -38,7 +38,7 @@ def decide_for(customer: Customer, text: str) -> Decision:
     )
 
 
-def respond(*, customer: Customer, inbound: Interaction, inline: bool) -> Interaction | None:
+def respond(*, customer: Customer, inbound: Interaction) -> Interaction | None:
     """Apply the decision for `inbound`; return the automatic reply recorded, if any.
 
     Runs inside the pipeline's transaction: state changes and the recorded reply commit together, and
@@ -47,11 +47,11 @@ def respond(*, customer: Customer, inbound: Interaction, inline: bool) -> Intera
     decision = decide_for(customer, inbound.body)
     _remember_language(customer, decision)
     if decision.action == Action.OPT_OUT:
-        return _opt_out(customer, inbound, decision, inline)
+        return _opt_out(customer, inbound, decision)
     if decision.action == Action.OPT_IN and customer.opted_out_at:
         Customer.objects.filter(pk=customer.pk).update(opted_out_at=None)
         customer.opted_out_at = None
-        return _reply(customer, inbound, decision.text, inline)
+        return _reply(customer, inbound, decision.text)
     if decision.needs_attention or decision.action == Action.ESCALATE:
         _flag(customer, inbound, escalate=decision.action == Action.ESCALATE)
     silence = _silence_reason(customer, decision)
@@ -63,7 +63,7 @@ def respond(*, customer: Customer, inbound: Interaction, inline: bool) -> Intera
 
         transaction.on_commit(lambda: reply_with_llm.delay(inbound.pk), robust=True)
         return None
-    return _reply(customer, inbound, decision.text, inline)
+    return _reply(customer, inbound, decision.text)
 
 
 def _silence_reason(customer: Customer, decision: Decision) -> str:
@@ -92,13 +92,13 @@ def _remember_language(customer: Customer, decision: Decision) -> None:
         customer.language = decision.language
 
 
-def _opt_out(customer, inbound, decision, inline):
+def _opt_out(customer, inbound, decision):
     if customer.opted_out_at:
         return None  # confirmed once already: from now on, silence
     customer.opted_out_at = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(opted_out_at=customer.opted_out_at)
     logger.info("customer %s opted out", customer.pk)
-    return _reply(customer, inbound, decision.text, inline)
+    return _reply(customer, inbound, decision.text)
 
 
 def _flag(customer: Customer, inbound: Interaction, *, escalate: bool) -> None:
@@ -114,7 +114,7 @@ def _llm_enabled() -> bool:
     return bool(settings.LLM_PROVIDER)
 
 
-def _reply(customer: Customer, inbound: Interaction, text: str, inline: bool) -> Interaction | None:
+def _reply(customer: Customer, inbound: Interaction, text: str) -> Interaction | None:
     if not text:
         return None
     reply = record_outbound(
@@ -124,12 +124,10 @@ def _reply(customer: Customer, inbound: Interaction, text: str, inline: bool) ->
         in_reply_to=inbound,
         provider=inbound.provider,
         automatic=True,
-        via="twiml" if inline else "api",
     )
-    if not inline:
-        from webhooks.tasks import send_interaction
+    from webhooks.tasks import send_interaction
 
-        transaction.on_commit(lambda: send_interaction.delay(reply.pk), robust=True)
+    transaction.on_commit(lambda: send_interaction.delay(reply.pk), robust=True)
     return reply
 
 

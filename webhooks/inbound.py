@@ -57,5 +57,18 @@ class StatusUpdate:
     raw: dict = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True)
+class RawEvent:
+    """One verified message or status as the provider sent it, ready to be stored on its own
+    (webhooks.models.InboundEvent) and read by its provider module later, in the worker."""
+
+    provider: str
+    kind: str  # "message" | "status"
+    key: str  # unique per provider: a message id, or "<message id>:<status>"
+    shop_address: str  # the receiving address as sent
+    sender: str  # the sender as sent ("" for statuses); events of one sender are processed in order
+    payload: dict  # what the provider module's parser reads back
+
+
 class MalformedWebhook(ValueError):
     """The request is not a webhook we can read; the message says what is wrong (for the log line)."""

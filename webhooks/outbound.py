@@ -10,7 +10,7 @@ from django.utils import timezone
 from coccinelle.http import ExternalServiceError
 from customers.models import ChannelAddress, Customer, Interaction
 from webhooks.inbound import StatusUpdate
-from webhooks.providers import meta, twilio
+from webhooks.providers import meta, sandbox, twilio
 
 logger = logging.getLogger(__name__)
 
@@ -82,27 +82,30 @@ def interaction_send(interaction: Interaction) -> Interaction:
         return _failed(interaction, str(exc.status or ""), str(exc))
     interaction.provider_message_id = result.provider_message_id
     interaction.status = result.status or "sent"
-    interaction.save(update_fields=["provider_message_id", "status"])
+    # raw_payload too: _dispatch marks a message that went to the sandbox.
+    interaction.save(update_fields=["provider_message_id", "status", "raw_payload"])
     return interaction
 
 
 def _dispatch(interaction: Interaction, customer: Customer):
     provider = interaction.provider or default_provider(customer.shop_id, interaction.channel)
     address = _shop_address(interaction, customer.shop_id, provider)
+    if _sandboxed(provider):
+        return _sandbox_send(interaction)
     if provider == ChannelAddress.Provider.TWILIO:
-        if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
+        if not _configured(provider):
             raise SendRefused("Twilio is not configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN).")
         return twilio.send(
             from_address=address,
             to=customer.phone or "",
             body=interaction.body,
             channel=interaction.channel,
-            status_callback=public_url(reverse("webhooks:twilio-status")),
+            status_callback=_status_callback(),
             account_sid=settings.TWILIO_ACCOUNT_SID,
             auth_token=settings.TWILIO_AUTH_TOKEN,
             api_base=settings.TWILIO_API_BASE,
         )
-    if not settings.WHATSAPP_ACCESS_TOKEN:
+    if not _configured(provider):
         raise SendRefused("The WhatsApp Cloud API is not configured (WHATSAPP_ACCESS_TOKEN).")
     return meta.send_text(
         phone_number_id=address,
@@ -112,6 +115,34 @@ def _dispatch(interaction: Interaction, customer: Customer):
         graph_base=settings.WHATSAPP_GRAPH_BASE,
         graph_version=settings.WHATSAPP_GRAPH_VERSION,
     )
+
+
+def _configured(provider: str) -> bool:
+    """Whether the provider's API has the credentials a send needs."""
+    if provider == ChannelAddress.Provider.TWILIO:
+        return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN)
+    return bool(settings.WHATSAPP_ACCESS_TOKEN)
+
+
+def _sandboxed(provider: str) -> bool:
+    """Send to the built-in sandbox: the provider has no credentials and the sandbox is allowed.
+
+    MESSAGING_SANDBOX unset (None) follows DEBUG, so that a fresh checkout shows replies going out
+    while production (DEBUG off) still fails each send with the missing credential; an explicit 1 or 0
+    wins either way. Credentials always win: a configured provider is never sandboxed.
+    """
+    allowed = settings.MESSAGING_SANDBOX
+    if allowed is None:
+        allowed = settings.DEBUG
+    return bool(allowed) and not _configured(provider)
+
+
+def _sandbox_send(interaction: Interaction):
+    # `provider` stays the real one: it picks the shop's number and owns the conversation (a later
+    # message goes out for real once credentials are set). The mark is what says this one never
+    # reached a phone, on the timeline and in the admin.
+    interaction.raw_payload = {**interaction.raw_payload, "sandbox": True}
+    return sandbox.send(channel=interaction.channel, body=interaction.body)
 
 
 def default_provider(shop_id: int, channel: str) -> str:
@@ -145,6 +176,16 @@ def _failed(interaction: Interaction, code: str, reason: str) -> Interaction:
     interaction.raw_payload = {**interaction.raw_payload, "error": reason}
     interaction.save(update_fields=["status", "error_code", "raw_payload"])
     return interaction
+
+
+def _status_callback() -> str:
+    """Where Twilio posts this message's delivery reports: an absolute URL, or none. Sends run in the
+    worker, which cannot know the public host a request came to; Twilio refuses a relative URL (21609)
+    and would fail the message, so without PUBLIC_BASE_URL no callback is asked for (a system check
+    says so at start-up)."""
+    if not settings.PUBLIC_BASE_URL:
+        return ""
+    return public_url(reverse("webhooks:twilio-status"))
 
 
 def public_url(path: str) -> str:

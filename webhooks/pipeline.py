@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers import events
-from customers.models import ChannelAddress, Customer, Interaction, Shop
+from customers import cached, events
+from customers.models import Customer, Interaction, Shop, Tag
 from customers.services import customer_get_or_create, tags_get_or_create
 from webhooks import autoreply
 from webhooks.inbound import InboundMessage
@@ -28,24 +28,25 @@ class UnknownShopAddress(LookupError):
 class InboundOutcome:
     interaction_id: int | None
     customer_id: int | None
+    shop_id: int | None = None
     duplicate: bool = False
     ignored: str = ""  # why nothing was recorded, when nothing was
-    inline_reply: str = ""  # text to answer in the HTTP response (Twilio TwiML), "" for none
-    inline_reply_id: int | None = None
+    reply_id: int | None = None  # the automatic reply recorded (sent by a task), if any
 
 
 def shop_for_address(*, provider: str, address: str) -> Shop | None:
-    match = ChannelAddress.objects.select_related("shop").filter(provider=provider, address=address).first()
-    return match.shop if match else None
+    """The shop receiving on `address`; cached, since every event asks (customers.cached)."""
+    return cached.shop_for_address(provider=provider, address=address)
 
 
-def inbound_receive(message: InboundMessage, *, inline_reply: bool = False) -> InboundOutcome:
+def inbound_receive(message: InboundMessage, *, shop: Shop | None = None) -> InboundOutcome:
     """Record one inbound message and prepare the answer; safe to call twice with the same message.
 
-    With `inline_reply`, an offline-engine reply is returned for the caller to put in its HTTP answer
-    (Twilio TwiML); otherwise replies go out through the provider's send API from a task.
+    Runs in the worker (webhooks.inbound_events), never in the webhook's request: replies are recorded
+    here and go out through the provider's send API from a task after the commit.
     """
-    shop = shop_for_address(provider=message.provider, address=message.shop_address)
+    # `shop`: the caller's own lookup of the receiving address, when it made one (the worker does).
+    shop = shop or shop_for_address(provider=message.provider, address=message.shop_address)
     if shop is None:
         raise UnknownShopAddress(f"{message.provider} address {message.shop_address!r} belongs to no shop")
     if not (message.sender_phone or message.sender_whatsapp_id):
@@ -53,16 +54,19 @@ def inbound_receive(message: InboundMessage, *, inline_reply: bool = False) -> I
         logger.info(
             "inbound %s from %r ignored: not a phone or WhatsApp user", message.provider, message.sender_raw
         )
-        return InboundOutcome(None, None, ignored="sender is not a phone number or WhatsApp user")
-    with transaction.atomic():
+        return InboundOutcome(None, None, shop.pk, ignored="sender is not a phone number or WhatsApp user")
+    # No savepoint of its own when the caller has a transaction (the worker gives each event one):
+    # whatever fails here fails the caller's block too. The changes (a new customer, their tags, the
+    # message, the reply) are told to listeners once, at the end, in this transaction.
+    with transaction.atomic(savepoint=False), events.collected():
         customer, created = _identify(shop, message)
         try:
             with transaction.atomic():
                 inbound = _record(customer, message)
         except IntegrityError:
-            return _replayed(message)
+            return _replayed(message, shop)
         _update_profile(customer, message, created=created)
-        reply = autoreply.respond(customer=customer, inbound=inbound, inline=inline_reply)
+        reply = autoreply.respond(customer=customer, inbound=inbound)
         # Profile fields changed above through queryset updates, which send no signal.
         events.customers_changed(shop_id=shop.pk, customer_ids=[customer.pk])
     logger.info(
@@ -73,13 +77,7 @@ def inbound_receive(message: InboundMessage, *, inline_reply: bool = False) -> I
         customer.pk,
         " (new customer)" if created else "",
     )
-    inline = reply if reply is not None and reply.raw_payload.get("via") == "twiml" else None
-    return InboundOutcome(
-        inbound.pk,
-        customer.pk,
-        inline_reply=inline.body if inline else "",
-        inline_reply_id=inline.pk if inline else None,
-    )
+    return InboundOutcome(inbound.pk, customer.pk, shop.pk, reply_id=reply.pk if reply else None)
 
 
 def _identify(shop: Shop, message: InboundMessage) -> tuple[Customer, bool]:
@@ -97,9 +95,27 @@ def _identify(shop: Shop, message: InboundMessage) -> tuple[Customer, bool]:
             "last_contact_at": at,
         },
     )
+    # The shop is the one just read (a customer found by lookup would load it again for the reply).
+    customer.shop = shop
     if created:
-        customer.tags.add(*tags_get_or_create(shop=shop, names=["auto-created", message.channel]))
+        _tag_new_customer(customer, ["auto-created", message.channel])
     return customer, created
+
+
+def _tag_new_customer(customer: Customer, names: list[str]) -> None:
+    """Tag a customer created in this transaction: the shop's tags in one read (created the first time),
+    the links in one insert. No link can exist yet, so none is looked for; the pipeline tells the
+    customer's change to listeners itself (events.customers_changed), as customers_add_tag does."""
+    shop = customer.shop
+    found = {tag.name: tag for tag in Tag.objects.filter(shop=shop, name__in=names)}
+    missing = [name for name in names if name not in found]
+    if missing:
+        found.update((tag.name, tag) for tag in tags_get_or_create(shop=shop, names=missing))
+    through = Customer.tags.through
+    through.objects.bulk_create(
+        [through(customer_id=customer.pk, tag_id=found[name].pk) for name in dict.fromkeys(names)],
+        ignore_conflicts=True,
+    )
 
 
 def _record(customer: Customer, message: InboundMessage) -> Interaction:
@@ -179,18 +195,13 @@ def _fill(customer, name, source, *, replace: bool) -> dict:
     return fields
 
 
-def _replayed(message: InboundMessage) -> InboundOutcome:
-    """A message already recorded (a provider retry, a replay, a concurrent copy): record nothing
-    and give the answer the first delivery got."""
-    original = Interaction.objects.filter(
-        provider=message.provider, provider_message_id=message.provider_message_id
-    ).first()
-    reply = original.replies.filter(raw_payload__via="twiml").first() if original else None
-    logger.info("inbound %s %s already recorded: ignored", message.provider, message.provider_message_id)
-    return InboundOutcome(
-        original.pk if original else None,
-        original.customer_id if original else None,
-        duplicate=True,
-        inline_reply=reply.body if reply else "",
-        inline_reply_id=reply.pk if reply else None,
+def _replayed(message: InboundMessage, shop: Shop) -> InboundOutcome:
+    """A message already recorded (a provider retry, a replay, a concurrent copy): record nothing."""
+    original = (
+        Interaction.objects.filter(provider=message.provider, provider_message_id=message.provider_message_id)
+        .values_list("pk", "customer_id")
+        .first()
     )
+    logger.info("inbound %s %s already recorded: ignored", message.provider, message.provider_message_id)
+    interaction_id, customer_id = original or (None, None)
+    return InboundOutcome(interaction_id, customer_id, shop.pk, duplicate=True)

@@ -1,6 +1,7 @@
 """Celery tasks for the messaging side. Each takes ids, reloads rows and calls a service."""
 
 import logging
+from dataclasses import asdict
 from datetime import timedelta
 
 from celery import shared_task
@@ -13,6 +14,7 @@ from django.utils import timezone
 from coccinelle.http import ExternalServiceError
 from customers.models import Interaction, Membership
 from webhooks import autoreply, llm
+from webhooks.inbound_events import events_process, events_sweep
 from webhooks.outbound import interaction_send, public_url
 
 logger = logging.getLogger(__name__)
@@ -152,3 +154,16 @@ def resend_stuck_outbound() -> int:
     for interaction_id in stuck:
         send_interaction.delay(interaction_id)
     return len(stuck)
+
+
+@shared_task
+def process_inbound_events(provider: str, keys: list[str]) -> dict:
+    """Process stored inbound events (see webhooks.inbound_events); safe to run twice. Acknowledged
+    late (settings): a worker that dies mid-way leaves the task to be delivered again."""
+    return asdict(events_process(provider=provider, keys=keys))
+
+
+@shared_task
+def sweep_inbound_events() -> int:
+    """Celery beat: events left behind (broker down, crashed worker) and retries that are due."""
+    return events_sweep()

@@ -1,17 +1,16 @@
-"""Webhook endpoints: check the size and the signature, parse with the provider module, hand the
-values to the pipeline, and answer the way each provider expects. No business logic here."""
+"""Webhook endpoints: check the size and the signature, store the event in one INSERT and answer at
+once, the way each provider expects. Everything else happens in the worker (webhooks.inbound_events),
+so a provider never waits on the pipeline, a CRM or a reply. No business logic here."""
 
 import logging
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from webhooks.inbound import InboundMessage, MalformedWebhook
-from webhooks.outbound import status_apply
-from webhooks.pipeline import UnknownShopAddress, inbound_receive
+from webhooks.inbound import MalformedWebhook
+from webhooks.inbound_events import events_store
 from webhooks.providers import meta, twilio
 
 logger = logging.getLogger(__name__)
@@ -31,8 +30,9 @@ def _public_url(request) -> str:
     return request.build_absolute_uri()
 
 
-def _twiml(text: str = "", *, action: str = "") -> HttpResponse:
-    return HttpResponse(twilio.twiml(text or None, action=action), content_type="text/xml; charset=utf-8")
+def _twiml() -> HttpResponse:
+    """An empty TwiML answer: Twilio sends nothing; the reply, if any, goes out through the API."""
+    return HttpResponse(twilio.twiml(None), content_type="text/xml; charset=utf-8")
 
 
 def _bad_request(reason: str, status: int = 400) -> HttpResponse:
@@ -67,45 +67,32 @@ def _twilio_form(request):
 @csrf_exempt
 @require_POST
 def twilio_inbound(request):
-    """Twilio SMS and WhatsApp messages (the `whatsapp:` prefix tells them apart)."""
+    """Twilio SMS and WhatsApp messages (the `whatsapp:` prefix tells them apart): stored, then
+    answered with an empty TwiML at once; the worker records the message and replies through the API."""
     form, refusal = _twilio_form(request)
     if refusal:
         return refusal
     try:
-        message = twilio.parse_inbound(form)
-        outcome = inbound_receive(message, inline_reply=True)
+        events_store([twilio.inbound_event(form)])
     except MalformedWebhook as exc:
         logger.warning("Twilio webhook malformed: %s", exc)
         return _bad_request(f"Malformed webhook: {exc}")
-    except UnknownShopAddress as exc:
-        # 200 with an empty answer: Twilio has nothing to retry, and the log says what to set up.
-        logger.warning("Twilio webhook for no shop: %s", exc)
-        return _twiml()
-    action = ""
-    if outcome.inline_reply_id:
-        action = _status_url(request, outcome.inline_reply_id)
-    return _twiml(outcome.inline_reply, action=action)
-
-
-def _status_url(request, reply_id: int) -> str:
-    path = f"{reverse('webhooks:twilio-status')}?reply={reply_id}"
-    return settings.PUBLIC_BASE_URL + path if settings.PUBLIC_BASE_URL else request.build_absolute_uri(path)
+    return _twiml()
 
 
 @csrf_exempt
 @require_POST
 def twilio_status(request):
-    """Twilio delivery reports, for messages sent through the API and inline TwiML replies."""
+    """Twilio delivery reports, for messages sent through the API (and, from before persist-first,
+    inline TwiML replies, whose status URL names the reply)."""
     form, refusal = _twilio_form(request)
     if refusal:
         return refusal
     try:
-        update = twilio.parse_status(form)
+        events_store([twilio.status_event(form, reply_id=request.GET.get("reply", ""))])
     except MalformedWebhook as exc:
         logger.warning("Twilio status callback malformed: %s", exc)
         return _bad_request(f"Malformed status callback: {exc}")
-    reply_id = request.GET.get("reply", "")
-    status_apply(update, reply_id=int(reply_id) if reply_id.isdigit() else None)
     return HttpResponse(status=204)
 
 
@@ -130,21 +117,11 @@ def whatsapp(request):
         logger.warning("WhatsApp webhook refused: invalid X-Hub-Signature-256")
         return HttpResponseForbidden("Invalid signature.")
     try:
-        items = meta.parse_body(raw)
+        events = meta.split_notification(meta.decode_body(raw))
     except MalformedWebhook as exc:
         logger.warning("WhatsApp webhook malformed: %s", exc)
         return _bad_request(f"Malformed webhook: {exc}")
-    for item in items:
-        _handle_meta_item(item)
+    # One multi-row INSERT for every message and status of the POST.
+    events_store(events)
     # Always 200 once verified and readable: Meta retries anything else for days.
     return HttpResponse("OK", content_type="text/plain")
-
-
-def _handle_meta_item(item) -> None:
-    if not isinstance(item, InboundMessage):
-        status_apply(item)
-        return
-    try:
-        inbound_receive(item, inline_reply=False)
-    except UnknownShopAddress as exc:
-        logger.warning("WhatsApp message for no shop: %s", exc)

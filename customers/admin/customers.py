@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from customers.admin import actions
 from customers.admin.base import ALL, EDIT, OWNER, STAFF, ScopedInline, ShopScopedAdmin, user_roles
 from customers.admin.forms import CustomerForm, OrderInlineForm
+from customers.admin.records import delivery_label
 from customers.models import Customer, Interaction, Note, Order, Tag
 from customers.privacy import customer_erase
 from customers.selectors import customer_figures, customer_search_filter, shops_for_user
@@ -53,12 +54,16 @@ class LatestInteractionsFormSet(BaseInlineFormSet):
 class InteractionTimelineInline(ScopedInline, admin.TabularInline):
     model = Interaction
     formset = LatestInteractionsFormSet
-    fields = ["occurred_at", "direction", "channel", "body", "status"]
+    fields = ["occurred_at", "direction", "channel", "body", "delivery"]
     readonly_fields = fields
     extra = 0
     max_num = 0
     can_delete = False
     verbose_name_plural = f"Timeline (latest {TIMELINE_LENGTH} interactions)"
+
+    @admin.display(description="delivery")
+    def delivery(self, obj):
+        return delivery_label(obj)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -11,12 +11,19 @@ from customers.selectors import cap_search, shops_for_user
 from customers.services import NOTE_MAX_CHARS
 
 
+def delivery_label(interaction: Interaction) -> str:
+    """The delivery status; the demo's sandbox (webhooks/providers/sandbox.py) reaches no phone: say so."""
+    if interaction.raw_payload.get("sandbox"):
+        return f"{interaction.status} to the sandbox (not sent to a phone)"
+    return interaction.status
+
+
 @admin.register(Interaction)
 class InteractionAdmin(ShopScopedAdmin):
     shop_path = "customer__shop"
     role_permissions = {OWNER: READ, STAFF: READ}
     superuser_permissions = frozenset({"view", "delete"})
-    list_display = ["occurred_at", "customer", "direction", "channel", "short_body", "status"]
+    list_display = ["occurred_at", "customer", "direction", "channel", "short_body", "delivery"]
     list_filter = ["channel", "direction", "status"]
     list_select_related = ["customer"]
     search_fields = ["body", "customer__phone"]
@@ -32,13 +39,17 @@ class InteractionAdmin(ShopScopedAdmin):
         "location_pretty",
         "provider",
         "provider_message_id",
-        "status",
+        "delivery",
         "error_code",
         "author",
         "created_at",
         "raw_payload_pretty",
     ]
-    readonly_fields = ["media_pretty", "location_pretty", "raw_payload_pretty"]
+    readonly_fields = ["media_pretty", "location_pretty", "raw_payload_pretty", "delivery"]
+
+    @admin.display(description="delivery", ordering="status")
+    def delivery(self, obj):
+        return delivery_label(obj)
 
     @admin.display(description="body")
     def short_body(self, obj):

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from coccinelle import http
 from coccinelle.http import ExternalServiceError
 from customers.phones import InvalidChannelAddress, normalize_meta_phone_number_id, try_normalize_phone
-from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, StatusUpdate
+from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, RawEvent, StatusUpdate
 from webhooks.providers import SendResult
 
 logger = logging.getLogger(__name__)
@@ -64,8 +64,8 @@ def handshake(params: Mapping, *, verify_token: str) -> str | None:
     return challenge
 
 
-def parse_body(raw_body: bytes) -> list[InboundMessage | StatusUpdate]:
-    """parse_notification of the raw request body; MalformedWebhook when it is not readable JSON.
+def decode_body(raw_body: bytes) -> dict:
+    """The JSON of a request body; MalformedWebhook when it is not readable JSON.
 
     A validly signed body can still be hostile: JSON nested thousands deep makes the decoder (or any
     recursive walk after it, down to the admin's pretty-printer) raise RecursionError. Real notifications
@@ -79,7 +79,12 @@ def parse_body(raw_body: bytes) -> list[InboundMessage | StatusUpdate]:
         raise MalformedWebhook(f"JSON nested more than {MAX_DEPTH} levels deep") from None
     if _deeper_than(payload, MAX_DEPTH):
         raise MalformedWebhook(f"JSON nested more than {MAX_DEPTH} levels deep")
-    return parse_notification(payload)
+    return payload
+
+
+def parse_body(raw_body: bytes) -> list[InboundMessage | StatusUpdate]:
+    """parse_notification of a raw request body (see decode_body)."""
+    return parse_notification(decode_body(raw_body))
 
 
 def parse_notification(payload: dict) -> list[InboundMessage | StatusUpdate]:
@@ -135,6 +140,67 @@ def send_text(
     except ExternalServiceError as exc:
         raise _send_error(exc) from exc
     return _send_result(response)
+
+
+# Splitting a notification into stored events
+
+
+def split_notification(payload: dict) -> list[RawEvent]:
+    """Every message and status of a webhook body as its own event, in order.
+
+    Each keeps its entry id, metadata and contacts, so that processing or replaying it later reads
+    exactly what Meta sent. Raises MalformedWebhook when the body is not a WhatsApp notification.
+    A message without an id is keyed by a digest of its content, so that it is stored (and a retry of
+    the same body still stored once) instead of dropped.
+    """
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        raise MalformedWebhook("not a whatsapp_business_account notification")
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        raise MalformedWebhook("notification without an entry list")
+    events = []
+    for entry in _dicts(entries, "entry"):
+        for change in _dicts(entry.get("changes"), "changes"):
+            value = change.get("value")
+            if change.get("field", "messages") != "messages" or not isinstance(value, dict):
+                continue
+            events.extend(_split_value(entry, value))
+    return events
+
+
+def _split_value(entry: dict, value: dict) -> list[RawEvent]:
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    shop_address = _text(metadata.get("phone_number_id"))
+    common = {name: item for name, item in value.items() if name not in ("messages", "statuses")}
+
+    def alone(name: str, item: dict) -> dict:
+        one = {**common, name: [item]}
+        return _scrub(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [{"id": entry.get("id"), "changes": [{"field": "messages", "value": one}]}],
+            }
+        )
+
+    events = []
+    for message in _dicts(value.get("messages"), "messages"):
+        sender = (
+            _text(message.get("from")) or _text(message.get("user_id")) or _text(message.get("from_user_id"))
+        )
+        key = _text(message.get("id")) or "sha256:" + _digest(message)
+        payload = alone("messages", message)
+        events.append(RawEvent(PROVIDER, "message", key[:255], shop_address[:255], sender[:255], payload))
+    for status in _dicts(value.get("statuses"), "statuses"):
+        key = f"{_text(status.get('id'))}:{_text(status.get('status')).lower()}"
+        if key.startswith(":"):
+            key = "sha256:" + _digest(status)
+        payload = alone("statuses", status)
+        events.append(RawEvent(PROVIDER, "status", key[:255], shop_address[:255], "", payload))
+    return events
+
+
+def _digest(item: dict) -> str:
+    return hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode()).hexdigest()
 
 
 # Walking the notification

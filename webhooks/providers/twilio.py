@@ -20,7 +20,7 @@ from customers.phones import (
     normalize_twilio_address,
     try_normalize_phone,
 )
-from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, StatusUpdate
+from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, RawEvent, StatusUpdate
 from webhooks.providers import SendResult
 
 PROVIDER = "twilio"
@@ -108,6 +108,29 @@ def parse_status(params: Mapping) -> StatusUpdate:
         error_message=_first(raw, "ErrorMessage"),
         raw=raw,
     )
+
+
+def inbound_event(params: Mapping) -> RawEvent:
+    """An incoming message to store as it came: the form, keyed by its MessageSid. It is read here once
+    so that a request the worker could never read gets its 400 now (MalformedWebhook)."""
+    message = parse_inbound(params)
+    return RawEvent(
+        PROVIDER,
+        "message",
+        message.provider_message_id,
+        _first(message.raw, "To")[:255],
+        message.sender_raw[:255],
+        message.raw,
+    )
+
+
+def status_event(params: Mapping, *, reply_id: str = "") -> RawEvent:
+    """A delivery report to store: one message is queued, sent and delivered under one MessageSid, so
+    the key is the pair. `reply_id` comes from the status URL of replies sent inline as TwiML before
+    replies went through the API; it is kept for reports still arriving for them."""
+    update = parse_status(params)
+    payload = {**update.raw, "_reply_id": reply_id} if reply_id.isdigit() else update.raw
+    return RawEvent(PROVIDER, "status", f"{update.provider_message_id}:{update.status}", "", "", payload)
 
 
 def twiml(text: str | None, *, action: str = "") -> str:

@@ -1,0 +1,67 @@
+"""Inbound events: every verified provider webhook, stored as received before anything else happens.
+
+The HTTP edge only verifies the signature and writes these rows (one INSERT, idempotent on the
+provider's id); a Celery task then processes them with the pipeline. A row records what became of
+its event (processed, ignored and why, failed and why), so nothing a customer sent is ever lost: a
+failure stays visible in the admin and can be reprocessed.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+from customers.models import Customer, Shop
+
+
+class InboundEvent(models.Model):
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Message"
+        STATUS = "status", "Delivery status"
+
+    class State(models.TextChoices):
+        # Pending covers "not processed yet" and "waiting for its next attempt" (next_attempt_at).
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    provider = models.CharField(max_length=16)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The provider's id of the event: a message's MessageSid / wamid; a status's "<message id>:<status>",
+    # since one message is sent, delivered and read under one id.
+    event_key = models.CharField(max_length=255)
+    # The receiving address as the provider sent it (Twilio `To`, Meta phone_number_id) and the sender
+    # as sent (Twilio `From`, Meta `from`); the worker reads them, the edge does not interpret them.
+    shop_address = models.CharField(max_length=255, blank=True)
+    sender = models.CharField(max_length=255, blank=True)
+    # Twilio: the posted form; Meta: a notification carrying this one message or status.
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # Filled by the worker: what the event turned into (scopes the admin to the shop's people).
+    shop = models.ForeignKey(Shop, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_events"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_key"], name="inbound_event_unique"),
+        ]
+        indexes = [
+            # The sweep and the worker look only at pending rows; a partial index stays small.
+            models.Index(
+                fields=["next_attempt_at", "received_at"],
+                name="inbound_event_pending",
+                condition=models.Q(state="pending"),
+            ),
+            models.Index(fields=["provider", "shop_address", "sender", "id"], name="inbound_event_sender"),
+            models.Index(fields=["shop", "state", "-received_at"], name="inbound_event_shop_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.kind} {self.event_key} ({self.state})"
