@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -214,23 +215,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Gunicorn:
-    """One gunicorn server on 127.0.0.1, started in its own session and stopped on exit, whatever
-    happens (its master by pid, then its own process group if a worker lingers)."""
+class BenchProcess(ABC):
+    """A process of the bench, started in its own session and always stopped, whatever happens: a polite
+    signal (`stop_signal`), then its process group if it lingers. Subclasses give the command, say when
+    it is ready (`_ready`) and name it (`label`)."""
 
-    def __init__(self, *, name: str, app: str, settings: GunicornSettings, env: dict, port: int, log: Path):
-        self.name, self.app, self.settings = name, app, settings
-        self.env, self.port, self.log = env, port, log
-        self.process: subprocess.Popen | None = None
+    stop_signal = signal.SIGTERM
+    stop_timeout = 20
+    label = "process"
+    env: dict
+    log: Path
+    process: subprocess.Popen | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    @abstractmethod
+    def command(self) -> list[str]: ...
 
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "gunicorn", self.app, "--bind", f"127.0.0.1:{self.port}"] + (
-            self.settings.args()
-        )
+    @abstractmethod
+    def _ready(self) -> bool: ...
 
     def __enter__(self):
         with self.log.open("wb") as log:
@@ -256,25 +257,21 @@ class Gunicorn:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"{self.name} server exited ({self.process.returncode}):\n{self.log_tail()}")
-            try:
-                urllib.request.urlopen(self.url + "/", timeout=2).close()
+                raise SystemExit(f"{self.label} exited ({self.process.returncode}):\n{self.log_tail()}")
+            if self._ready():
                 return
-            except urllib.error.HTTPError:
-                return  # any answer means it is serving
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit(f"{self.name} server did not answer in {timeout:.0f} s:\n{self.log_tail()}")
+            time.sleep(0.2)
+        raise SystemExit(f"{self.label} was not ready in {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: the master stops its workers
+        process.send_signal(self.stop_signal)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the session this server was started in, nothing else
+            os.killpg(process.pid, signal.SIGKILL)  # the session it was started in, nothing else
             process.wait()
 
     def log_tail(self, lines: int = 30) -> str:
@@ -282,6 +279,36 @@ class Gunicorn:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+class Gunicorn(BenchProcess):
+    """One gunicorn server on 127.0.0.1."""
+
+    stop_signal = signal.SIGINT  # gunicorn's quick shutdown: the master stops its workers
+    stop_timeout = 15
+
+    def __init__(self, *, name: str, app: str, settings: GunicornSettings, env: dict, port: int, log: Path):
+        self.name, self.app, self.settings = name, app, settings
+        self.env, self.port, self.log = env, port, log
+        self.label = f"{name} server"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "gunicorn", self.app, "--bind", f"127.0.0.1:{self.port}"] + (
+            self.settings.args()
+        )
+
+    def _ready(self) -> bool:
+        try:
+            urllib.request.urlopen(self.url + "/", timeout=2).close()
+            return True
+        except urllib.error.HTTPError:
+            return True  # any answer means it is serving
+        except OSError:
+            return False
 
 
 def post(url: str, signature: str, body: str) -> tuple[int, bytes]:
@@ -317,13 +344,13 @@ def django_json(env: dict, *args: str) -> dict:
 # Celery
 
 
-class CeleryWorker:
-    """One `celery worker` on the bench's Redis db, started in its own session and always stopped (a warm
-    shutdown, then its process group if it lingers)."""
+class CeleryWorker(BenchProcess):
+    """One `celery worker` on the bench's Redis db (stopped warm: the task in hand finishes)."""
+
+    label = "the Celery worker"
 
     def __init__(self, *, app: str, env: dict, log: Path, concurrency: int = 1):
         self.app, self.env, self.log, self.concurrency = app, env, log, concurrency
-        self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
         return [
@@ -333,51 +360,10 @@ class CeleryWorker:
 
     def __enter__(self):
         require_local(self.env["REDIS_URL"])
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                self.command(),
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        return super().__enter__()
 
-    def __exit__(self, *exc):
-        self.stop()
-
-    def _wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the Celery worker exited ({self.process.returncode}):\n{self.log_tail()}")
-            if " ready." in self.log.read_text(errors="replace"):
-                return
-            time.sleep(0.2)
-        raise SystemExit(f"the Celery worker was not ready in {timeout:.0f} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)  # warm shutdown: the task in hand finishes
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the session this worker was started in, nothing else
-            process.wait()
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+    def _ready(self) -> bool:
+        return " ready." in self.log.read_text(errors="replace")
 
 
 def redis_queue_length(url: str, queue: str) -> int:
