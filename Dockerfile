@@ -14,7 +14,8 @@ COPY . .
 # Static files are collected at build time; they need no secret, only a throwaway one to import settings.
 RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
 
-RUN useradd --create-home --uid 1000 coccinelle
+RUN useradd --create-home --uid 1000 coccinelle \
+    && mkdir -p /data/media && chown coccinelle /data/media  # a new volume takes this owner
 USER coccinelle
 EXPOSE 8000
 # gthread workers sized for I/O, timeouts, access log: gunicorn.conf.py (WEB_CONCURRENCY, GUNICORN_THREADS).

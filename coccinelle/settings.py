@@ -157,6 +157,23 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Files customers send (webhooks.media): Django's default storage, local files under MEDIA_ROOT, outside
+# the static folders and never served by whitenoise or the web server: only /dashboard/media/<id>/ serves
+# them, to the shop's own people. The web server and the worker must share this folder (one volume).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT")) if _given("MEDIA_ROOT") else BASE_DIR / "var" / "media"
+MEDIA_URL = "/dashboard/media/files/"  # never routed: storage URLs are not used to serve these files
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Larger files are refused (shown as such on the timeline). WhatsApp allows 5 MB images, 16 MB audio
+# and video, 100 MB documents; MMS stays under 5 MB. 16 MB keeps every photo, voice note and video.
+MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=16 * 1024 * 1024)
+# A download failing for a passing reason (network, 5xx, 429) is tried again after
+# MEDIA_RETRY_BASE_SECONDS, doubling (at most 30 minutes apart), MEDIA_MAX_ATTEMPTS times in all.
+MEDIA_MAX_ATTEMPTS = env.int("MEDIA_MAX_ATTEMPTS", default=5)
+MEDIA_RETRY_BASE_SECONDS = env.int("MEDIA_RETRY_BASE_SECONDS", default=30)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # The dashboard's sign-in (django.contrib.auth.urls under /accounts/); the admin keeps its own login.
@@ -313,9 +330,17 @@ CELERY_BEAT_SCHEDULE["inbound-events-sweep"] = {
     "task": "webhooks.tasks.sweep_inbound_events",
     "schedule": INBOUND_SWEEP_SECONDS,
 }
+# Media downloads whose task never ran (broker down) or whose worker died mid-way.
+CELERY_BEAT_SCHEDULE["media-download-sweep"] = {
+    "task": "webhooks.tasks.sweep_media_downloads",
+    "schedule": 5 * 60,
+}
 
 # Automatic replies: at most this many per customer per hour (two bots must not talk forever).
 AUTO_REPLY_MAX_PER_HOUR = env.int("AUTO_REPLY_MAX_PER_HOUR", default=3)
+# Seconds the worker waits after a customer's message before answering: the messages sent meanwhile are
+# one turn and get one automatic reply (webhooks/autoreply.py).
+AUTO_REPLY_DEBOUNCE_SECONDS = env.float("AUTO_REPLY_DEBOUNCE_SECONDS", default=5.0)
 # Optional LLM engine; off while LLM_PROVIDER is empty ("openai" for any OpenAI-compatible server, or
 # "anthropic"). LLM_API_KEY falls back to OPENAI_API_KEY.
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="")

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from crm_backends.views import customer_crm_retry
+from webhooks.media_views import media_retry_view, media_serve
 from webhooks.staff_views import customer_send
 
 urlpatterns = [
@@ -17,4 +18,7 @@ urlpatterns = [
     path("dashboard/customers/<int:customer_id>/send/", customer_send, name="customer-send"),
     # The CRM sync's own button on the customer page.
     path("dashboard/customers/<int:customer_id>/crm-retry/", customer_crm_retry, name="customer-crm-retry"),
+    # Files customers sent, for the shop's own people (webhooks.media_views).
+    path("dashboard/media/<int:media_file_id>/", media_serve, name="media-download"),
+    path("dashboard/media/<int:media_file_id>/retry/", media_retry_view, name="media-retry"),
 ]

@@ -171,6 +171,14 @@ class Customer(models.Model):
         help_text="WhatsApp business-scoped user id (users with a username).",
     )
     email = models.EmailField(null=True, blank=True)
+    # A sender that is no phone number and no WhatsApp user id (an alphanumeric sender, an address no
+    # parser reads) is still a customer: identified by the provider's address as sent.
+    external_address = models.CharField(
+        max_length=255, null=True, blank=True, help_text="The sender's address as the provider sent it."
+    )
+    # The name the customer's WhatsApp profile shows, as sent, in any script and order: a display name
+    # until a person confirms it as first/last name.
+    profile_name = models.CharField(max_length=255, blank=True)
     preferred_channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
     language = models.CharField(max_length=8, blank=True)
     segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.PROSPECT)
@@ -212,6 +220,11 @@ class Customer(models.Model):
                 condition=Q(whatsapp_user_id__isnull=False),
                 name="customer_wa_user_unique_per_shop",
             ),
+            models.UniqueConstraint(
+                fields=["shop", "external_address"],
+                condition=Q(external_address__isnull=False),
+                name="customer_external_address_unique_per_shop",
+            ),
         ]
         indexes = [
             # The list is ordered by last contact within a shop, and filtered by segment.
@@ -230,7 +243,17 @@ class Customer(models.Model):
 
     @property
     def display_name(self):
-        return self.full_name or self.phone or self.email or self.whatsapp_user_id or f"Customer #{self.pk}"
+        """The name a person gave (or one read with confidence), else the WhatsApp profile name as
+        sent (any script, not yet confirmed), else how the customer can be reached."""
+        return (
+            self.full_name
+            or self.profile_name
+            or self.phone
+            or self.email
+            or self.whatsapp_user_id
+            or self.external_address
+            or f"Customer #{self.pk}"
+        )
 
     @property
     def is_opted_out(self):
@@ -270,12 +293,27 @@ class Interaction(models.Model):
     # {"latitude", "longitude", "name", "address"} when the customer shared a location.
     location = models.JSONField(null=True, blank=True)
     button_reply = models.CharField(max_length=256, blank=True)
+    # The provider's message type (text, image, contacts, order, system, unsupported, …) and what that
+    # type carries beyond the text, readable by a person: see webhooks/inbound.py for the keys per type.
+    message_type = models.CharField(max_length=32, blank=True, default="text")
+    content = models.JSONField(default=dict, blank=True)
+    # The provider's id of the message this one answers (WhatsApp `context.id`): shown as a quote.
+    context_message_id = models.CharField(max_length=128, blank=True)
+    forwarded = models.BooleanField(default=False)
+    # Reactions to this message, one per person: [{"emoji", "at", "provider_message_id", "customer_id"}];
+    # a removed one stays with an empty emoji (not shown), so that replaying the older one cannot bring
+    # it back. Each entry remembers the event that made it: applying an event twice changes nothing.
+    reactions = models.JSONField(default=list, blank=True)
+    # Edits replace the body and keep the earlier ones: [{"body", "replaced_at", "provider_message_id"}];
+    # a revoke marks it deleted (deleted_at).
+    edits = models.JSONField(default=list, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
     provider = models.CharField(max_length=16, blank=True)
     # Unique per provider when set: a webhook delivered twice records one interaction.
     provider_message_id = models.CharField(max_length=128, null=True, blank=True)
-    status = models.CharField(
-        max_length=16, blank=True, help_text="Delivery status reported by the provider."
-    )
+    # Long enough for every status Twilio and Meta send (`partially_delivered`).
+    status = models.CharField(max_length=32, blank=True, help_text="Delivery status reported by the provider.")
     error_code = models.CharField(max_length=32, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
     raw_payload = models.JSONField(default=dict, blank=True)

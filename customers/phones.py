@@ -51,6 +51,34 @@ def try_normalize_phone(raw: str, country: str = "FR") -> str | None:
         return None
 
 
+# WhatsApp ids (`wa_id`, Twilio's `WaId`) are the number as WhatsApp registered it, which for two
+# countries is not the number's E.164 form: libphonenumber rightly rejects them, and a real customer
+# would be dropped or become a second profile.
+_MEXICO_LEGACY_MOBILE = re.compile(r"^521(\d{10})$")  # the `1` Mexico dropped from mobiles in 2019
+# Brazil added a ninth digit to mobiles (2012-2016); WhatsApp kept accounts registered before with the
+# 8-digit form. Mobile subscriber numbers start with 6 to 9; 2 to 5 are landlines, valid as they are.
+_BRAZIL_EIGHT_DIGIT_MOBILE = re.compile(r"^55([1-9]\d)([6-9]\d{7})$")
+
+
+def normalize_whatsapp_id(raw: str) -> str | None:
+    """The E.164 phone of a WhatsApp id as WhatsApp writes it (`5215512345678`, `554188887777`), or None.
+
+    Mexico's `521…` is `+52…`; Brazil's 12-digit mobile gains its leading 9 (`+55 41 98888 7777`), so
+    both spellings find one customer. Any other id is read as an international number. The id itself
+    stays what a send must address (webhooks.outbound), since that is the account WhatsApp knows.
+    """
+    digits = _strip_whatsapp(str(raw or "")).lstrip("+")
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    mexico = _MEXICO_LEGACY_MOBILE.match(digits)
+    if mexico:
+        return try_normalize_phone("+52" + mexico.group(1))
+    brazil = _BRAZIL_EIGHT_DIGIT_MOBILE.match(digits)
+    if brazil:
+        return try_normalize_phone(f"+55{brazil.group(1)}9{brazil.group(2)}")
+    return try_normalize_phone("+" + digits)
+
+
 class InvalidChannelAddress(ValueError):
     """A shop's receiving address that cannot be stored; the message says what is expected."""
 

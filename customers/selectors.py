@@ -49,7 +49,7 @@ def cap_search(query: str) -> str:
 
 
 def customer_search_filter(query: str, countries) -> Q:
-    """A filter matching a name, e-mail or phone written in any format.
+    """A filter matching a name, e-mail, phone written in any format, WhatsApp id or sender address.
 
     A phone typed the local way (`06 98 76 54 32`) is normalised with each shop's country, so it finds
     the stored `+33698765432`; partial digits still match by substring.
@@ -67,7 +67,8 @@ def customer_search_filter(query: str, countries) -> Q:
         if phone:
             condition |= Q(phone=phone)
     if query:
-        condition |= Q(whatsapp_user_id=query)
+        # A sender known only by its address as sent (`SUPPORT`, `whatsapp:InfoSMS`): any part finds it.
+        condition |= Q(whatsapp_user_id=query) | Q(external_address__icontains=query)
     return condition
 
 

@@ -7,6 +7,7 @@ raises ValidationError.
 """
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -101,8 +102,16 @@ def membership_add(*, shop: Shop, user, role: str = Membership.Role.STAFF) -> Me
 # --- identity ---------------------------------------------------------------------------------------
 
 
-def customer_find(*, shop: Shop, phone: str | None = None, whatsapp_user_id: str | None = None, email=None):
-    """The shop's customer with this phone, WhatsApp user id or e-mail (in that order of trust), or None."""
+def customer_find(
+    *,
+    shop: Shop,
+    phone: str | None = None,
+    whatsapp_user_id: str | None = None,
+    email=None,
+    external_address: str | None = None,
+):
+    """The shop's customer with this phone, WhatsApp user id, e-mail or sender address (in that order
+    of trust), or None."""
     lookups = []
     if phone:
         lookups.append(Q(phone=phone))
@@ -110,6 +119,8 @@ def customer_find(*, shop: Shop, phone: str | None = None, whatsapp_user_id: str
         lookups.append(Q(whatsapp_user_id=whatsapp_user_id))
     if email:
         lookups.append(Q(email__iexact=email))
+    if external_address:
+        lookups.append(Q(external_address=external_address))
     for lookup in lookups:
         customer = Customer.objects.filter(lookup, shop=shop).first()
         if customer is not None:
@@ -118,31 +129,130 @@ def customer_find(*, shop: Shop, phone: str | None = None, whatsapp_user_id: str
 
 
 def customer_get_or_create(
-    *, shop: Shop, phone: str | None = None, whatsapp_user_id: str | None = None, email=None, defaults=None
+    *,
+    shop: Shop,
+    phone: str | None = None,
+    whatsapp_user_id: str | None = None,
+    email=None,
+    external_address: str | None = None,
+    defaults=None,
 ) -> tuple[Customer, bool]:
     """Find the customer by an identifier, or create them, safely under concurrency.
 
     Two first messages from one number at the same instant both miss the lookup; the per-shop unique
-    constraints let exactly one insert through and the other finds the winner's row.
+    constraints let exactly one insert through and the other finds the winner's row. `external_address`
+    (a sender that is no phone and no WhatsApp user id, as the provider sent it) identifies a customer
+    too, so that no sender is dropped.
     """
-    if not (phone or whatsapp_user_id or email):
-        raise ValueError("customer_get_or_create needs a phone, a WhatsApp user id or an e-mail.")
+    if not (phone or whatsapp_user_id or email or external_address):
+        raise ValueError("customer_get_or_create needs a phone, a WhatsApp user id, an e-mail or an address.")
     email = email.lower() if email else None
     defaults = _clean_names(defaults or {})
-    existing = customer_find(shop=shop, phone=phone, whatsapp_user_id=whatsapp_user_id, email=email)
+    ids = {
+        "phone": phone,
+        "whatsapp_user_id": whatsapp_user_id,
+        "email": email,
+        "external_address": external_address,
+    }
+    existing = customer_find(shop=shop, **ids)
     if existing is not None:
         return existing, False
+    return customer_create_or_find(shop=shop, defaults=defaults, **ids)
+
+
+def customer_create_or_find(*, shop: Shop, defaults=None, **ids) -> tuple[Customer, bool]:
+    """Create the customer with these identifiers, already looked for and not found; when a concurrent
+    first message created them meanwhile (a unique constraint refuses the insert), that one."""
+    ids = {name: value for name, value in ids.items() if value}
+    defaults = _clean_names(defaults or {})
     try:
         with transaction.atomic():
-            customer = Customer.objects.create(
-                shop=shop, phone=phone, whatsapp_user_id=whatsapp_user_id, email=email, **defaults
-            )
-            return customer, True
+            return Customer.objects.create(shop=shop, **ids, **defaults), True
     except IntegrityError:
-        existing = customer_find(shop=shop, phone=phone, whatsapp_user_id=whatsapp_user_id, email=email)
+        existing = customer_find(shop=shop, **ids)
         if existing is None:
             raise
         return existing, False
+
+
+def customer_identify(
+    *, shop: Shop, phone: str | None = None, whatsapp_user_id: str | None = None, external_address=None
+) -> Customer | None:
+    """One person, one profile: the known customer of a message's sender, or None (create them with
+    customer_create_or_find).
+
+    A WhatsApp user first seen by user id only (a username, no phone) and later with both is one
+    customer: the identifier the found record lacks is attached to it, and when each identifier
+    already has its own record the two are merged (customer_merge, with its audit entry) into the
+    older one. An identifier held by another record is never taken from it without that merge.
+    `external_address` (a sender that is no phone and no user id) is looked up only without either.
+    """
+    if not (phone or whatsapp_user_id):
+        if not external_address:
+            return None
+        return Customer.objects.filter(shop=shop, external_address=external_address).first()
+    by_phone = Customer.objects.filter(shop=shop, phone=phone).first() if phone else None
+    by_id = (
+        Customer.objects.filter(shop=shop, whatsapp_user_id=whatsapp_user_id).first()
+        if whatsapp_user_id
+        else None
+    )
+    if by_phone and by_id and by_phone.pk != by_id.pk:
+        keep, other = sorted((by_phone, by_id), key=lambda c: c.pk)
+        logger.info(
+            "customer %s and %s are one WhatsApp user (%s): merged", keep.pk, other.pk, whatsapp_user_id
+        )
+        return customer_merge(keep=keep, others=[other]).kept
+    existing = by_phone or by_id
+    if existing is not None:
+        customer_attach_identity(existing, phone=phone, whatsapp_user_id=whatsapp_user_id)
+    return existing
+
+
+def customer_attach_identity(customer: Customer, *, phone=None, whatsapp_user_id=None) -> dict:
+    """Give `customer` the identifiers it lacks (its own are kept); return what was set.
+
+    A concurrent message may have given one to another record meanwhile: then nothing is set here, and
+    the next message from that person merges the two (customer_identify).
+    """
+    fields = {}
+    if phone and not customer.phone:
+        fields["phone"] = phone
+    if whatsapp_user_id and not customer.whatsapp_user_id:
+        fields["whatsapp_user_id"] = whatsapp_user_id
+    if not fields:
+        return {}
+    try:
+        with transaction.atomic():
+            Customer.objects.filter(pk=customer.pk).update(**fields, updated_at=timezone.now())
+    except IntegrityError:
+        return {}
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    return fields
+
+
+def customer_move_identity(customer: Customer, *, phone=None, whatsapp_user_id=None) -> Customer:
+    """WhatsApp says this person now has another number or user id (a `system` message): the same
+    customer takes it. A record already holding the new one is merged into this customer, who keeps
+    their history; the old identifier is replaced (it may go to someone else next)."""
+    fields = {
+        name: value for name, value in (("phone", phone), ("whatsapp_user_id", whatsapp_user_id)) if value
+    }
+    fields = {name: value for name, value in fields.items() if getattr(customer, name) != value}
+    if not fields:
+        return customer
+    held_by = Q()
+    for name, value in fields.items():
+        held_by |= Q(**{name: value})
+    others = list(Customer.objects.filter(held_by, shop_id=customer.shop_id).exclude(pk=customer.pk))
+    with transaction.atomic():
+        if others:
+            customer = customer_merge(keep=customer, others=others).kept
+        Customer.objects.filter(pk=customer.pk).update(**fields, updated_at=timezone.now())
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    return customer
 
 
 # --- tags and segments ------------------------------------------------------------------------------
@@ -332,6 +442,35 @@ def customer_resolve_attention(*, customer: Customer) -> Customer:
     if customer.needs_attention:
         customer.needs_attention = False
         customer.save(update_fields=["needs_attention", "updated_at"])
+    return customer
+
+
+# Scripts whose names are written family name first, usually without a space ("山田太郎"): no split
+# is safe, so the whole name becomes the first name (shown as written) until a person edits it.
+_FAMILY_FIRST_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+
+
+def profile_name_split(profile_name: str) -> tuple[str, str]:
+    """First and last name proposed for a confirmed WhatsApp profile name: the first word and the
+    rest in the order written, or the whole name as first name for a family-name-first script."""
+    name = clean_name(profile_name)
+    letters = [ch for ch in name if ch.isalpha()]
+    family_first = any(unicodedata.name(ch, "").startswith(_FAMILY_FIRST_SCRIPTS) for ch in letters)
+    first, _, last = name.partition(" ")
+    if family_first or not last:
+        first, last = name, ""
+    limit = max_length_of(Customer, "first_name")
+    return first[:limit], last[:limit]
+
+
+def customer_confirm_profile_name(*, customer: Customer) -> Customer:
+    """A person confirms the WhatsApp profile name as the customer's name: first and last name from
+    it, marked as a person's (never overwritten by names read from messages; editable afterwards)."""
+    if not clean_name(customer.profile_name):
+        raise ValidationError("This customer has no WhatsApp name to use.")
+    customer.first_name, customer.last_name = profile_name_split(customer.profile_name)
+    customer.name_source = Customer.NameSource.HUMAN
+    customer.save()  # save(), not update(): the CRM outbox and the sync signals see the change
     return customer
 
 

@@ -16,6 +16,11 @@ urlpatterns = [
     path("customers/<int:customer_id>/notes/", views.customer_note_add, name="customer-note-add"),
     path("customers/<int:customer_id>/resolve/", views.customer_resolve, name="customer-resolve"),
     path("customers/<int:customer_id>/edit/", views.customer_edit, name="customer-edit"),
+    path(
+        "customers/<int:customer_id>/confirm-name/",
+        views.customer_confirm_name,
+        name="customer-confirm-name",
+    ),
     path("customers/<int:customer_id>/export.json", views.customer_export_json, name="customer-export"),
     path("customers/<int:customer_id>/erase/", views.customer_erase_page, name="customer-erase"),
     path("shop/", views.shop_settings, name="shop-settings"),

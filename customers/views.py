@@ -43,7 +43,14 @@ from customers.selectors import (
     interactions_after,
     latest_interaction_id,
 )
-from customers.services import customer_resolve_attention, customer_update, note_add, shop_update
+from customers.services import (
+    customer_confirm_profile_name,
+    customer_resolve_attention,
+    customer_update,
+    note_add,
+    profile_name_split,
+    shop_update,
+)
 
 TABS = ("overview", "activity", "notes")
 NOTES_SHOWN = 200
@@ -144,12 +151,21 @@ def render_customer_detail(request, customer, *, tab=None, note_form=None, send_
         "send_form": send_form or StaffMessageForm(initial={"channel": _default_channel(customer)}),
         "latest_id": latest_interaction_id_for(customer),
         "last_message": customer.interactions.order_by("-occurred_at", "-pk").first(),
+        "profile_name_confirmable": _profile_name_confirmable(customer),
     }
     if tab == "activity":
         context["timeline"] = customer_timeline(customer, _int(request.GET.get("page"), 1) or 1)
     if tab == "notes":
         context["notes"] = customer.notes.select_related("author")[:NOTES_SHOWN]
     return render(request, "dashboard/customer_detail.html", context, status=status)
+
+
+def _profile_name_confirmable(customer) -> bool:
+    """Offer "Use as name" unless a person already made the WhatsApp name the customer's name."""
+    if not customer.profile_name:
+        return False
+    split = profile_name_split(customer.profile_name)
+    return customer.name_source != "human" or split != (customer.first_name, customer.last_name)
 
 
 def latest_interaction_id_for(customer) -> int:
@@ -206,6 +222,18 @@ def customer_resolve(request, customer_id):
     customer_resolve_attention(customer=customer)
     messages.success(request, _("Marked as handled."))
     return redirect(_next_or(request, reverse("dashboard:customer-detail", args=[customer.pk])))
+
+
+@require_POST
+@dashboard_view
+def customer_confirm_name(request, customer_id):
+    """ "Use as name": the WhatsApp profile name becomes the customer's name, confirmed by a person
+    (owners and staff, like the edit form, where the split can be corrected)."""
+    customer = shop_customer_or_404(request, customer_id)
+    if customer.profile_name:
+        customer_confirm_profile_name(customer=customer)
+        messages.success(request, _("The WhatsApp name is now the customer's name. Edit it to correct it."))
+    return redirect(reverse("dashboard:customer-detail", args=[customer.pk]))
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,7 +1,8 @@
 """Measure webhooks.names.name_from_text on labelled JSONL files.
 
 Usage: python scripts/eval_names.py [FILE ...]
-Default files: ../shared/data/names-dev.jsonl (beside the repo) and tests/data/names-holdout.jsonl.
+Default files: ../shared/data/names-dev.jsonl (beside the repo), tests/data/names-holdout.jsonl and
+tests/data/names-world.jsonl (names the first-name list does not know, and their traps).
 Each line: {"text": ..., "first_name": str|null, "last_name": str|null}. No Django needed.
 """
 
@@ -20,6 +21,7 @@ from webhooks.names import name_from_text  # noqa: E402
 DEFAULT_FILES = (
     REPO_ROOT.parent / "shared" / "data" / "names-dev.jsonl",
     REPO_ROOT / "tests" / "data" / "names-holdout.jsonl",
+    REPO_ROOT / "tests" / "data" / "names-world.jsonl",
 )
 
 

@@ -161,14 +161,33 @@ def test_an_unknown_receiving_address_is_stored_and_ignored_with_the_reason(
     assert not Interaction.objects.exists()
 
 
-def test_a_sender_that_is_not_a_phone_is_failed_and_kept_visible_not_dropped(
+def test_a_sender_that_is_not_a_phone_is_processed_as_a_customer_not_dropped(
     client, shop, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         post_twilio(client, fixture("twilio", "sms_alphanumeric_sender"))
     event = InboundEvent.objects.get()
-    assert event.state == State.FAILED and "not a phone number" in event.error
-    assert event.shop == shop  # so the shop's owner sees it in the admin
+    assert event.state == State.PROCESSED and event.shop == shop
+    assert event.customer.external_address == "SUPPORT"
+
+
+def test_a_whatsapp_message_naming_no_sender_at_all_is_failed_and_kept_visible(
+    client, shop, django_capture_on_commit_callbacks
+):
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "33757000000", "phone_number_id": "100000000000001"},
+            "messages": [{"id": "wamid.NOSENDER", "timestamp": "1767960000", "type": "text",
+                          "text": {"body": "Bonjour"}}],
+        }}]}],
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        post_meta(client, body)
+    event = InboundEvent.objects.get()
+    assert event.state == State.FAILED and "no sender" in event.error
+    assert not Interaction.objects.exists()
 
 
 class WorkerKilled(BaseException):

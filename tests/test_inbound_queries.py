@@ -23,6 +23,7 @@ from customers.models import ChannelAddress, Customer, Interaction
 from webhooks.inbound_events import events_process, events_store
 from webhooks.models import InboundEvent
 from webhooks.providers import twilio
+from webhooks.tasks import reply_for_turn
 
 SHOP_NUMBER = "+33757000001"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -68,6 +69,9 @@ def _process(sender: str, text: str = "Bonjour, vous êtes ouverts dimanche ?") 
     with CaptureQueriesContext(connection) as captured:
         report = events_process(provider="twilio", keys=[form["MessageSid"]])
     assert report.processed == 1, report
+    # The reply is decided by its own task, AUTO_REPLY_DEBOUNCE_SECONDS later (webhooks.autoreply).
+    inbound = Interaction.objects.get(provider_message_id=form["MessageSid"])
+    assert reply_for_turn(inbound.customer_id, inbound.pk) == "replied"
     return [query["sql"] for query in captured.captured_queries]
 
 

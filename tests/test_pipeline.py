@@ -1,5 +1,6 @@
 """The inbound pipeline, provider-neutral: identity, names, recording, replies, opt-out, safety."""
 
+import dataclasses
 import itertools
 from datetime import timedelta
 
@@ -11,7 +12,9 @@ from customers.models import ChannelAddress, Customer, Interaction
 from customers.services import tags_get_or_create
 from webhooks.inbound import InboundMessage, Location, Media, StatusUpdate
 from webhooks.outbound import status_apply
-from webhooks.pipeline import UnknownShopAddress, inbound_receive
+from webhooks.pipeline import UnknownShopAddress
+from webhooks.pipeline import inbound_receive as _inbound_receive
+from webhooks.tasks import reply_for_turn
 
 _ids = itertools.count(1)
 TWILIO_NUMBER = "+33757000000"
@@ -36,11 +39,29 @@ def sms(text, sender="+33698765432", **extra):
     )  # fmt: skip
 
 
+def inbound_receive(message, **kwargs):
+    """The pipeline, then the turn's reply task as the worker runs it after the commit (eager tasks
+    ignore the debounce; the reply's own send stays queued: this file tests decisions, not sending)."""
+    outcome = _inbound_receive(message, **kwargs)
+    if outcome.reply_scheduled:
+        reply_for_turn(outcome.customer_id, outcome.interaction_id)
+    return outcome
+
+
+def reply_id(outcome) -> int | None:
+    """The automatic reply recorded for a message (it answers the turn the message ends), if any."""
+    return (
+        Interaction.objects.filter(in_reply_to_id=outcome.interaction_id, direction="outbound")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def reply_to(outcome) -> str:
     """The text of the automatic reply recorded for a message ("" for none); a task sends it."""
-    if outcome.reply_id is None:
+    if reply_id(outcome) is None:
         return ""
-    reply = Interaction.objects.get(pk=outcome.reply_id)
+    reply = Interaction.objects.get(pk=reply_id(outcome))
     assert reply.direction == "outbound" and reply.is_automatic and reply.status == "queued"
     assert reply.in_reply_to_id == outcome.interaction_id
     return reply.body
@@ -64,7 +85,7 @@ def test_first_contact_creates_a_profile_with_name_tags_and_reply(shop):
     assert customer.first_contact_at and customer.last_contact_at and customer.language == "fr"
     reply = reply_to(outcome)
     assert "Julie" in reply and "10h-19h" in reply
-    assert customer.interactions.get(direction="outbound").pk == outcome.reply_id  # on their timeline
+    assert customer.interactions.get(direction="outbound").pk == reply_id(outcome)  # on their timeline
 
 
 def test_sms_then_whatsapp_from_one_number_is_one_customer_with_two_channels(shop):
@@ -95,7 +116,7 @@ def test_a_replay_records_nothing_new_and_no_second_reply(shop):
     again = inbound_receive(message)
     assert reply_to(first) != ""
     assert again.duplicate and again.interaction_id == first.interaction_id
-    assert again.customer_id == first.customer_id and again.reply_id is None
+    assert again.customer_id == first.customer_id and not again.reply_scheduled
     assert Interaction.objects.count() == 2  # the message and its one reply
 
 
@@ -125,7 +146,8 @@ def test_media_location_and_button_are_recorded(shop):
     )
     outcome = inbound_receive(message)
     interaction = Interaction.objects.get(pk=outcome.interaction_id)
-    assert interaction.media == [{"url": "https://example.com/m/1", "content_type": "image/jpeg"}]
+    (media,) = interaction.media
+    assert (media["url"], media["content_type"]) == ("https://example.com/m/1", "image/jpeg")
     assert interaction.location["latitude"] == 48.88 and interaction.button_reply == "Oui, je réserve"
 
 
@@ -139,8 +161,19 @@ def test_unknown_shop_address_is_refused(shop):
     assert not Customer.objects.exists()
 
 
-def test_alphanumeric_sender_is_ignored_harmlessly(shop):
-    outcome = inbound_receive(sms("Votre code est 1234", sender=None))
+def test_an_alphanumeric_sender_is_a_customer_known_by_its_address(shop):
+    message = dataclasses.replace(sms("Votre code est 1234", sender=None), sender_raw="SUPPORT")
+    outcome = inbound_receive(message)
+    customer = Customer.objects.get(pk=outcome.customer_id)
+    assert (customer.phone, customer.whatsapp_user_id, customer.external_address) == (None, None, "SUPPORT")
+    assert Interaction.objects.get(pk=outcome.interaction_id).body == "Votre code est 1234"
+    # The same sender again: the same customer.
+    again = inbound_receive(dataclasses.replace(sms("Code 5678", sender=None), sender_raw="SUPPORT"))
+    assert again.customer_id == customer.pk
+
+
+def test_a_message_naming_no_sender_at_all_is_ignored_harmlessly(shop):
+    outcome = inbound_receive(dataclasses.replace(sms("Votre code est 1234", sender=None), sender_raw=""))
     assert outcome.ignored and not Customer.objects.exists() and not Interaction.objects.exists()
 
 
@@ -167,7 +200,7 @@ def test_escalation_flags_the_customer_sends_a_holding_reply_and_mails_owners(
         outcome = inbound_receive(sms("Je veux parler à la gérante, c'est inadmissible"))
     customer = Customer.objects.get(pk=outcome.customer_id)
     assert customer.needs_attention
-    assert Interaction.objects.get(pk=outcome.reply_id).body  # the holding reply, recorded
+    assert Interaction.objects.get(pk=reply_id(outcome)).body  # the holding reply, recorded
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [owner.email]
     assert "inadmissible" in mail.outbox[0].body
 

@@ -429,7 +429,14 @@ def test_meta_text():
 def test_meta_image_with_caption():
     message = parse_one("image_caption.json")
     assert message.message_type == "image"
-    assert message.media == (Media(url="meta-media:1003383421387256", content_type="image/jpeg"),)
+    assert message.media == (
+        Media(
+            url="meta-media:1003383421387256",
+            content_type="image/jpeg",
+            sha256="SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI=",
+            media_id="1003383421387256",
+        ),
+    )
     assert message.text == "Celle-ci, en bleu marine, vous l'avez encore ?"
 
 
@@ -444,7 +451,15 @@ def test_meta_document_keeps_its_filename_in_raw():
         "filename": "facture.pdf",
     }
     (parsed,) = meta.parse_notification(payload)
-    assert parsed.media == (Media(url="meta-media:77", content_type="application/pdf"),)
+    assert parsed.media == (
+        Media(
+            url="meta-media:77",
+            content_type="application/pdf",
+            filename="facture.pdf",
+            sha256="x",
+            media_id="77",
+        ),
+    )
     assert parsed.raw["document"]["filename"] == "facture.pdf"
 
 

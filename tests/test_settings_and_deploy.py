@@ -116,8 +116,12 @@ def test_compose_describes_the_production_shape():
     assert services["worker"]["command"].startswith("celery -A coccinelle worker")
     assert services["beat"]["command"].startswith("celery -A coccinelle beat")
     assert services["web"]["environment"]["REDIS_URL"].startswith("redis://redis")
-    assert set(compose["volumes"]) == {"pgdata", "redisdata"}
+    assert set(compose["volumes"]) == {"pgdata", "redisdata", "media"}
     assert services["db"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
+    # The worker downloads the media the web app serves: one volume, one MEDIA_ROOT, in both.
+    for name in ("web", "worker"):
+        assert services[name]["volumes"] == ["media:/data/media"], name
+        assert services[name]["environment"]["MEDIA_ROOT"] == "/data/media", name
 
 
 def test_signature_checks_cannot_be_switched_off_outside_debug():

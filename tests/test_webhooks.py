@@ -114,14 +114,17 @@ def test_twilio_whatsapp_variants_are_recorded(client, shop, name, check):
     assert check(Interaction.objects.get(direction="inbound"))
 
 
-def test_twilio_alphanumeric_sender_is_a_200_and_kept_failed_not_recorded(client, shop, twilio_api):
+def test_twilio_alphanumeric_sender_is_a_200_and_a_customer_known_by_its_address(client, shop, twilio_api):
     response = post_twilio(client, SMS_URL, fixture("twilio", "sms_alphanumeric_sender"))
     assert response.status_code == 200 and response.content == EMPTY_TWIML
-    assert not Interaction.objects.exists() and twilio_api.requests == []
-    # Not a customer to answer, but not dropped either: visible until someone decides.
+    # Never dropped: a customer identified by the address as sent, the message on their timeline.
+    customer = Customer.objects.get(shop=shop)
+    assert customer.external_address == "SUPPORT" and customer.phone is None
+    assert customer.interactions.get(direction="inbound").body.startswith("Votre colis Colissimo")
     event = InboundEvent.objects.get()
-    assert event.state == InboundEvent.State.FAILED and "not a phone number" in event.error
-    assert event.sender == "SUPPORT"
+    assert event.state == InboundEvent.State.PROCESSED and event.customer == customer
+    # Nothing can be sent to "SUPPORT": no request reaches Twilio.
+    assert twilio_api.requests == []
 
 
 def test_bad_twilio_signature_is_403_and_records_nothing(client, shop):
@@ -322,13 +325,14 @@ def test_meta_text_creates_customer_and_sends_reply_through_graph_api(client, sh
     assert graph.requests[-1].path == "/v23.0/100000000000001/messages"
 
 
-def test_an_old_replayed_message_gets_no_free_text_outside_the_window(client, shop, settings):
-    # Meta replays for days after an outage; the fixture's message is months old.
+def test_an_old_replayed_message_gets_no_automatic_reply(client, shop, settings):
+    # Meta replays for days after an outage; the fixture's message is months old: a person answers it
+    # (and WhatsApp would refuse free text outside the 24-hour window anyway).
     with FakeMetaGraph(access_token="graph-token") as graph:
         settings.WHATSAPP_ACCESS_TOKEN, settings.WHATSAPP_GRAPH_BASE = "graph-token", graph.url
         assert post_meta(client, fixture("meta", "text")).status_code == 200
-    reply = Interaction.objects.get(direction="outbound")
-    assert reply.status == "failed" and "24 hours" in reply.raw_payload["error"]
+    assert Interaction.objects.filter(direction="inbound").count() == 1
+    assert not Interaction.objects.filter(direction="outbound").exists()
     assert graph.requests == []
 
 

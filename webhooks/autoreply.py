@@ -1,8 +1,14 @@
-"""Whether and how to answer an inbound message automatically.
+"""Whether and how to answer a customer automatically: once per conversation turn.
 
-The offline engine (`webhooks.replies`) reads the message; this module applies what the customer and
-the shop decided: opt-out and opt-in, paused replies, the hourly cap, escalation to a person, and
-which engine writes the text. Replies are recorded as outbound interactions before they are sent.
+A turn is every message a customer sent since the shop last wrote to them. The pipeline records each
+message at once and calls `turn_schedule`; the decision waits AUTO_REPLY_DEBOUNCE_SECONDS in a task
+(`webhooks.tasks.reply_for_turn` -> `turn_respond`), and only the task of the turn's last message
+decides: earlier ones find a newer message and leave it to that one. Whether a newer message arrived
+is read from the data (ids), never from the clock, so a late task or an eager one decides the same.
+
+The offline engine (`webhooks.replies`) reads the turn; this module applies what the customer and the
+shop decided: opt-out and opt-in, paused replies, the hourly cap, escalation to a person, and which
+engine writes the text. Replies are recorded as outbound interactions before they are sent.
 """
 
 import logging
@@ -13,9 +19,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer, Interaction, Shop
-from webhooks.replies import Action, Decision, ShopInfo, decide
+from webhooks.replies import Action, Decision, ShopInfo, decide, decide_turn
 
 logger = logging.getLogger(__name__)
+
+INBOUND, OUTBOUND = Interaction.Direction.INBOUND, Interaction.Direction.OUTBOUND
+# Messages that act on an earlier message (or on the account) instead of saying something: they
+# neither start nor extend a turn, and get no answer.
+NOT_A_TURN = frozenset({"reaction", "edit", "revoke", "system"})
+# A turn read by the engine: its last messages only (a customer pasting 50 lines is still one turn).
+MAX_TURN_MESSAGES = 20
+# Set on a turn's last message once its decision is taken, silent or not, so that a task run twice
+# (a worker lost after the commit) neither answers nor e-mails the owners twice.
+DECIDED_MARK = "_turn_decided"
 
 
 def shop_info(shop: Shop) -> ShopInfo:
@@ -38,13 +54,84 @@ def decide_for(customer: Customer, text: str) -> Decision:
     )
 
 
-def respond(*, customer: Customer, inbound: Interaction) -> Interaction | None:
-    """Apply the decision for `inbound`; return the automatic reply recorded, if any.
+def decide_for_turn(customer: Customer, turn: list[Interaction]) -> Decision:
+    return decide_turn(
+        [(message.message_type or "text", message.body) for message in turn],
+        shop=shop_info(customer.shop),
+        first_name=customer.first_name or None,
+        language_hint=customer.language or None,
+    )
 
-    Runs inside the pipeline's transaction: state changes and the recorded reply commit together, and
+
+def turn_schedule(inbound: Interaction | None, *, message_type: str) -> bool:
+    """After the commit, have a task decide the answer to the turn `inbound` belongs to, once the
+    customer has had AUTO_REPLY_DEBOUNCE_SECONDS to add to it. Nothing for a reaction, an edit..."""
+    if inbound is None or message_type in NOT_A_TURN or inbound.message_type in NOT_A_TURN:
+        return False
+    from webhooks.tasks import reply_for_turn
+
+    delay = settings.AUTO_REPLY_DEBOUNCE_SECONDS
+    transaction.on_commit(
+        lambda: reply_for_turn.apply_async((inbound.customer_id, inbound.pk), countdown=delay), robust=True
+    )
+    return True
+
+
+def turn_messages(customer: Customer, inbound: Interaction) -> list[Interaction] | None:
+    """The turn `inbound` ends, oldest first: the customer's messages since the shop last wrote or
+    the last turn was decided (a turn left unanswered, e.g. while replies were paused, is not read
+    again with the next one). None when a newer message arrived (its own task decides); [] when the
+    shop has written since (an answer to this turn, automatic or by a person)."""
+    talk = customer.interactions.exclude(message_type__in=NOT_A_TURN)
+    if talk.filter(direction=INBOUND, pk__gt=inbound.pk).exists():
+        return None
+    written = customer.interactions.filter(direction=OUTBOUND).order_by("-pk").values_list("pk", flat=True)
+    since = written.first() or 0
+    if since > inbound.pk:
+        return []
+    decided = talk.filter(
+        direction=INBOUND, pk__gt=since, pk__lt=inbound.pk, raw_payload__has_key=DECIDED_MARK
+    )
+    since = decided.order_by("-pk").values_list("pk", flat=True).first() or since
+    turn = talk.filter(direction=INBOUND, pk__gt=since, pk__lte=inbound.pk).order_by("-pk")
+    return list(reversed(turn[:MAX_TURN_MESSAGES]))
+
+
+def turn_respond(*, customer_id: int, inbound_id: int) -> str:
+    """Decide once for the turn that `inbound_id` ends (the task's body); what happened, for the log.
+    The message's customer today is the one answered (`customer_id` is who it was when scheduled: a
+    merge during the wait moves the message, and its turn, to the kept profile)."""
+    with transaction.atomic():
+        owner_id = Interaction.objects.filter(pk=inbound_id, direction=INBOUND).values_list("customer_id")
+        # One decision at a time per customer: a second copy of this task waits here, then finds
+        # the turn answered or marked decided.
+        customer = Customer.objects.select_for_update().select_related("shop").filter(pk__in=owner_id).first()
+        inbound = customer and customer.interactions.filter(pk=inbound_id).first()
+        if inbound is None:
+            return "gone"  # erased since
+        turn = turn_messages(customer, inbound)
+        if turn is None:
+            return "superseded"
+        if not turn:
+            return "answered"
+        if inbound.raw_payload.get(DECIDED_MARK):
+            return "decided"
+        Interaction.objects.filter(pk=inbound.pk).update(
+            raw_payload={**inbound.raw_payload, DECIDED_MARK: True}
+        )
+        reply = respond(customer=customer, turn=turn)
+    return "replied" if reply else "silent"
+
+
+def respond(*, customer: Customer, turn: list[Interaction]) -> Interaction | None:
+    """Apply the decision for the `turn` (messages, oldest first); return the automatic reply
+    recorded, if any. It answers the turn's last message (`in_reply_to`).
+
+    Runs inside the caller's transaction: state changes and the recorded reply commit together, and
     sending (a task) starts only after the commit.
     """
-    decision = decide_for(customer, inbound.body)
+    inbound = turn[-1]
+    decision = decide_for_turn(customer, turn)
     _remember_language(customer, decision)
     if decision.action == Action.OPT_OUT:
         return _opt_out(customer, inbound, decision)
@@ -53,12 +140,14 @@ def respond(*, customer: Customer, inbound: Interaction) -> Interaction | None:
         customer.opted_out_at = None
         return _reply(customer, inbound, decision.text)
     if decision.needs_attention or decision.action == Action.ESCALATE:
-        _flag(customer, inbound, escalate=decision.action == Action.ESCALATE)
-    silence = _silence_reason(customer, decision)
+        _flag(customer, _escalating(customer, turn), escalate=decision.action == Action.ESCALATE)
+    silence = _silence_reason(customer, decision, inbound)
     if silence:
         logger.info("no automatic reply to customer %s: %s", customer.pk, silence)
         return None
-    if decision.action == Action.REPLY and _llm_enabled():
+    if decision.action == Action.REPLY and _llm_enabled() and inbound.body.strip():
+        # The model reads the conversation, this turn included; a turn ending with a photo is
+        # answered by the offline engine, which knows what to say to one.
         from webhooks.tasks import reply_with_llm
 
         transaction.on_commit(lambda: reply_with_llm.delay(inbound.pk), robust=True)
@@ -66,9 +155,27 @@ def respond(*, customer: Customer, inbound: Interaction) -> Interaction | None:
     return _reply(customer, inbound, decision.text)
 
 
-def _silence_reason(customer: Customer, decision: Decision) -> str:
+def _escalating(customer: Customer, turn: list[Interaction]) -> Interaction:
+    """The message the owners' e-mail quotes: the last one asking for a person, else the last one
+    in words, else the last one."""
+    worded = [message for message in turn if message.body.strip()]
+    asking = [message for message in worded if decide_for(customer, message.body).action == Action.ESCALATE]
+    return (asking or worded or turn)[-1]
+
+
+# An automatic answer to an older message (a provider's late retry, a replayed event) would arrive out
+# of the blue: a person answers those.
+STALE_AFTER = timedelta(hours=24)
+
+
+def _silence_reason(customer: Customer, decision: Decision, inbound: Interaction) -> str:
     if customer.opted_out_at:
         return "the customer opted out"
+    if not (customer.phone or customer.whatsapp_user_id):
+        # A sender known only by its address (a carrier's "SUPPORT" notice): nothing can reach it.
+        return "the sender has no number to answer"
+    if inbound.occurred_at < timezone.now() - STALE_AFTER:
+        return "the message is over a day old"
     if not customer.shop.auto_replies_enabled:
         return "automatic replies are off for the shop"
     if customer.auto_replies_paused_until and customer.auto_replies_paused_until > timezone.now():

@@ -6,8 +6,11 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class Media:
-    url: str
+    url: str  # Twilio: the MediaUrl; Meta: "meta-media:<id>" until downloaded
     content_type: str = ""
+    filename: str = ""  # documents
+    sha256: str = ""  # Meta gives it: checked after download
+    media_id: str = ""  # Meta's media id
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,30 @@ class InboundMessage:
     location: Location | None = None
     button_reply: str = ""
     message_type: str = "text"
+    # What the type carries beyond text, media and location, readable by a person (stored as
+    # Interaction.content; shown by templates/dashboard/_message_content.html). Keys by message_type
+    # (each optional; every value is text unless said):
+    # - audio: {"voice": True} for a voice note recorded in WhatsApp (image, video, sticker and
+    #   document carry everything in `media` and the caption in `text`)
+    # - contacts: {"contacts": [{"name", "phones": [...], "emails": [...]}]}
+    # - interactive: button_reply / list_reply: {"interactive_type", "id", "title", "description"}
+    #   (title also in button_reply); Flow answers: {"interactive_type": "nfm_reply", "title" (the
+    #   Flow's name), "description" (its body), "response": {question: answer as text}} (flow_token
+    #   left out); Twilio list replies: {"interactive_type": "list_reply", "id", "title"}
+    # - button (template quick reply; Twilio ButtonPayload too): {"payload"}
+    # - order: {"order": {"catalog_id", "text", "items": [{"product_retailer_id", "quantity" (number),
+    #   "item_price" (number), "currency"}]}} (the order's text is also `text`)
+    # - reaction: {"target_id", "emoji"} ("" emoji: the reaction was removed; `text` is the emoji)
+    # - edit: {"target_id", "text"} (the new text or caption; `text` stays empty); revoke: {"target_id"}
+    #   (reaction, edit and revoke change their target: webhooks/amendments.py)
+    # - system: {"system_type", "body", "new_wa_id", "new_user_id"}
+    # - unsupported (and unknown types): {"unsupported_type", "error"} (Meta's error title)
+    # - any type: {"referral": {"headline", "body", "source_url", "source_type", "source_id",
+    #   "media_type"}} from a click-to-WhatsApp ad; from `context`: {"frequently_forwarded": True},
+    #   {"referred_product": {"catalog_id", "product_retailer_id"}} (a question about a product)
+    content: dict = field(default_factory=dict)
+    context_id: str = ""  # the provider's id of the message this one answers
+    forwarded: bool = False
     timestamp: datetime | None = None
     raw: dict = field(default_factory=dict, compare=False)
 

@@ -6,7 +6,9 @@ its event (processed, ignored and why, failed and why), so nothing a customer se
 failure stays visible in the admin and can be reprocessed.
 """
 
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from customers.models import Customer, Shop
@@ -65,3 +67,60 @@ class InboundEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.kind} {self.event_key} ({self.state})"
+
+
+class MediaFile(models.Model):
+    """One file a customer sent (a photo, a voice note, a PDF), downloaded from the provider into
+    Django's storage by a task (webhooks.media), and served to the shop's people only.
+
+    Deleted with its interaction (a GDPR erase cascades here); the stored bytes go with the row
+    (webhooks.media deletes them once the deletion is committed).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DOWNLOADED = "downloaded", "Downloaded"
+        FAILED = "failed", "Failed"
+
+    interaction = models.ForeignKey(
+        "customers.Interaction", on_delete=models.CASCADE, related_name="media_files"
+    )
+    # Its place in Interaction.media, whose entry shows it on the timeline.
+    position = models.PositiveSmallIntegerField()
+    provider = models.CharField(max_length=16)
+    # Meta: the media id (valid 7 days); Twilio: the MediaUrl.
+    source = models.CharField(max_length=1000)
+    content_type = models.CharField(max_length=255, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    file = models.FileField(upload_to="inbound-media/", max_length=500, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["interaction", "position"], name="media_file_unique_position"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="media_file_pending", condition=models.Q(state="pending")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} media {self.pk} ({self.state})"
+
+
+@receiver(post_delete, sender=MediaFile)
+def _delete_stored_bytes(sender, instance: MediaFile, **kwargs):
+    """The bytes go with the row (a GDPR erase cascades here), once the deletion is committed: a
+    rolled-back erase must not lose the files. Here, beside the model, so that it is connected
+    whichever process deletes (web, worker, shell)."""
+    if instance.file:
+        storage, name = instance.file.storage, instance.file.name
+        transaction.on_commit(lambda: storage.delete(name))

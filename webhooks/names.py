@@ -16,6 +16,14 @@ Cues come in two strengths:
   (or a civility followed by a surname) and the cue must open its clause.
 The last lines are read for a signature ("Cordialement,\\nJulie Martin", "Merci !\\nAgnès").
 
+The list knows European, American, Turkish and Arabic first names well and others poorly
+("Pranav", "Jhonata", "Samyak"), so a name missing from it is still read where the context
+says whose name it is: after a strong cue (any name-like word), after a first-person weak cue
+("I'm Samyak Mahajan.", "je suis Thuy Nguyen,") when a first and last name both capitalised
+end the clause in a text that is not Title Cased, and under a sign-off line ("Regards,\\n
+Venkatesh Raghunathan"). A WhatsApp profile name the list cannot vouch for is not split at
+all: it stays the customer's display name until a person confirms it (customers.services).
+
 The first-name list is the data file of the gender-guesser package (nam_dict.txt, ~48k
 names with frequencies per country, GNU FDL). Only its data file is read, lazily, once.
 """
@@ -28,6 +36,26 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from customers.text import strip_invisible
+from webhooks.name_words import (
+    BRAND_ONLY,
+    BRANDS,
+    CIVILITIES,
+    CLAUSE_END,
+    CLOSERS,
+    COMMON_WORDS,
+    CUE_FILLERS,
+    FORMAL_CLOSERS,
+    INTRODUCING_CUES,
+    LEAD_WORDS,
+    NOT_NAMES,
+    PARTICLES,
+    PARTICLES_LOWER,
+    RELATIVE_WORDS,
+    STRONG_CUES,
+    SURNAME_WORDS,
+    WEAK_CUES,
+    _words,
+)
 
 __all__ = ["PersonName", "name_from_text", "name_from_profile"]
 
@@ -46,233 +74,6 @@ class PersonName:
 
 # --------------------------------------------------------------------------- lexicons
 
-
-def _words(text: str) -> frozenset[str]:
-    """A lexicon written as whitespace-separated words (easier to read and extend than a list)."""
-    return frozenset(text.split())
-
-
-def _phrases(text: str) -> frozenset[str]:
-    """A lexicon of "|"-separated phrases."""
-    return frozenset(p.strip() for p in text.split("|") if p.strip())
-
-
-# Cues are sequences of lower-cased, accent-free tokens (see _fold). Apostrophes are
-# normalised to "'" and kept inside tokens, so "c'est" is one token and "c est" two.
-STRONG_CUES: tuple[tuple[str, ...], ...] = (
-    ("je", "m'appelle"),
-    ("je", "m", "appelle"),
-    ("jm'appelle",),
-    ("je", "mappelle"),
-    ("mon", "nom", "est"),
-    ("mon", "nom", "c'est"),
-    ("mon", "prenom", "est"),
-    ("mon", "prenom", "c'est"),
-    ("je", "me", "nomme"),
-    ("je", "me", "prenomme"),
-    ("my", "name", "is"),
-    ("my", "name's"),
-    ("my", "first", "name", "is"),
-    ("me", "llamo"),
-    ("mi", "nombre", "es"),
-    ("mi", "chiamo"),
-    ("il", "mio", "nome", "e"),
-    ("mein", "name", "ist"),
-    ("ich", "heisse"),
-    ("ich", "heiße"),
-    ("meu", "nome", "e"),
-    ("me", "chamo"),
-    ("chamo-me",),
-)
-
-# Weak cues must open their clause: only greetings/fillers may precede them (see LEAD_WORDS).
-WEAK_CUES: tuple[tuple[str, ...], ...] = (
-    ("moi", "c'est"),
-    ("c'est", "moi", ","),
-    ("it's", "me", ","),
-    ("c'est",),
-    ("c",),  # SMS shorthand: "Bjr c Kevin"
-    ("c", "est"),
-    ("ici",),
-    ("je", "suis"),
-    ("this", "is"),
-    ("it's",),
-    ("it", "is"),
-    ("i'm",),
-    ("im",),
-    ("i", "am"),
-    ("soy",),
-    ("aqui", "es"),
-    ("sono",),
-    ("io", "sono"),
-    ("qui", "e"),
-    ("ich", "bin"),
-    ("hier", "ist"),
-    ("sou",),
-    ("aqui", "e"),
-)
-
-# Words allowed before a weak cue in its clause: greetings and fillers, never a noun such as
-# "ma sœur" (third person: "Ma sœur c'est Amandine").
-LEAD_WORDS = _words("""
-    bonjour bonsoir salut coucou hello hi hey hola buenas buenos dias tardes noches ciao salve
-    buongiorno buonasera hallo guten tag morgen abend servus moin ola oi bom dia boa tarde noite
-    bjr bsr slt cc re rebonjour oui yes si ok okay alors so and et well oh ah dear madame monsieur
-    moi io yo ich eu encore again
-    """)
-
-# Words that may sit between a weak cue and the name ("c'est encore Sylvie", "sou a Beatriz").
-CUE_FILLERS = frozenset({"encore", "again", "just", "a", "o"})
-
-# After a weak cue, a name followed by one of these is the subject of a cleft or relative
-# clause, i.e. somebody else: "C'est Paul qui passera", "It's Tom who ordered".
-RELATIVE_WORDS = _words("qui que qu who whom that which che cui quien quienes der die das welche wer")
-
-CIVILITIES = {
-    "mme": "mme",
-    "madame": "mme",
-    "mmes": "mme",
-    "mlle": "mme",
-    "mademoiselle": "mme",
-    "m": "m",
-    "mr": "m",
-    "monsieur": "m",
-    "mrs": "mme",
-    "ms": "mme",
-    "miss": "mme",
-    "sr": "m",
-    "sra": "mme",
-    "srta": "mme",
-    "senor": "m",
-    "senora": "mme",
-    "sig": "m",
-    "sigra": "mme",
-    "signor": "m",
-    "signore": "m",
-    "signora": "mme",
-    "herr": "m",
-    "frau": "mme",
-    "dona": "mme",
-    "dr": "m",
-}
-
-# Lower-case particles inside surnames: "Le Roux", "Da Silva", "de La Fontaine", "van der Berg".
-PARTICLES = _words("de du des d' le la les da das dos do di del della van von der den ten ter zu y e")
-# How particles are written when the text gives no case information (all lower or all caps).
-PARTICLES_LOWER = _words("de du des van von der den ten ter zu y e")
-
-# Sign-offs. A signature is the line after one of these, or on the same line for the formal
-# ones (an inline "Merci Camille" thanks the assistant, it is not a signature).
-CLOSERS = _phrases("""
-    cordialement|bien cordialement|tres cordialement|bien a vous|bien a toi|a bientot|a tres vite|
-    sinceres salutations|salutations|bonne journee|bonne soiree|belle journee|bonne fin de journee|
-    merci|merci beaucoup|merci d'avance|merci encore|merci bien|merci a vous|bises|bisous|
-    grosses bises|bisou|amicalement|
-    cheers|best|best regards|kind regards|regards|warm regards|many thanks|thanks|thank you|thx|
-    love|xoxo|xx|all the best|best wishes|
-    saludos|un saludo|saludos cordiales|gracias|muchas gracias|un abrazo|besos|
-    grazie|grazie mille|saluti|cordiali saluti|un saluto|distinti saluti|a presto|baci|
-    viele grusse|liebe grusse|mit freundlichen grussen|beste grusse|danke|vielen dank|lg|vg|
-    obrigado|obrigada|abracos|atenciosamente|beijos|um abraco|cumprimentos
-    """)
-FORMAL_CLOSERS = _phrases("""
-    cordialement|bien cordialement|tres cordialement|bien a vous|sinceres salutations|
-    regards|best regards|kind regards|warm regards|saludos cordiales|cordiali saluti|
-    distinti saluti|mit freundlichen grussen|atenciosamente
-    """)
-
-# Words that are first names in the list but, after a weak cue or alone on a line, far more
-# often mean something else: holidays, months, days, places, nationalities, brands.
-NOT_NAMES = _words("""
-    noel paques pentecote toussaint ascension assomption paque halloween christmas easter
-    janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
-    january february march april may june july august september october november december
-    enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
-    gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
-    januar februar marz juni juli oktober dezember
-    lundi mardi mercredi jeudi vendredi samedi dimanche
-    monday tuesday wednesday thursday friday saturday sunday
-    lunes martes miercoles jueves viernes sabado domingo
-    lunedi martedi mercoledi giovedi venerdi sabato domenica
-    montag dienstag mittwoch donnerstag freitag samstag sonntag
-    paris lyon marseille lille nice nantes bordeaux toulouse rennes strasbourg montpellier
-    london londres madrid barcelona barcelone roma rome milano milan berlin munich lisboa
-    lisbonne porto bruxelles geneve lausanne france francia parigi europe
-    francais francaise anglais anglaise espagnol espagnole italien italienne allemand allemande
-    breton bretonne normand normande parisien parisienne belge suisse
-    french english spanish italian german british american
-    maje sandro sezane chanel dior gucci prada zara mango jacquemus kenzo marant lauren
-    mccartney hilfiger armani versace lacoste
-    """)
-# Fashion houses named after a person: "Paul", "Isabel" or "Vanessa" stay first names, only
-# the pair is refused.
-BRANDS = frozenset(
-    (
-        "isabel marant",
-        "ralph lauren",
-        "paul smith",
-        "vanessa bruno",
-        "stella mccartney",
-        "tommy hilfiger",
-        "jean paul gaultier",
-        "yves saint laurent",
-        "agnes b",
-        "marc jacobs",
-        "michael kors",
-        "calvin klein",
-        "hugo boss",
-        "karl lagerfeld",
-    )
-)
-BRAND_ONLY = _words("maje sandro sezane zara mango jacquemus kenzo gucci prada chanel dior")
-
-# Common words that are also frequent surnames: accepted as a surname when they end the name
-# ("JE M'APPELLE NICOLAS BLANC"), not when the sentence goes on.
-SURNAME_WORDS = _words("blanc petit grand noir roux brun rose marine belle beau bon fort young rich")
-
-# Common words of the six languages: never a name when written in lower case (or in a text
-# without case information), and never a surname after a lower-case first name.
-COMMON_WORDS = _words("""
-    a à au aux avec ce ces cet cette ceci cela ça ca dans de des du en et est elle elles il ils
-    je j' j la le les leur lui ma mais me mes moi mon ne ni nous on ou où par pas pour qu que qui
-    sa se ses si son sur ta te tes toi ton tu un une vos votre vous y c c' l' d' m' n' s' t'
-    suis es sommes êtes sont etes ai as avons avez ont était etait serai sera vais va allons
-    très tres trop bien mal peu beaucoup plus moins aussi encore déjà deja juste seulement
-    ici là la-bas voici voilà voila oui non merci bonjour bonsoir salut coucou madame monsieur
-    intéressé intéressée interesse interessee ravi ravie désolé désolée desole desolee content
-    contente sûr sûre sur certaine certain passé passée passe passee venu venue allé allée
-    cliente client fan enceinte maman papa mère mere père pere fille fils mari femme amie ami
-    sœur soeur frère frere collègue collegue copine copain
-    grand grande petit petite belle beau joli jolie rose blanc blanche noir noire rouge bleu
-    bleue vert verte gris grise claire clair marine olive prune camel beige violette
-    robe jupe pull veste manteau taille commande boutique magasin cadeau retouche chemise
-    pantalon
-    comment quand pourquoi quel quelle quels quelles combien dispo disponible ouvert ouverte
-    ouverts fermé fermée fermé aujourd'hui demain hier matin soir semaine prochain prochaine
-    chez vers après apres avant pendant depuis sans sous entre contre
-    cherche voudrais veux peux pouvez avez vais souhaite aimerais besoin
-    the an and or but of to in on at for from with by as is am are was were be been being
-    i me my mine you your he him his she her it its we us our they them their this that these
-    those here there not no yes so very too just only also still already really
-    looking interested sorry happy glad sure good great fine ok okay new back home done
-    writing calling texting wondering trying going coming here again hope will may can
-    mum mom dad wife husband daughter son sister brother friend mother father
-    grace joy hope faith summer autumn winter spring dawn ruby amber pearl ivy holly sunny
-    rich bill mark pat sue art will may june april august frank earnest honey angel sky
-    el la los las un una unos unas y o de del al en con por para sin sobre es soy estoy
-    muy mucho poco ya aqui aquí alli allí hola gracias señora senora señor senor
-    fan interesada interesado contenta contento feliz buscando de nuevo
-    il lo gli le i un uno una e o di da del della in con su per tra fra è e sono sei siamo
-    molto poco già gia qui qua ciao grazie contenta contento felice serena interessata
-    interessato in ritardo arrivo arrivata
-    der die das ein eine einen und oder von zu mit im in am an auf aus bei für fur ist bin
-    bist sind sehr schon noch hier da gleich interessiert froh fertig ernst
-    o a os as um uma e de do da dos das em no na com por para sou estou muito já ja aqui
-    obrigado obrigada interessada interessado contente
-    """)
-
-
-# --------------------------------------------------------------------------- text helpers
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 # A word: letters, with inner hyphens or apostrophes ("Marie-Hélène", "O'Brien", "m'appelle").
@@ -523,7 +324,63 @@ def _opens_clause(tokens: list[str], folded: list[str], i: int) -> bool:
     return True
 
 
-def _from_cues(tokens: list[str], case_known: bool, strong: bool) -> PersonName | None:
+def _unlisted_full_name(tokens: list[str], start: int, case_counts: tuple[int, int]) -> _Read | None:
+    """ "Samyak Mahajan." after an introducing cue: two or three capitalised name words, none of
+    them a common word, a holiday, a brand or a business word, and nothing after them but the end
+    of the clause. Needs case information, and a text not written in Title Case."""
+    end = start
+    while end < len(tokens) and end - start < 3 and _unlisted_name_word(tokens[end]):
+        end += 1
+    if end - start < 2 or end < len(tokens) and tokens[end] not in CLAUSE_END:
+        return None
+    # The other words of the text tell whether capitals mean anything: "I am Super Excited".
+    capitalised, total = case_counts[0] - (end - start), case_counts[1] - (end - start)
+    if total >= 2 and capitalised * 2 > total:
+        return None
+    words = tokens[start:end]
+    if " ".join(_fold(w) for w in words) in BRANDS:
+        return None
+    return _Read(_pretty(words[0]), " ".join(_pretty(w) for w in words[1:]), end)
+
+
+def _unlisted_name_word(token: str) -> bool:
+    folded = _fold(token)
+    return (
+        _is_word(token)
+        and len(token) >= 2
+        and "'" not in token  # "Mahajan's wife"
+        and _is_capitalised(token)
+        and not token.isupper()
+        and not _is_common(token)
+        and folded not in NOT_NAMES
+        and folded not in PARTICLES
+        and folded not in CIVILITIES
+        and folded not in _BUSINESS_WORDS
+        and folded not in BRAND_ONLY
+        and folded not in SURNAME_WORDS
+    )
+
+
+def _case_counts(lines: list[list[str]]) -> tuple[int, int]:
+    """Capitalised words and all words, sentence starts and "I" aside: "I Am Looking For A Red
+    Dress" is Title Cased (most words capitalised), "I'm Tunde Bakare." is not."""
+    capitalised = total = 0
+    for tokens in lines:
+        sentence_start = True
+        for token in tokens:
+            if not _is_word(token):
+                sentence_start = sentence_start or token in {".", "!", "?"}
+                continue
+            if not sentence_start and _fold(token) not in {"i", "i'm", "im"}:
+                total += 1
+                capitalised += _is_capitalised(token)
+            sentence_start = False
+    return capitalised, total
+
+
+def _from_cues(
+    tokens: list[str], case_known: bool, strong: bool, case_counts: tuple[int, int] = (1, 1)
+) -> PersonName | None:
     folded = [_fold(t) for t in tokens]
     cues = STRONG_CUES if strong else WEAK_CUES
     for i in range(len(tokens)):
@@ -536,6 +393,8 @@ def _from_cues(tokens: list[str], case_known: bool, strong: bool) -> PersonName 
         while not strong and start < len(tokens) and folded[start] in CUE_FILLERS:
             start += 1
         read = _read_name(tokens, start, case_known, strong)
+        if read is None and not strong and case_known and tuple(folded[i : i + length]) in INTRODUCING_CUES:
+            read = _unlisted_full_name(tokens, start, case_counts)
         if read is None:
             continue
         if not strong and read.end < len(tokens):
@@ -555,7 +414,7 @@ def _closer_key(tokens: list[str]) -> str:
     return " ".join(_fold(t) for t in tokens if _is_word(t))
 
 
-def _signature_name(tokens: list[str], case_known: bool) -> PersonName | None:
+def _signature_name(tokens: list[str], case_known: bool, reorder: bool = True) -> PersonName | None:
     """A line that is only a name: "Agnès", "Gérard Lemoine", "DUPONT Marie", "Mme Fontaine"."""
     words = [t for t in tokens if _is_word(t) or t == "."]
     # Only words, dots and leading dashes/emoji: "Cabinet Moreau & Associés" is no person.
@@ -578,7 +437,8 @@ def _signature_name(tokens: list[str], case_known: bool) -> PersonName | None:
     # French formal order "DUPONT Marie": a shouted first word is the surname.
     if len(words) == 2:
         shouted_surname = case_known and words[0].isupper() and len(words[0]) > 1 and not words[1].isupper()
-        surname_first = not _is_known_first_name(words[0]) and _is_known_first_name(words[1])
+        # A profile name is not reordered by the list: "Sojan Jose" is Sojan, whom it does not know.
+        surname_first = reorder and not _is_known_first_name(words[0]) and _is_known_first_name(words[1])
         if shouted_surname or surname_first:
             words = [words[1], words[0]]
     if not _is_known_first_name(words[0]):
@@ -587,6 +447,17 @@ def _signature_name(tokens: list[str], case_known: bool) -> PersonName | None:
     if read is None or read.end != len(words):
         return None
     return PersonName(read.first, read.last)
+
+
+def _unlisted_signature(tokens: list[str], case_known: bool) -> PersonName | None:
+    """ "Regards,\nVenkatesh Raghunathan": under a sign-off line, a first and last name the list
+    does not know, in the order written (a sign-off is no place for the formal surname-first)."""
+    words = [t for t in tokens if _is_word(t)]
+    if not case_known or len(words) != len(tokens) or not 2 <= len(words) <= 3:
+        return None
+    if not all(_unlisted_name_word(w) for w in words) or " ".join(map(_fold, words)) in BRANDS:
+        return None
+    return PersonName(words[0], " ".join(words[1:]))
 
 
 def _from_signature(text: str, case_known: bool) -> PersonName | None:
@@ -607,7 +478,7 @@ def _from_signature(text: str, case_known: bool) -> PersonName | None:
         return None
     previous = _closer_key(lines[-2])
     if previous in CLOSERS:
-        return _signature_name(last, case_known)
+        return _signature_name(last, case_known) or _unlisted_signature(last, case_known)
     # A bare first name under a message needs a real message above, not just "Bonjour".
     above = [w for tokens in lines[:-1] for w in tokens if _is_word(w)]
     if all(_fold(w) in LEAD_WORDS for w in above):
@@ -625,10 +496,12 @@ def name_from_text(text: str) -> PersonName | None:
     head = _clean(text[:MAX_HEAD_CHARS])
     tail = _clean(text[-MAX_TAIL_CHARS:]) if len(text) > MAX_HEAD_CHARS else head
     case_known = _case_informative(head)
+    lines = _lines_tokens(head)
+    case_counts = _case_counts(lines)
     found = None
     for strong in (True, False):
-        for tokens in _lines_tokens(head):
-            found = _from_cues(tokens, case_known, strong)
+        for tokens in lines:
+            found = _from_cues(tokens, case_known, strong, case_counts)
             if found:
                 break
         if found:
@@ -647,7 +520,8 @@ _BUSINESS_WORDS = _words("""
     market cafe restaurant hotel immobilier services service group groupe team club association
     atelier creations creation collection couture concept bijoux photo photography consulting
     conseil cabinet associes direction paris france home maison institut spa nails ongles cosmetics
-    vintage friperie showroom brand marque pro business
+    vintage friperie showroom brand marque pro business corp corporation limited team equipe staff
+    sales support customer customers client clients
     """)
 
 
@@ -671,4 +545,4 @@ def name_from_profile(profile_name: str) -> PersonName | None:
         words = words[:-1]  # "Elodie B.": keep the first name, drop the initial
     if len(words) > 4 or any(len(w) < 2 for w in words):
         return None
-    return _signature_name(words, case_known)
+    return _signature_name(words, case_known, reorder=False)

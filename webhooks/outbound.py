@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from coccinelle.http import ExternalServiceError
 from customers.models import ChannelAddress, Customer, Interaction
+from customers.phones import normalize_whatsapp_id
 from webhooks.inbound import StatusUpdate
 from webhooks.providers import meta, sandbox, twilio
 
@@ -26,9 +27,17 @@ STATUS_RANK = {
     "sent": 3,
     "failed": 4,
     "undelivered": 4,
-    "delivered": 5,
-    "read": 6,
+    "canceled": 4,  # Twilio: a scheduled or queued message cancelled before it went out
+    "partially_delivered": 5,  # Twilio: some parts of the message arrived
+    "delivered": 6,
+    "read": 7,
+    "played": 8,  # Meta: a voice message was listened to
 }
+# Any other status a provider sends (Twilio adds some without notice) never replaces the message's
+# status (its place in that order is unknown) but is kept, so that a person sees it: in the
+# interaction's raw_payload under this key, [{"status", "at", "error_code"}], shown in the admin.
+OTHER_STATUSES_KEY = "other_statuses"
+MAX_OTHER_STATUSES = 20
 
 
 class SendRefused(Exception):
@@ -51,6 +60,13 @@ def check_can_send(customer: Customer, channel: str) -> None:
     """Raise SendRefused when the message must not or cannot go out."""
     if customer.opted_out_at:
         raise SendRefused("The customer opted out of messages (they can send START to opt back in).")
+    if not (customer.phone or customer.whatsapp_user_id):
+        # A sender known only by its address as sent ("SUPPORT", an address no parser reads) cannot
+        # be written to: providers address phones and WhatsApp ids only.
+        raise SendRefused(
+            "The customer has no phone number or WhatsApp id to send to"
+            + (f" (they wrote from “{customer.external_address}”)." if customer.external_address else ".")
+        )
     if channel == "whatsapp" and not whatsapp_window_open(customer):
         raise SendRefused(
             "WhatsApp allows free text only within 24 hours of the customer's last WhatsApp message; "
@@ -97,7 +113,7 @@ def _dispatch(interaction: Interaction, customer: Customer):
             raise SendRefused("Twilio is not configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN).")
         return twilio.send(
             from_address=address,
-            to=customer.phone or "",
+            to=_recipient(customer, interaction.channel, provider),
             body=interaction.body,
             channel=interaction.channel,
             status_callback=_status_callback(),
@@ -109,12 +125,51 @@ def _dispatch(interaction: Interaction, customer: Customer):
         raise SendRefused("The WhatsApp Cloud API is not configured (WHATSAPP_ACCESS_TOKEN).")
     return meta.send_text(
         phone_number_id=address,
-        to=(customer.phone or "").lstrip("+") or customer.whatsapp_user_id or "",
+        to=_recipient(customer, interaction.channel, provider),
         body=interaction.body,
         access_token=settings.WHATSAPP_ACCESS_TOKEN,
         graph_base=settings.WHATSAPP_GRAPH_BASE,
         graph_version=settings.WHATSAPP_GRAPH_VERSION,
     )
+
+
+def _recipient(customer: Customer, channel: str, provider: str) -> str:
+    """Where to send: on WhatsApp, the wa_id the customer last wrote from when it is their phone as
+    WhatsApp writes it (Mexico's `521…`, Brazil's 8-digit mobiles: E.164 is for identity, the wa_id is
+    the account WhatsApp knows); else the phone; else the WhatsApp user id.
+
+    The wa_id is read from the customer's latest WhatsApp message on that provider rather than stored:
+    it is what WhatsApp sent most recently (a `user_changed_number` message gives the new one), and an
+    owner who edits the phone is not overridden by an older wa_id (it must still read as that phone).
+    """
+    if channel == "whatsapp":
+        wa_id = _latest_wa_id(customer, provider)
+        if wa_id and customer.phone and normalize_whatsapp_id(wa_id) == customer.phone:
+            return wa_id if provider == ChannelAddress.Provider.META else "+" + wa_id
+    if provider == ChannelAddress.Provider.META:
+        return (customer.phone or "").lstrip("+") or customer.whatsapp_user_id or ""
+    return customer.phone or ""
+
+
+def _latest_wa_id(customer: Customer, provider: str) -> str:
+    latest = (
+        customer.interactions.filter(
+            channel="whatsapp", direction=Interaction.Direction.INBOUND, provider=provider
+        )
+        .order_by("-occurred_at", "-pk")
+        .values_list("message_type", "content", "raw_payload")
+        .first()
+    )
+    if latest is None:
+        return ""
+    message_type, content, raw = latest
+    if message_type == "system" and (content or {}).get("new_wa_id"):
+        wa_id = str(content["new_wa_id"])
+    elif provider == ChannelAddress.Provider.META:
+        wa_id = str(raw.get("from") or "")
+    else:
+        wa_id = str(raw.get("WaId") or "")
+    return wa_id if wa_id.isascii() and wa_id.isdigit() else ""
 
 
 def _configured(provider: str) -> bool:
@@ -205,7 +260,9 @@ def status_apply(update: StatusUpdate, *, reply_id: int | None = None) -> bool:
             "status %s for unknown %s message %s", update.status, update.provider, update.provider_message_id
         )
         return False
-    rank = STATUS_RANK.get(update.status, 0)
+    if update.status not in STATUS_RANK:
+        return _other_status_keep(interaction, update)
+    rank = STATUS_RANK[update.status]
     behind = [status for status, r in STATUS_RANK.items() if r < rank]
     fields = {"status": update.status}
     if update.error_code:
@@ -215,6 +272,21 @@ def status_apply(update: StatusUpdate, *, reply_id: int | None = None) -> bool:
         interaction.raw_payload["error"] = update.error_message or f"error {update.error_code}"
         Interaction.objects.filter(pk=interaction.pk).update(raw_payload=interaction.raw_payload)
     return bool(changed)
+
+
+def _other_status_keep(interaction: Interaction, update: StatusUpdate) -> bool:
+    """Keep a status outside STATUS_RANK on the interaction, once per status; the status stays."""
+    reports = interaction.raw_payload.get(OTHER_STATUSES_KEY) or []
+    if any(report.get("status") == update.status for report in reports) or len(reports) >= MAX_OTHER_STATUSES:
+        return False
+    at = update.timestamp or timezone.now()
+    report = {"status": update.status[:64], "at": at.isoformat(), "error_code": update.error_code[:32]}
+    interaction.raw_payload[OTHER_STATUSES_KEY] = [*reports, report]
+    Interaction.objects.filter(pk=interaction.pk).update(raw_payload=interaction.raw_payload)
+    logger.info(
+        "status %r for %s message %s kept, not ranked", update.status, update.provider, interaction.pk
+    )
+    return True
 
 
 def _reported_interaction(update: StatusUpdate, reply_id: int | None) -> Interaction | None:

@@ -1,7 +1,9 @@
 """The one inbound pipeline: every provider's message goes through `inbound_receive`.
 
-identify the shop -> find or create the customer -> record the interaction (once) -> fill in the
-profile -> decide and prepare the reply. Provider modules only parse; this module knows no HTTP.
+identify the shop -> find or create the customer -> apply a reaction, edit or deletion to its message,
+or record the interaction (once) -> its media to download -> fill in the profile -> schedule the turn's
+reply (webhooks.autoreply decides it a few seconds later, once per turn). Provider modules only parse;
+this module knows no HTTP.
 """
 
 import logging
@@ -12,9 +14,17 @@ from django.utils import timezone
 
 from customers import cached, events
 from customers.models import Customer, Interaction, Shop, Tag
-from customers.services import customer_get_or_create, tags_get_or_create
-from webhooks import autoreply
+from customers.phones import normalize_whatsapp_id
+from customers.services import (
+    customer_create_or_find,
+    customer_identify,
+    customer_move_identity,
+    tags_get_or_create,
+)
+from customers.text import clean_name
+from webhooks import amendments, autoreply
 from webhooks.inbound import InboundMessage
+from webhooks.media import media_attach
 from webhooks.names import name_from_profile, name_from_text
 
 logger = logging.getLogger(__name__)
@@ -31,7 +41,12 @@ class InboundOutcome:
     shop_id: int | None = None
     duplicate: bool = False
     ignored: str = ""  # why nothing was recorded, when nothing was
-    reply_id: int | None = None  # the automatic reply recorded (sent by a task), if any
+    # The answer is decided by a task after the commit, once for the turn this message belongs to
+    # (webhooks.autoreply.turn_schedule): True when one was scheduled.
+    reply_scheduled: bool = False
+    # "reaction" | "edit" | "revoke" when the message changed an earlier one (interaction_id, see
+    # webhooks.amendments) instead of being recorded: nothing new on the timeline, nothing to answer.
+    amended: str = ""
 
 
 def shop_for_address(*, provider: str, address: str) -> Shop | None:
@@ -42,31 +57,34 @@ def shop_for_address(*, provider: str, address: str) -> Shop | None:
 def inbound_receive(message: InboundMessage, *, shop: Shop | None = None) -> InboundOutcome:
     """Record one inbound message and prepare the answer; safe to call twice with the same message.
 
-    Runs in the worker (webhooks.inbound_events), never in the webhook's request: replies are recorded
-    here and go out through the provider's send API from a task after the commit.
+    Runs in the worker (webhooks.inbound_events), never in the webhook's request. The automatic reply
+    is decided by a task after the commit, once per conversation turn, and sent through the API.
     """
     # `shop`: the caller's own lookup of the receiving address, when it made one (the worker does).
     shop = shop or shop_for_address(provider=message.provider, address=message.shop_address)
     if shop is None:
         raise UnknownShopAddress(f"{message.provider} address {message.shop_address!r} belongs to no shop")
-    if not (message.sender_phone or message.sender_whatsapp_id):
-        # Alphanumeric senders (carrier notices, other businesses' bots) are not customers.
-        logger.info(
-            "inbound %s from %r ignored: not a phone or WhatsApp user", message.provider, message.sender_raw
-        )
-        return InboundOutcome(None, None, shop.pk, ignored="sender is not a phone number or WhatsApp user")
+    if not (message.sender_phone or message.sender_whatsapp_id or _external_address(message)):
+        # Alphanumeric senders and addresses no parser reads are customers (_identify); only a message
+        # naming no sender at all has no one to go to (kept failed by the worker, for a person to see).
+        logger.info("inbound %s %s ignored: no sender", message.provider, message.provider_message_id)
+        return InboundOutcome(None, None, shop.pk, ignored="the message names no sender")
     # No savepoint of its own when the caller has a transaction (the worker gives each event one):
     # whatever fails here fails the caller's block too. The changes (a new customer, their tags, the
     # message, the reply) are told to listeners once, at the end, in this transaction.
     with transaction.atomic(savepoint=False), events.collected():
         customer, created = _identify(shop, message)
+        target = amendments.amend(customer, message)
+        if target is not None:
+            return InboundOutcome(target.pk, customer.pk, shop.pk, amended=message.message_type)
         try:
             with transaction.atomic():
                 inbound = _record(customer, message)
         except IntegrityError:
             return _replayed(message, shop)
+        media_attach(inbound, message.media)  # the files are downloaded by a task after the commit
         _update_profile(customer, message, created=created)
-        reply = autoreply.respond(customer=customer, inbound=inbound)
+        reply_scheduled = autoreply.turn_schedule(inbound, message_type=message.message_type)
         # Profile fields changed above through queryset updates, which send no signal.
         events.customers_changed(shop_id=shop.pk, customer_ids=[customer.pk])
     logger.info(
@@ -77,29 +95,79 @@ def inbound_receive(message: InboundMessage, *, shop: Shop | None = None) -> Inb
         customer.pk,
         " (new customer)" if created else "",
     )
-    return InboundOutcome(inbound.pk, customer.pk, shop.pk, reply_id=reply.pk if reply else None)
+    return InboundOutcome(inbound.pk, customer.pk, shop.pk, reply_scheduled=reply_scheduled)
 
 
 def _identify(shop: Shop, message: InboundMessage) -> tuple[Customer, bool]:
-    """The customer by phone across channels, else by WhatsApp user id; created on first contact."""
+    """The customer by phone across channels, by WhatsApp user id, else by the sender's address as the
+    provider sent it (an alphanumeric sender: Customer.external_address); created on first contact.
+
+    One person, one profile: a message carrying both a phone and a user id joins them on one customer
+    (customers.services.customer_identify); a system message moving the person to a new number or user
+    id moves this customer.
+    """
     at = message.timestamp or timezone.now()
-    customer, created = customer_get_or_create(
-        shop=shop,
-        phone=message.sender_phone,
-        whatsapp_user_id=None if message.sender_phone else message.sender_whatsapp_id,
-        defaults={
+    readable = message.sender_phone or message.sender_whatsapp_id
+    ids = {
+        "phone": message.sender_phone,
+        "whatsapp_user_id": message.sender_whatsapp_id,
+        "external_address": None if readable else _external_address(message),
+    }
+    customer, created = customer_identify(shop=shop, **ids), False
+    if customer is None:
+        # A replay of a message whose sender has since moved to another number finds them by the
+        # message (one query, only for unknown senders), so that a replay never creates anyone.
+        customer = _customer_of_recorded(message)
+        if customer is not None:
+            customer.shop = shop
+            return customer, False
+        defaults = {
             "source": message.channel,
             "preferred_channel": message.channel,
             "segment": Customer.Segment.PROSPECT,
             "first_contact_at": at,
             "last_contact_at": at,
-        },
-    )
+        }
+        customer, created = customer_create_or_find(shop=shop, defaults=defaults, **ids)
+    if message.message_type == "system":
+        customer = _move_identity(customer, message)
     # The shop is the one just read (a customer found by lookup would load it again for the reply).
     customer.shop = shop
     if created:
         _tag_new_customer(customer, ["auto-created", message.channel])
     return customer, created
+
+
+def _external_address(message: InboundMessage) -> str:
+    """The sender as the provider sent it (`whatsapp:SUPPORT`, `InfoSMS`), for a sender that is no phone
+    and no WhatsApp user id."""
+    return (message.sender_raw or "").strip()[:255]
+
+
+def _customer_of_recorded(message: InboundMessage) -> Customer | None:
+    return (
+        Customer.objects.filter(
+            interactions__provider=message.provider,
+            interactions__provider_message_id=message.provider_message_id,
+        )
+        .distinct()
+        .first()
+    )
+
+
+def _move_identity(customer: Customer, message: InboundMessage) -> Customer:
+    """WhatsApp's `user_changed_number` / `user_changed_user_id`: the same customer takes the new number
+    or id (the system message itself is recorded on the timeline by _record). Replies then go to the
+    new wa_id (webhooks.outbound reads it from this message)."""
+    content = message.content or {}
+    system_type = content.get("system_type", "")
+    # `customer_changed_number` is the older API versions' name of the same event.
+    if system_type in ("user_changed_number", "customer_changed_number") and content.get("new_wa_id"):
+        phone = normalize_whatsapp_id(str(content["new_wa_id"]))
+        return customer_move_identity(customer, phone=phone) if phone else customer
+    if system_type == "user_changed_user_id" and content.get("new_user_id"):
+        return customer_move_identity(customer, whatsapp_user_id=str(content["new_user_id"])[:140])
+    return customer
 
 
 def _tag_new_customer(customer: Customer, names: list[str]) -> None:
@@ -119,13 +187,24 @@ def _tag_new_customer(customer: Customer, names: list[str]) -> None:
 
 
 def _record(customer: Customer, message: InboundMessage) -> Interaction:
+    """The message as the timeline shows it; reactions, edits and revokes that arrived before it are
+    applied to it now (webhooks.amendments)."""
     location = message.location
-    return Interaction.objects.create(
+    interaction = Interaction.objects.create(
         customer=customer,
         channel=message.channel,
         direction=Interaction.Direction.INBOUND,
         body=message.text,
-        media=[{"url": m.url, "content_type": m.content_type} for m in message.media],
+        media=[
+            {
+                "url": m.url,
+                "content_type": m.content_type,
+                "filename": m.filename,
+                "sha256": m.sha256,
+                "media_id": m.media_id,
+            }
+            for m in message.media
+        ],
         location=(
             {
                 "latitude": location.latitude,
@@ -137,12 +216,18 @@ def _record(customer: Customer, message: InboundMessage) -> Interaction:
             else None
         ),
         button_reply=message.button_reply[:256],
+        message_type=message.message_type[:32],
+        content=message.content,
+        context_message_id=message.context_id[:128],
+        forwarded=message.forwarded,
         provider=message.provider,
         provider_message_id=message.provider_message_id,
         status="received",
         occurred_at=message.timestamp or timezone.now(),
         raw_payload={**message.raw, "_shop_address": message.shop_address},
     )
+    amendments.adopt(interaction)
+    return interaction
 
 
 def _update_profile(customer: Customer, message: InboundMessage, *, created: bool) -> None:
@@ -150,8 +235,7 @@ def _update_profile(customer: Customer, message: InboundMessage, *, created: boo
     fields = {"last_contact_at": max(filter(None, [customer.last_contact_at, at]))}
     if customer.first_contact_at is None:
         fields["first_contact_at"] = at
-    if message.sender_whatsapp_id and not customer.whatsapp_user_id and not _wa_id_taken(customer, message):
-        fields["whatsapp_user_id"] = message.sender_whatsapp_id
+    # Identifiers (phone, WhatsApp user id) are joined in _identify: one person, one profile.
     if not customer.preferred_channel:
         fields["preferred_channel"] = message.channel
     fields.update(_name_fields(customer, message))
@@ -160,27 +244,27 @@ def _update_profile(customer: Customer, message: InboundMessage, *, created: boo
     Customer.objects.filter(pk=customer.pk).update(**fields, updated_at=timezone.now())
 
 
-def _wa_id_taken(customer: Customer, message: InboundMessage) -> bool:
-    return (
-        Customer.objects.filter(shop_id=customer.shop_id, whatsapp_user_id=message.sender_whatsapp_id)
-        .exclude(pk=customer.pk)
-        .exists()
-    )
-
-
 def _name_fields(customer: Customer, message: InboundMessage) -> dict:
     """A name the customer gives in the text beats their WhatsApp display name; neither ever
-    overwrites a name a person entered or confirmed."""
+    overwrites a name a person entered or confirmed.
+
+    The profile name itself is kept as sent, in any script and order (the latest one: it is what the
+    customer's WhatsApp shows now), as the display name until first/last name are known. It becomes
+    first/last name only when name_from_profile can read it (a listed first name, in Latin script);
+    otherwise a person confirms it on the customer page."""
+    profile_name = clean_name(message.profile_name)[:255]
+    fields = {"profile_name": profile_name} if profile_name and profile_name != customer.profile_name else {}
     if customer.name_source == Customer.NameSource.HUMAN:
-        return {}
+        return fields
     from_text = name_from_text(message.text) if message.text else None
     if from_text and (from_text.first_name or from_text.last_name):
-        return _fill(customer, from_text, Customer.NameSource.TEXT, replace=customer.name_source != "text")
-    if customer.name_source == "" and message.profile_name:
-        from_profile = name_from_profile(message.profile_name)
+        replace = customer.name_source != Customer.NameSource.TEXT
+        return fields | _fill(customer, from_text, Customer.NameSource.TEXT, replace=replace)
+    if customer.name_source == Customer.NameSource.UNKNOWN and profile_name:
+        from_profile = name_from_profile(profile_name)
         if from_profile and (from_profile.first_name or from_profile.last_name):
-            return _fill(customer, from_profile, Customer.NameSource.PROFILE, replace=False)
-    return {}
+            return fields | _fill(customer, from_profile, Customer.NameSource.PROFILE, replace=False)
+    return fields
 
 
 def _fill(customer, name, source, *, replace: bool) -> dict:

@@ -15,6 +15,8 @@ from coccinelle.http import ExternalServiceError
 from customers.models import Interaction, Membership
 from webhooks import autoreply, llm
 from webhooks.inbound_events import events_process, events_sweep
+from webhooks.media import media_download, media_sweep
+from webhooks.models import MediaFile
 from webhooks.outbound import interaction_send, public_url
 
 logger = logging.getLogger(__name__)
@@ -75,8 +77,17 @@ def notify_owners(inbound_id: int) -> int:
 
 
 @shared_task
+def reply_for_turn(customer_id: int, inbound_id: int) -> str:
+    """Decide the automatic answer to the turn this message ends, if no newer message came since
+    (scheduled AUTO_REPLY_DEBOUNCE_SECONDS after it; see webhooks.autoreply). Safe to run twice."""
+    outcome = autoreply.turn_respond(customer_id=customer_id, inbound_id=inbound_id)
+    logger.info("turn of customer %s ending with interaction %s: %s", customer_id, inbound_id, outcome)
+    return outcome
+
+
+@shared_task
 def reply_with_llm(inbound_id: int) -> str:
-    """Write the reply with the LLM engine; on any failure the offline engine answers instead.
+    """Write the reply to a turn with the LLM engine; on any failure the offline engine answers instead.
 
     Runs outside the webhook so that Twilio and Meta get their answer within a second.
     """
@@ -84,12 +95,16 @@ def reply_with_llm(inbound_id: int) -> str:
     if inbound is None:
         return "gone"
     customer = inbound.customer
-    decision = autoreply.decide_for(customer, inbound.body)
+    turn = autoreply.turn_messages(customer, inbound)
+    if not turn:
+        return "answered"  # a copy of this task, or a person, wrote first
+    decision = autoreply.decide_for_turn(customer, turn)
     text = _llm_text(customer, inbound, decision.language) or decision.text
     with transaction.atomic():
         if (
             customer.opted_out_at
             or autoreply.automatic_replies_last_hour(customer) >= settings.AUTO_REPLY_MAX_PER_HOUR
+            or autoreply.turn_messages(customer, inbound) != turn  # answered while the model wrote
         ):
             return "silent"
         reply = autoreply.record_outbound(
@@ -167,3 +182,20 @@ def process_inbound_events(provider: str, keys: list[str]) -> dict:
 def sweep_inbound_events() -> int:
     """Celery beat: events left behind (broker down, crashed worker) and retries that are due."""
     return events_sweep()
+
+
+@shared_task
+def download_media(media_file_id: int, attempt: int | None = None) -> str:
+    """Download one file a customer sent (webhooks.media); a passing failure schedules the next try."""
+    outcome, delay = media_download(media_file_id, attempt=attempt)
+    if outcome == "retry":
+        # The attempt just made is now the count: a stale copy of this task will do nothing.
+        attempts = MediaFile.objects.filter(pk=media_file_id).values_list("attempts", flat=True).first()
+        download_media.apply_async((media_file_id, attempts), countdown=delay)
+    return outcome
+
+
+@shared_task
+def sweep_media_downloads() -> int:
+    """Celery beat: media downloads left behind (broker down, a worker killed mid-way)."""
+    return media_sweep()

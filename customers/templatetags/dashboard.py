@@ -18,6 +18,9 @@ STATUS_LABELS = {
     "read": _("read"),
     "failed": _("failed"),
     "undelivered": _("not delivered"),
+    "canceled": _("canceled"),
+    "partially_delivered": _("partially delivered"),
+    "played": _("played"),
 }
 
 

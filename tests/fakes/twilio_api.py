@@ -7,6 +7,9 @@ import secrets
 from tests.fakes import FakeServer
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+_MEDIA = re.compile(
+    r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages/(?P<message>[^/]+)/Media/(?P<media>[^/]+)$"
+)
 
 
 def _error(status: int, code: int, message: str) -> dict:
@@ -25,11 +28,24 @@ class FakeTwilioAPI(FakeServer):
         super().__init__()
         self.account_sid, self.auth_token = account_sid, auth_token
         self._failures: list[tuple[int, int, str]] = []
+        # Media: (message sid, media sid) -> (bytes, content type, CDN or None); an account with
+        # "HTTP Basic Authentication for media" on answers 401 without credentials.
+        self.media: dict[tuple[str, str], tuple[bytes, str, object]] = {}
+        self.media_auth_required = True
+        self.media_failures: list[int] = []
+
+    def add_media(self, message_sid: str, media_sid: str, content: bytes, content_type: str, *, cdn=None):
+        """Serve `content` at its MediaUrl (returned); with `cdn` (a FakeMediaCDN), answer a 307 to it,
+        as Twilio redirects to its storage."""
+        self.media[(message_sid, media_sid)] = (content, content_type, cdn)
+        return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
 
     def fail_next_with(self, status: int, code: int, message: str) -> None:
         self._failures.append((status, code, message))
 
     def handle(self, request):
+        if request.method == "GET" and _MEDIA.match(request.path):
+            return self._media_get(request, _MEDIA.match(request.path))
         match = _MESSAGES.match(request.path)
         if request.method != "POST" or not match:
             return 404, _error(404, 20404, "The requested resource was not found"), {}
@@ -39,6 +55,20 @@ class FakeTwilioAPI(FakeServer):
             status, code, message = self._failures.pop(0)
             return status, _error(status, code, message), {}
         return self._create(request.form(), match["sid"])
+
+    def _media_get(self, request, match):
+        found = self.media.get((match["message"], match["media"]))
+        if self.media_auth_required and not self._authorized(request, match["sid"]):
+            return 401, _error(401, 20003, "Authenticate"), {}
+        if self.media_failures:
+            status = self.media_failures.pop(0)
+            return status, _error(status, 20500, "Internal Server Error"), {}
+        if found is None:
+            return 404, _error(404, 20404, "The requested resource was not found"), {}
+        content, content_type, cdn = found
+        if cdn is not None:
+            return 307, b"", {"Location": cdn.put(content, content_type), "Content-Type": "text/plain"}
+        return 200, content, {"Content-Type": content_type}
 
     def _authorized(self, request, path_sid: str) -> bool:
         header = request.headers.get("Authorization", "")
@@ -78,3 +108,23 @@ class FakeTwilioAPI(FakeServer):
             },
             {},
         )
+
+
+class FakeMediaCDN(FakeServer):
+    """Where Twilio's MediaUrl redirects (a signed storage URL, on a host that is not Twilio's): serves
+    what `put` stored, and records the requests so that a test can check no credentials came along."""
+
+    def __init__(self):
+        super().__init__()
+        self.files: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, content: bytes, content_type: str) -> str:
+        key = secrets.token_hex(8)
+        self.files[key] = (content, content_type)
+        return f"{self.url}/media/{key}?X-Amz-Signature=fake"
+
+    def handle(self, request):
+        found = self.files.get(request.path.rsplit("/", 1)[-1])
+        if request.method != "GET" or found is None:
+            return 404, b"", {"Content-Type": "text/plain"}
+        return 200, found[0], {"Content-Type": found[1]}

@@ -16,17 +16,17 @@ from urllib.parse import quote
 
 from coccinelle import http
 from coccinelle.http import ExternalServiceError
-from customers.phones import InvalidChannelAddress, normalize_meta_phone_number_id, try_normalize_phone
-from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, RawEvent, StatusUpdate
+from customers.phones import InvalidChannelAddress, normalize_meta_phone_number_id, normalize_whatsapp_id
+from webhooks.inbound import InboundMessage, MalformedWebhook, RawEvent, StatusUpdate
 from webhooks.providers import SendResult
+from webhooks.providers.meta_content import _text
+from webhooks.providers.meta_content import content as read_content
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "meta"
 MAX_TEXT = 4096  # Cloud API limit for text.body
 MAX_DEPTH = 32  # nesting of lists and objects; Meta's notifications go about 12 deep
-MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
-MEDIA_URL_PREFIX = "meta-media:"  # a media id to fetch from the Graph API, not a URL yet
 _SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 # Business-scoped user ids: `FR.<id>`, or `US.ENT.<id>` for a parent id.
 _USER_ID = re.compile(r"^[A-Za-z]{2}\.[A-Za-z0-9.]{1,140}$")
@@ -261,11 +261,13 @@ def _message(message: dict, shop_address: str, contacts: list, metadata: dict) -
         return None
     contact = _contact_for(message, contacts)
     phone, user_id, sender_raw = _sender(message, contact)
-    if phone is None and user_id is None:
-        logger.warning("Meta webhook: message %s has no sender phone or user id, skipped", message_id)
+    if phone is None and user_id is None and not sender_raw.strip():
+        # Any identifier at all becomes a customer (by that address, see pipeline._identify); none
+        # leaves no one to attach the message to.
+        logger.warning("Meta webhook: message %s has no sender at all, skipped", message_id)
         return None
     message_type = _text(message.get("type")) or "unknown"
-    content = _content(message_type, message)
+    content = read_content(message_type, message)
     return InboundMessage(
         provider=PROVIDER,
         channel="whatsapp",
@@ -292,14 +294,19 @@ def _contact_for(message: dict, contacts: list) -> dict:
 
 
 def _sender(message: dict, contact: dict) -> tuple[str | None, str | None, str]:
-    """(E.164 phone or None, business-scoped user id or None, the identifier as sent)."""
-    sender = _text(message.get("from")) or _text(contact.get("wa_id"))
+    """(E.164 phone or None, business-scoped user id or None, the identifier as sent).
+
+    The wa_id is read the way WhatsApp writes it (Mexico's `521…`, Brazil's 8-digit mobiles: see
+    customers.phones.normalize_whatsapp_id). The identifier as sent is kept whatever it is: with no
+    phone or user id read, it identifies the customer on its own (Customer.external_address).
+    """
+    sender = (_text(message.get("from")) or _text(contact.get("wa_id"))).strip()
     user_id = (
         _text(message.get("user_id")) or _text(message.get("from_user_id")) or _text(contact.get("user_id"))
-    )
+    ).strip()
     if _USER_ID.match(sender):  # a username user whose id arrives in `from`
         return None, user_id or sender, sender
-    phone = try_normalize_phone("+" + sender) if sender.isdigit() else None
+    phone = normalize_whatsapp_id(sender) if sender else None
     # The id format is young and may change: keep any id that fits the customer field.
     return phone, (user_id if 0 < len(user_id) <= MAX_USER_ID else None), sender or user_id
 
@@ -307,42 +314,6 @@ def _sender(message: dict, contact: dict) -> tuple[str | None, str | None, str]:
 def _profile_name(contact: dict) -> str:
     profile = contact.get("profile")
     return _text(profile.get("name")).strip() if isinstance(profile, dict) else ""
-
-
-def _content(message_type: str, message: dict) -> dict:
-    """The InboundMessage fields a message type fills (text, media, location, button_reply)."""
-    body = message.get(message_type)
-    body = body if isinstance(body, dict) else {}
-    if message_type == "text":
-        return {"text": _text(body.get("body"))}
-    if message_type in MEDIA_TYPES:
-        return _media(body)
-    if message_type == "location":
-        return {"location": _location(body)}
-    if message_type == "interactive":
-        reply = body.get(_text(body.get("type"))) or body.get("button_reply") or body.get("list_reply")
-        return {"button_reply": _text(reply.get("title")) if isinstance(reply, dict) else ""}
-    if message_type == "button":
-        return {"button_reply": _text(body.get("text")) or _text(body.get("payload"))}
-    if message_type == "reaction":
-        return {"text": _text(body.get("emoji"))}
-    return {}  # contacts, order, system, unsupported, unknown: recorded by type, no text
-
-
-def _media(body: dict) -> dict:
-    media_id = _text(body.get("id"))
-    media = (Media(url=MEDIA_URL_PREFIX + media_id, content_type=_text(body.get("mime_type"))),)
-    return {"media": media if media_id else (), "text": _text(body.get("caption"))}
-
-
-def _location(body: dict) -> Location | None:
-    try:
-        latitude, longitude = float(body["latitude"]), float(body["longitude"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # also rejects NaN
-        return None
-    return Location(latitude, longitude, name=_text(body.get("name")), address=_text(body.get("address")))
 
 
 # Statuses
@@ -367,15 +338,6 @@ def _status(status: dict, metadata: dict) -> StatusUpdate | None:
 
 
 # Small readers
-
-
-def _text(value) -> str:
-    """A field as text; NUL bytes removed (PostgreSQL refuses them), nested objects read as empty."""
-    if value is None or isinstance(value, dict | list | bool):
-        return ""
-    return str(value).replace("\x00", "")
-
-
 def _phone_number_id(value) -> str:
     """The receiving phone_number_id the way ChannelAddress stores it (digits), so the shop lookup matches."""
     text = _text(value)
@@ -464,3 +426,53 @@ def _send_result(response) -> SendResult:
         # Meta said 2xx, so the message may be on its way: a retry could send it twice.
         raise ExternalServiceError("Meta accepted the message but gave no message id", permanent=True)
     return SendResult(provider_message_id=str(message_id), status="accepted")
+
+
+# Downloading media (webhooks.media)
+
+# Meta serves media bytes from its own CDN hosts (lookaside.fbsbx.com today); the token goes nowhere else.
+MEDIA_HOST_DOMAINS = ("facebook.com", "fbsbx.com", "fbcdn.net", "whatsapp.net", "whatsapp.com")
+
+
+def media_fetch(
+    *,
+    media_id: str,
+    access_token: str,
+    max_bytes: int,
+    graph_base: str = "https://graph.facebook.com",
+    graph_version: str = "v23.0",
+):
+    """Download a media id's bytes: `GET /{version}/{media_id}` gives a URL (valid 5 minutes) with its
+    mime_type, sha256 and file_size; that URL is read with the same Bearer token.
+
+    Returns a providers.download.Downloaded; the sha256 Meta states is checked by the caller (it is
+    in the webhook too). Raises ExternalServiceError (MediaRefused when retrying cannot help).
+    """
+    from webhooks.providers.download import MediaRefused, read_capped, vendor_owns
+
+    headers = {"Authorization": f"Bearer {access_token}"}
+    url = f"{graph_base.rstrip('/')}/{graph_version}/{quote(media_id, safe='')}"
+    try:
+        info = http.request("GET", url, headers=headers).json()
+    except ValueError as exc:
+        raise ExternalServiceError("Meta media lookup: not JSON", permanent=False) from exc
+    except ExternalServiceError as exc:
+        raise _send_error(exc) from exc
+    if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+        raise ExternalServiceError("Meta media lookup gave no url", permanent=False)
+    size = str(info.get("file_size") or "")
+    if size.isdigit() and int(size) > max_bytes:
+        raise MediaRefused(f"file too big: {int(size)} bytes (limit {max_bytes})")
+    if not vendor_owns(info["url"], configured_base=graph_base, domains=MEDIA_HOST_DOMAINS):
+        raise MediaRefused("media URL is not on a Meta host: not fetched with the token")
+    try:
+        # No redirect: one to another host would carry the token there.
+        response = http.request("GET", info["url"], headers=headers, stream=True, allow_redirects=False)
+    except ExternalServiceError as exc:
+        raise _send_error(exc) from exc
+    if response.is_redirect:
+        response.close()
+        raise ExternalServiceError("Meta media URL redirected: not followed with the token", permanent=False)
+    downloaded = read_capped(response, max_bytes=max_bytes, content_type=_text(info.get("mime_type")))
+    downloaded.stated_sha256 = _text(info.get("sha256"))
+    return downloaded

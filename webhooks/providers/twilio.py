@@ -18,6 +18,7 @@ from customers.phones import (
     WHATSAPP_PREFIX,
     InvalidChannelAddress,
     normalize_twilio_address,
+    normalize_whatsapp_id,
     try_normalize_phone,
 )
 from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, RawEvent, StatusUpdate
@@ -71,7 +72,7 @@ def parse_inbound(params: Mapping, *, default_country: str = "FR") -> InboundMes
     if not sender or not to:
         raise MalformedWebhook("Twilio inbound without From or To")
     channel = "whatsapp" if sender.lower().startswith(WHATSAPP_PREFIX) else "sms"
-    phone, whatsapp_id = _sender_identity(_strip_prefix(sender), _first(raw, "WaId"), default_country)
+    phone, whatsapp_id = _sender_identity(sender, raw, default_country)
     media, location = _media(raw), _location(raw)
     button = _first(raw, "ButtonText") or _first(raw, "ButtonPayload")
     return InboundMessage(
@@ -88,6 +89,9 @@ def parse_inbound(params: Mapping, *, default_country: str = "FR") -> InboundMes
         location=location,
         button_reply=button,
         message_type=_message_type(button, location, media),
+        content=_content(raw),
+        context_id=_first(raw, "OriginalRepliedMessageSid"),
+        forwarded=_first(raw, "Forwarded", "FrequentlyForwarded").lower() == "true",
         raw=raw,
     )
 
@@ -233,15 +237,38 @@ def _shop_address(to: str, country: str) -> str:
         return _strip_prefix(to)
 
 
-def _sender_identity(address: str, wa_id: str, country: str) -> tuple[str | None, str | None]:
-    """(E.164 phone or None, WhatsApp user id or None) for a `From` without its channel prefix."""
+def _sender_identity(sender: str, raw: dict, country: str) -> tuple[str | None, str | None]:
+    """(E.164 phone or None, WhatsApp user id or None) for the `From` as sent and the other params.
+
+    On WhatsApp the number is read the way WhatsApp writes it (Mexico's `521…`, Brazil's 8-digit
+    mobiles: customers.phones.normalize_whatsapp_id). A `From` that is neither (an alphanumeric
+    sender) gives (None, None): the pipeline then knows the customer by the `From` itself.
+    """
+    address = _strip_prefix(sender)
+    wa_id = _first(raw, "WaId")
+    user_id = _user_id_param(raw) or (wa_id if _USERNAME_ID.match(wa_id) else None)
     if _USERNAME_ID.match(address):
-        return None, address
-    phone = try_normalize_phone(address, country)
-    if phone is None and wa_id.isdigit():
-        phone = try_normalize_phone("+" + wa_id)
-    whatsapp_id = wa_id if _USERNAME_ID.match(wa_id) else None
-    return phone, whatsapp_id
+        return None, user_id or address
+    if sender.lower().startswith(WHATSAPP_PREFIX):
+        phone = normalize_whatsapp_id(address) or normalize_whatsapp_id(wa_id)
+    else:
+        phone = try_normalize_phone(address, country)
+    return phone or try_normalize_phone(address, country), user_id
+
+
+# Twilio's naming of the WhatsApp user id of username users is unconfirmed (`ExternalUserId` is the
+# announced one): any parameter whose name ends in "UserId" is read, its value kept as sent.
+_USER_ID_PARAM = re.compile(r"user_?id$", re.IGNORECASE)
+MAX_USER_ID = 140  # Customer.whatsapp_user_id
+
+
+def _user_id_param(raw: dict) -> str | None:
+    names = sorted((name for name in raw if _USER_ID_PARAM.search(name)), key=lambda n: n != "ExternalUserId")
+    for name in names:
+        value = _first(raw, name)
+        if 0 < len(value) <= MAX_USER_ID:
+            return value
+    return None
 
 
 def _media(raw: dict) -> tuple[Media, ...]:
@@ -269,6 +296,37 @@ def _float(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def _content(raw: dict) -> dict:
+    """What Twilio's WhatsApp fields carry beyond text, media and location (keys in webhooks/inbound.py):
+    a template button's payload, a list row chosen, an ad's referral, a "forwarded many times" mark."""
+    content = {}
+    if _first(raw, "ButtonPayload"):
+        content["payload"] = _first(raw, "ButtonPayload")
+    if _first(raw, "ListId") or _first(raw, "ListTitle"):
+        list_reply = {
+            "interactive_type": "list_reply",
+            "id": _first(raw, "ListId"),
+            "title": _first(raw, "ListTitle"),
+        }
+        content.update(list_reply)
+    referral = {
+        key: _first(raw, field)[:1000]
+        for key, field in (
+            ("headline", "ReferralHeadline"),
+            ("body", "ReferralBody"),
+            ("source_url", "ReferralSourceUrl"),
+            ("source_type", "ReferralSourceType"),
+            ("source_id", "ReferralSourceId"),
+            ("media_type", "ReferralMediaContentType"),
+        )
+    }
+    if any(referral.values()):
+        content["referral"] = referral
+    if _first(raw, "FrequentlyForwarded").lower() == "true":
+        content["frequently_forwarded"] = True
+    return content
 
 
 def _message_type(button: str, location: Location | None, media: tuple) -> str:
@@ -312,3 +370,37 @@ def _send_result(response) -> SendResult:
         # Twilio said 2xx, so the message may be on its way: a retry could send it twice.
         raise ExternalServiceError("Twilio accepted the message but gave no sid", permanent=True)
     return SendResult(provider_message_id=str(payload["sid"]), status=str(payload.get("status") or "queued"))
+
+
+# Downloading media (webhooks.media)
+
+# Twilio's API hosts; a MediaUrl answers with a redirect to a signed CDN URL, fetched without credentials.
+MEDIA_HOST_DOMAINS = ("twilio.com",)
+MAX_MEDIA_REDIRECTS = 3
+
+
+def media_fetch(*, url: str, account_sid: str, auth_token: str, max_bytes: int, api_base: str = ""):
+    """Download a MediaUrl's bytes: HTTP Basic (accounts with "HTTP Basic Authentication for media"
+    need it) on Twilio's own hosts only; redirects are followed by hand so that the credentials never
+    reach another host. Returns a providers.download.Downloaded; raises ExternalServiceError
+    (MediaRefused when retrying cannot help)."""
+    from urllib.parse import urljoin
+
+    from webhooks.providers.download import MediaRefused, read_capped, vendor_owns
+
+    def owned(address: str) -> bool:
+        base = api_base or "https://api.twilio.com"
+        return vendor_owns(address, configured_base=base, domains=MEDIA_HOST_DOMAINS)
+
+    if not owned(url):
+        raise MediaRefused("MediaUrl is not on a Twilio host")
+    for _ in range(MAX_MEDIA_REDIRECTS + 1):
+        auth = (account_sid, auth_token) if owned(url) and account_sid and auth_token else None
+        response = http.request("GET", url, auth=auth, stream=True, allow_redirects=False)
+        if not response.is_redirect:
+            return read_capped(response, max_bytes=max_bytes)
+        response.close()
+        url = urljoin(url, response.headers.get("Location", ""))
+        if not url.startswith(("https://", "http://")):
+            raise MediaRefused("Twilio redirected to something that is not a web address")
+    raise ExternalServiceError("too many redirects fetching Twilio media", permanent=False)

@@ -5,8 +5,9 @@ stock, price or order data, so those answers promise only that a person will che
 back, never a result. Plain hyphens and straight quotes keep most French/German/Italian texts in
 the cheaper GSM-7 SMS alphabet.
 
-A message is assembled as: hello + body [+ tail] + signature. Opt-out/opt-in confirmations are
-standalone legal notices and carry the shop name in the body instead.
+A message is assembled as: hello + body [+ tail] + signature. The `media_*` bodies answer a message
+with no text (webhooks/replies/turns.py): what a person at the counter would say to a photo or an order.
+Opt-out/opt-in confirmations are standalone legal notices and carry the shop name in the body instead.
 """
 
 from __future__ import annotations
@@ -45,6 +46,19 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " la boutique vous recontacte dès que possible.",
         "website": " Plus d'infos : {website}",
         "phone": " Vous pouvez aussi nous appeler au {phone}.",
+        "media_image": "merci pour la photo ! Une personne de la boutique la regarde et vous répond dès que"
+        " possible.",
+        "media_video": "merci pour la vidéo ! Une personne de la boutique la regarde et vous répond dès que"
+        " possible.",
+        "media_document": "merci pour le document ! Une personne de la boutique le regarde et vous répond"
+        " dès que possible.",
+        "media_audio": "merci pour votre message vocal ! Nous ne pouvons pas l'écouter ici : pouvez-vous"
+        " nous écrire ? Sinon, une personne de la boutique vous rappelle dès que possible.",
+        "media_location": "merci pour la localisation, c'est noté !",
+        "media_contacts": "merci pour le contact, c'est noté !",
+        "media_order": "merci pour votre commande ! Une personne de la boutique la vérifie et vous la"
+        " confirme dès que possible.",
+        "media_unsupported": "nous n'avons pas pu lire ce message. Pouvez-vous nous l'écrire ?",
         "opt_out": "C'est noté : vous ne recevrez plus de messages de {shop}. Envoyez START pour les"
         " réactiver.",
         "opt_in": "C'est noté : vous recevez à nouveau les messages de {shop}. Envoyez STOP pour les"
@@ -79,6 +93,19 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " from the shop will contact you as soon as possible.",
         "website": " More info: {website}",
         "phone": " You can also call us on {phone}.",
+        "media_image": "thanks for the photo! Someone from the shop will look at it and get back to you as"
+        " soon as possible.",
+        "media_video": "thanks for the video! Someone from the shop will look at it and get back to you as"
+        " soon as possible.",
+        "media_document": "thanks for the document! Someone from the shop will look at it and get back to"
+        " you as soon as possible.",
+        "media_audio": "thanks for your voice message! We can't listen to it here: could you write to us?"
+        " Otherwise someone from the shop will call you back as soon as possible.",
+        "media_location": "thanks for the location, noted!",
+        "media_contacts": "thanks for the contact, noted!",
+        "media_order": "thanks for your order! Someone from the shop will check it and confirm as soon as"
+        " possible.",
+        "media_unsupported": "we couldn't read this message. Could you write it to us?",
         "opt_out": "Done: you will no longer receive messages from {shop}. Reply START to receive"
         " them again.",
         "opt_in": "Done: you will receive messages from {shop} again. Reply STOP to unsubscribe.",
@@ -112,6 +139,19 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " pondrá en contacto contigo lo antes posible.",
         "website": " Más información: {website}",
         "phone": " También puedes llamarnos al {phone}.",
+        "media_image": "¡gracias por la foto! Una persona de la tienda la mirará y te responderá lo antes"
+        " posible.",
+        "media_video": "¡gracias por el vídeo! Una persona de la tienda lo mirará y te responderá lo antes"
+        " posible.",
+        "media_document": "¡gracias por el documento! Una persona de la tienda lo mirará y te responderá lo"
+        " antes posible.",
+        "media_audio": "¡gracias por tu mensaje de voz! Aquí no podemos escucharlo: ¿puedes escribirnos? Si"
+        " no, una persona de la tienda te llamará lo antes posible.",
+        "media_location": "¡gracias por la ubicación, anotado!",
+        "media_contacts": "¡gracias por el contacto, anotado!",
+        "media_order": "¡gracias por tu pedido! Una persona de la tienda lo revisará y te lo confirmará lo"
+        " antes posible.",
+        "media_unsupported": "no hemos podido leer este mensaje. ¿Puedes escribírnoslo?",
         "opt_out": "Hecho: ya no recibirás mensajes de {shop}. Envía START para volver a recibirlos.",
         "opt_in": "Hecho: volverás a recibir mensajes de {shop}. Envía STOP para darte de baja.",
     },
@@ -144,6 +184,19 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " contatterà al più presto.",
         "website": " Maggiori informazioni: {website}",
         "phone": " Puoi anche chiamarci al {phone}.",
+        "media_image": "grazie per la foto! Una persona del negozio la guarderà e ti risponderà al più"
+        " presto.",
+        "media_video": "grazie per il video! Una persona del negozio lo guarderà e ti risponderà al più"
+        " presto.",
+        "media_document": "grazie per il documento! Una persona del negozio lo guarderà e ti risponderà al"
+        " più presto.",
+        "media_audio": "grazie per il messaggio vocale! Qui non possiamo ascoltarlo: puoi scriverci?"
+        " Altrimenti una persona del negozio ti richiamerà al più presto.",
+        "media_location": "grazie per la posizione, annotata!",
+        "media_contacts": "grazie per il contatto, annotato!",
+        "media_order": "grazie per l'ordine! Una persona del negozio lo controllerà e te lo confermerà al"
+        " più presto.",
+        "media_unsupported": "non siamo riusciti a leggere questo messaggio. Puoi scrivercelo?",
         "opt_out": "Fatto: non riceverai più messaggi da {shop}. Invia START per riceverli di nuovo.",
         "opt_in": "Fatto: riceverai di nuovo i messaggi di {shop}. Invia STOP per disiscriverti.",
     },
@@ -176,6 +229,19 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " aus dem Laden meldet sich so schnell wie möglich.",
         "website": " Mehr Infos: {website}",
         "phone": " Sie können uns auch unter {phone} anrufen.",
+        "media_image": "danke für das Foto! Jemand aus dem Laden sieht es sich an und meldet sich so schnell"
+        " wie möglich.",
+        "media_video": "danke für das Video! Jemand aus dem Laden sieht es sich an und meldet sich so"
+        " schnell wie möglich.",
+        "media_document": "danke für das Dokument! Jemand aus dem Laden sieht es sich an und meldet sich so"
+        " schnell wie möglich.",
+        "media_audio": "danke für Ihre Sprachnachricht! Wir können sie hier nicht anhören: können Sie uns"
+        " schreiben? Sonst ruft Sie jemand aus dem Laden so schnell wie möglich zurück.",
+        "media_location": "danke für den Standort, notiert!",
+        "media_contacts": "danke für den Kontakt, notiert!",
+        "media_order": "danke für Ihre Bestellung! Jemand aus dem Laden prüft sie und bestätigt so schnell"
+        " wie möglich.",
+        "media_unsupported": "wir konnten diese Nachricht nicht lesen. Können Sie sie uns schreiben?",
         "opt_out": "Erledigt: Sie erhalten keine Nachrichten mehr von {shop}. Senden Sie START, um"
         " sie wieder zu erhalten.",
         "opt_in": "Erledigt: Sie erhalten wieder Nachrichten von {shop}. Senden Sie STOP zum Abmelden.",
@@ -209,6 +275,17 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " contactá-lo o mais rápido possível.",
         "website": " Mais informações: {website}",
         "phone": " Também pode ligar-nos para {phone}.",
+        "media_image": "obrigado pela foto! Alguém da loja vai vê-la e responder o mais rápido possível.",
+        "media_video": "obrigado pelo vídeo! Alguém da loja vai vê-lo e responder o mais rápido possível.",
+        "media_document": "obrigado pelo documento! Alguém da loja vai vê-lo e responder o mais rápido"
+        " possível.",
+        "media_audio": "obrigado pela mensagem de voz! Não a conseguimos ouvir aqui: pode escrever-nos? Caso"
+        " contrário, alguém da loja liga-lhe o mais rápido possível.",
+        "media_location": "obrigado pela localização, anotado!",
+        "media_contacts": "obrigado pelo contacto, anotado!",
+        "media_order": "obrigado pela encomenda! Alguém da loja vai verificá-la e confirmar o mais rápido"
+        " possível.",
+        "media_unsupported": "não conseguimos ler esta mensagem. Pode escrevê-la?",
         "opt_out": "Feito: deixará de receber mensagens de {shop}. Envie START para voltar a recebê-las.",
         "opt_in": "Feito: voltará a receber mensagens de {shop}. Envie STOP para cancelar.",
     },

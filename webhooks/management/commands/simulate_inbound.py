@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 from customers.management.commands._shop import shop_from_slug
 from customers.models import ChannelAddress, Interaction
 from customers.phones import InvalidPhoneNumber, normalize_phone
+from webhooks import autoreply
 from webhooks.inbound_events import events_process
 
 HOST = "localhost"
@@ -113,8 +114,12 @@ class Command(BaseCommand):
 
     def _processed(self, provider, message_id):
         """The webhook only stored the event; process it here, as the worker would (if the worker got
-        there first, this records nothing twice), so that the reply can be printed."""
+        there first, this records nothing twice), and decide the reply without the debounce's wait
+        (a turn already answered is not answered twice), so that the reply can be printed."""
         events_process(provider=provider, keys=[message_id])
+        inbound = Interaction.objects.filter(provider=provider, provider_message_id=message_id).first()
+        if inbound is not None:
+            autoreply.turn_respond(customer_id=inbound.customer_id, inbound_id=inbound.pk)
         return self._sent_reply(message_id)
 
     def _sent_reply(self, inbound_id):
