@@ -313,7 +313,9 @@ class Interaction(models.Model):
     # Unique per provider when set: a webhook delivered twice records one interaction.
     provider_message_id = models.CharField(max_length=128, null=True, blank=True)
     # Long enough for every status Twilio and Meta send (`partially_delivered`).
-    status = models.CharField(max_length=32, blank=True, help_text="Delivery status reported by the provider.")
+    status = models.CharField(
+        max_length=32, blank=True, help_text="Delivery status reported by the provider."
+    )
     error_code = models.CharField(max_length=32, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
     raw_payload = models.JSONField(default=dict, blank=True)

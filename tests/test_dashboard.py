@@ -483,7 +483,9 @@ def test_a_person_writing_pauses_the_automatic_replies(as_owner, customer, twili
         language="fr", intent="greeting", action=Action.REPLY, text="auto", needs_attention=False
     )
     message = inbound(customer, "Bonjour")
-    assert _silence_reason(customer, decision, message) == "a person from the shop is handling the conversation"
+    assert (
+        _silence_reason(customer, decision, message) == "a person from the shop is handling the conversation"
+    )
 
 
 def test_send_refused_when_opted_out(as_owner, customer, twilio, send):
