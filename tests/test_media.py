@@ -7,6 +7,7 @@ import copy
 import hashlib
 import io
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -195,9 +196,13 @@ def test_failures_that_last_are_shown_with_the_reason_and_a_person_can_try_again
     assert "HTTP 503" in media.error
     as_staff = _signed_in(staff)
     html = page(as_staff, media.interaction.customer)
-    assert "Image : téléchargement impossible :" in html  # the shop speaks French
-    assert "HTTP 503" in html
-    assert f'action="/dashboard/media/{media.pk}/retry/"' in html
+    # The shop speaks French: a calm sentence, a secondary button, the (English) reason folded away.
+    block = _media_block(html, media)
+    assert '<p class="media-state">Impossible de télécharger la photo</p>' in block
+    assert '<details class="media-error"><summary>Détails</summary><p>' in block and "HTTP 503" in block
+    assert 'class="error"' not in block and "téléchargement impossible" not in html
+    assert f'action="/dashboard/media/{media.pk}/retry/"' in block
+    assert '<button type="submit" class="button small secondary">Réessayer</button>' in block
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = as_staff.post(f"/dashboard/media/{media.pk}/retry/")
@@ -205,6 +210,52 @@ def test_failures_that_last_are_shown_with_the_reason_and_a_person_can_try_again
     media.refresh_from_db()
     assert media.state == "downloaded"
     assert f'src="/dashboard/media/{media.pk}/"' in page(as_staff, media.interaction.customer)
+
+
+def _media_block(html: str, media: MediaFile) -> str:
+    """The markup of one file's <div class="media …"> on the timeline (templates/dashboard/_media.html)."""
+    start = html.index(f'data-media-file-id="{media.pk}"')
+    return html[html.rindex("<div", 0, start) : html.index("</div>", start)]
+
+
+class _Ancestry(HTMLParser):
+    """The classes of the open elements around each element that has `wanted` among its classes."""
+
+    def __init__(self, wanted: str):
+        super().__init__()
+        self.wanted, self.open, self.found = wanted, [], []
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if self.wanted in classes:
+            self.found.append([c for _, cs in self.open for c in cs])
+        if tag not in ("img", "input", "br", "meta", "link"):
+            self.open.append((tag, classes))
+
+    def handle_endtag(self, tag):
+        while self.open and self.open.pop()[0] != tag:
+            pass
+
+
+def test_a_deleted_messages_file_is_behind_the_same_click_and_cannot_be_retried(client, graph, shop, owner):
+    post_meta(client, meta_media_message("999001", mime_type="image/jpeg"))
+    media = only_media()
+    assert media.state == "failed"
+    revoke = meta_media_message("999001")
+    message = revoke["entry"][0]["changes"][0]["value"]["messages"][0]
+    message.pop("image")
+    message.update(type="revoke", id="wamid.revoke-999001", revoke={"original_message_id": message["id"]})
+    post_meta(client, revoke)
+    media.refresh_from_db()
+    assert media.interaction.deleted_at is not None
+
+    html = page(_signed_in(owner), media.interaction.customer)
+    for wanted in ("media-kind", "media-failed"):
+        parser = _Ancestry(wanted)
+        parser.feed(html)
+        assert len(parser.found) == 1 and "deleted-body" in parser.found[0], wanted
+    assert "Impossible de télécharger la photo" in _media_block(html, media)
+    assert "/retry/" not in html and "Réessayer" not in html
 
 
 def test_an_unknown_media_id_fails_at_once_and_is_shown(client, graph, shop, owner):

@@ -174,6 +174,10 @@ def test_media_types_say_what_they_are(client, shop, owner_client, kind, body, l
     assert message.message_type == kind and message.media[0]["media_id"] == body["id"]
     text = page(owner_client)
     assert label in text
+    # not downloaded here (no access token): a sentence naming the kind, never the technical reason
+    kind_word = label.split(" ·")[0]
+    assert re.search(rf"{kind_word} (not downloaded yet|could not be downloaded)", text), text
+    assert "WHATSAPP_ACCESS_TOKEN" not in text.split("Details")[0]
     if body.get("caption"):
         assert body["caption"] in text
 

@@ -24,16 +24,51 @@ MEDIA_LABELS = {
 }
 
 
-@register.simple_tag
-def media_label(item, media):
-    """ "Voice message", "Photo", "Document"…: from the message type, else the file's MIME type."""
+# Whole sentences per kind (not "{kind} …"): French agrees them in gender ("téléchargée"/"téléchargé").
+MEDIA_STATES = {
+    ("image", "pending"): _("Photo not downloaded yet"),
+    ("image", "failed"): _("Photo could not be downloaded"),
+    ("video", "pending"): _("Video not downloaded yet"),
+    ("video", "failed"): _("Video could not be downloaded"),
+    ("audio", "pending"): _("Audio not downloaded yet"),
+    ("audio", "failed"): _("Audio could not be downloaded"),
+    ("voice", "pending"): _("Voice message not downloaded yet"),
+    ("voice", "failed"): _("Voice message could not be downloaded"),
+    ("sticker", "pending"): _("Sticker not downloaded yet"),
+    ("sticker", "failed"): _("Sticker could not be downloaded"),
+    ("document", "pending"): _("Document not downloaded yet"),
+    ("document", "failed"): _("Document could not be downloaded"),
+    ("", "pending"): _("Attachment not downloaded yet"),
+    ("", "failed"): _("Attachment could not be downloaded"),
+}
+
+
+def _media_kind(item, media) -> str:
+    """ "voice", "image", "document"…: from the message type, else the file's MIME type ("" if unknown)."""
     if item.message_type == "audio" and (item.content or {}).get("voice"):
-        return _("Voice message")
+        return "voice"
     kind = item.message_type if item.message_type in MEDIA_LABELS else ""
     if not kind:
         kind = str((media or {}).get("content_type") or "").split("/")[0]
         kind = "document" if kind in ("application", "text") else kind  # Twilio says only the MIME type
+    return kind if kind in MEDIA_LABELS else ""
+
+
+@register.simple_tag
+def media_label(item, media):
+    """ "Voice message", "Photo", "Document"…: from the message type, else the file's MIME type."""
+    kind = _media_kind(item, media)
+    if kind == "voice":
+        return _("Voice message")
     return MEDIA_LABELS.get(kind, _("Attachment"))
+
+
+@register.simple_tag
+def media_state(item, media):
+    """A short sentence for a file not shown yet: "Photo not downloaded yet", "Photo could not be
+    downloaded" (the technical reason, in English from webhooks.media, is the template's to tuck away)."""
+    state = "failed" if (media or {}).get("state") == "failed" else "pending"
+    return MEDIA_STATES[(_media_kind(item, media), state)]
 
 
 @register.filter
