@@ -167,6 +167,31 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# MEDIA_STORAGE=s3 keeps these files in an S3-compatible bucket instead (django-storages): private
+# objects (no ACL), under media/ in the bucket, never overwritten. They are still served only through
+# /dashboard/media/<id>/, which streams them from the bucket: the bucket's URLs are never handed out.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local").strip().lower() or "local"
+if MEDIA_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}.")
+if MEDIA_STORAGE == "s3":
+    if not _given("MEDIA_S3_BUCKET"):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET.")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("MEDIA_S3_BUCKET").strip(),
+            # Empty: AWS itself; otherwise the S3-compatible service's URL (MinIO, Scaleway, OVH...).
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="").strip() or None,
+            "region_name": env.str("MEDIA_S3_REGION", default="").strip() or None,
+            # Empty: boto3's own lookup (AWS_* variables, an instance or task role).
+            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="").strip() or None,
+            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="").strip() or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "location": "media",
+        },
+    }
 # Larger files are refused (shown as such on the timeline). WhatsApp allows 5 MB images, 16 MB audio
 # and video, 100 MB documents; MMS stays under 5 MB. 16 MB keeps every photo, voice note and video.
 MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=16 * 1024 * 1024)

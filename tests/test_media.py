@@ -14,6 +14,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.test import Client, TestCase
+from django.urls import reverse
 
 from customers.models import ChannelAddress, Customer, Interaction
 from tests.fakes.meta_graph import FakeMetaGraph
@@ -256,6 +257,9 @@ def test_a_deleted_messages_file_is_behind_the_same_click_and_cannot_be_retried(
         assert len(parser.found) == 1 and "deleted-body" in parser.found[0], wanted
     assert "Impossible de télécharger la photo" in _media_block(html, media)
     assert "/retry/" not in html and "Réessayer" not in html
+    # Nor does the retry address itself take it.
+    response = _signed_in(owner).post(reverse("media-retry", args=[media.pk]))
+    assert response.status_code == 404
 
 
 def test_an_unknown_media_id_fails_at_once_and_is_shown(client, graph, shop, owner):

@@ -49,6 +49,8 @@ def media_serve(request, media_file_id):
 @dashboard_view
 def media_retry_view(request, media_file_id):
     media_file = _shop_media_or_404(request, media_file_id)
+    if media_file.interaction.deleted_at:
+        raise Http404("the customer deleted this message")  # the page offers no retry there either
     if media_retry(media_file):
         messages.success(request, _("Downloading the file again."))
     customer_id = media_file.interaction.customer_id
