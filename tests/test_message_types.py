@@ -18,25 +18,15 @@ from django.core.management import call_command
 from django.test import Client
 
 from customers.models import ChannelAddress, Customer, Interaction
-from tests.fakes.twilio_api import FakeTwilioAPI
-from tests.webhook_posting import META_APP_SECRET, TWILIO_TOKEN, WA_URL, post_meta, post_twilio
+from tests.webhook_posting import ACCOUNT_SID, WA_URL, post_meta, post_twilio, providers_with_fake_twilio
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ACCOUNT_SID = "AC" + "1" * 32
 SENDER = "33698765432"
 
 
 @pytest.fixture(autouse=True)
 def _providers(settings):
-    settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.WHATSAPP_APP_SECRET = META_APP_SECRET
-    settings.WHATSAPP_ACCESS_TOKEN = ""
-    settings.PUBLIC_BASE_URL = ""
-    # Automatic replies go out through the Twilio Messages API: a local fake, never the network.
-    with FakeTwilioAPI(account_sid=ACCOUNT_SID, auth_token=TWILIO_TOKEN) as fake:
-        settings.TWILIO_API_BASE = fake.url
-        yield
+    yield from providers_with_fake_twilio(settings)
 
 
 @pytest.fixture

@@ -7,11 +7,9 @@ import time
 import pytest
 
 from customers.models import ChannelAddress, Customer
-from tests.fakes.twilio_api import FakeTwilioAPI
-from tests.webhook_posting import META_APP_SECRET, TWILIO_TOKEN, WA_URL, post_meta, post_twilio
+from tests.webhook_posting import ACCOUNT_SID, WA_URL, post_meta, post_twilio, providers_with_fake_twilio
 from webhooks.names import name_from_profile, name_from_text
 
-ACCOUNT_SID = "AC" + "2" * 32
 PHONE_NUMBER_ID = "100000000000009"
 
 
@@ -64,14 +62,7 @@ def test_profile_names_the_list_cannot_vouch_for_are_not_split(profile):
 
 @pytest.fixture(autouse=True)
 def _secrets(settings):
-    settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.WHATSAPP_APP_SECRET = META_APP_SECRET
-    settings.WHATSAPP_ACCESS_TOKEN = ""
-    settings.PUBLIC_BASE_URL = ""
-    with FakeTwilioAPI(account_sid=ACCOUNT_SID, auth_token=TWILIO_TOKEN) as fake:
-        settings.TWILIO_API_BASE = fake.url
-        yield
+    yield from providers_with_fake_twilio(settings)
 
 
 @pytest.fixture

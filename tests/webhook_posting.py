@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 
 TWILIO_TOKEN = "twilio-test-token"
 META_APP_SECRET = "meta-app-secret"
+ACCOUNT_SID = "AC" + "1" * 32
 SMS_URL, WA_URL, STATUS_URL, META_URL = (
     "/webhooks/twilio/sms/", "/webhooks/twilio/whatsapp/", "/webhooks/twilio/status/", "/webhooks/whatsapp/",
 )  # fmt: skip
@@ -46,3 +47,16 @@ def post_meta(client, payload=None, *, raw=None, secret=META_APP_SECRET):
     headers = {"HTTP_X_HUB_SIGNATURE_256": meta_signature(body, secret=secret)}
     with _then_the_worker():
         return client.post(META_URL, body, content_type="application/json", **headers)
+
+
+def providers_with_fake_twilio(settings):
+    """Generator for a test module's autouse fixture: the providers' secrets set for signing, and the
+    Twilio Messages API a local fake, so that automatic replies never reach the network."""
+    from tests.fakes.twilio_api import FakeTwilioAPI
+
+    settings.TWILIO_AUTH_TOKEN, settings.TWILIO_ACCOUNT_SID = TWILIO_TOKEN, ACCOUNT_SID
+    settings.WHATSAPP_APP_SECRET, settings.WHATSAPP_ACCESS_TOKEN = META_APP_SECRET, ""
+    settings.PUBLIC_BASE_URL = ""
+    with FakeTwilioAPI(account_sid=ACCOUNT_SID, auth_token=TWILIO_TOKEN) as fake:
+        settings.TWILIO_API_BASE = fake.url
+        yield fake
