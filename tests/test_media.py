@@ -372,3 +372,14 @@ def test_a_replay_downloads_nothing_twice(client, graph, shop):
     assert only_media().pk == first.pk
     assert Interaction.objects.filter(direction="inbound").count() == 1
     assert len([r for r in graph.requests if r.method == "GET"]) == 2
+
+
+def test_credentials_go_to_the_configured_host_only_over_its_own_scheme():
+    from webhooks.providers.download import vendor_owns
+
+    base = "https://graph.facebook.com"
+    domains = ("facebook.com",)
+    assert vendor_owns("https://graph.facebook.com/v23.0/1", configured_base=base, domains=domains)
+    assert not vendor_owns("http://graph.facebook.com/v23.0/1", configured_base=base, domains=domains)
+    assert not vendor_owns("http://lookaside.fbsbx.facebook.com/x", configured_base=base, domains=domains)
+    assert not vendor_owns("https://evil.example/x", configured_base=base, domains=domains)

@@ -370,6 +370,26 @@ def test_another_customer_cannot_edit_a_message(client, shop, make_customer):
     assert Interaction.objects.get(provider_message_id="wamid.julie").body == "Does it come in another color?"
 
 
+def test_another_customer_cannot_react_to_a_message(client, shop):
+    post(client, meta("text", id="wamid.julie2"))
+    payload = meta("reaction", id="wamid.r9", reaction={"message_id": "wamid.julie2", "emoji": "💩"})
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["from"] = "33612345678"
+    payload["entry"][0]["changes"][0]["value"]["contacts"][0]["wa_id"] = "33612345678"
+    post(client, payload)
+    assert Interaction.objects.get(provider_message_id="wamid.julie2").reactions == []
+
+
+def test_an_order_with_absurd_amounts_is_shown_not_a_500(client, shop, owner_client):
+    order = {
+        "catalog_id": "1",
+        "product_items": [
+            {"product_retailer_id": "x", "quantity": 10**20, "item_price": 1e30, "currency": "EUR"}
+        ],
+    }
+    post(client, meta_message("order", order, id="wamid.order-huge"))
+    assert "Order from the catalogue:" in page(owner_client)
+
+
 # --- Twilio WhatsApp ---------------------------------------------------------------------------
 
 

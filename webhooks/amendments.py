@@ -42,7 +42,10 @@ def amend(customer: Customer, message: InboundMessage) -> Interaction | None:
     # The same change recorded as a line of its own before its target was here (a replay after
     # the target came through another path): the target has it now.
     Interaction.objects.filter(
-        provider=message.provider, provider_message_id=message.provider_message_id
+        customer__shop_id=customer.shop_id,
+        message_type__in=AMENDING_TYPES,
+        provider=message.provider,
+        provider_message_id=message.provider_message_id,
     ).exclude(pk=target.pk).delete()
     return target
 
@@ -71,10 +74,11 @@ def adopt(interaction: Interaction) -> None:
 
 
 def _may_amend(target: Interaction, kind: str, customer_id: int) -> bool:
-    """Anyone in the conversation reacts to any message; only its author edits or deletes one."""
-    if kind == "reaction":
-        return True
-    return target.direction == Interaction.Direction.INBOUND and target.customer_id == customer_id
+    """A WhatsApp conversation is one customer and the shop: the customer reacts to any message of
+    their own conversation (theirs or the shop's), and edits or deletes only their own."""
+    if target.customer_id != customer_id:
+        return False
+    return kind == "reaction" or target.direction == Interaction.Direction.INBOUND
 
 
 def _apply(target: Interaction, kind: str, content: dict, at: datetime, event_id: str, customer_id: int):

@@ -117,9 +117,9 @@ def _identify(shop: Shop, message: InboundMessage) -> tuple[Customer, bool]:
     if customer is None:
         # A replay of a message whose sender has since moved to another number finds them by the
         # message (one query, only for unknown senders), so that a replay never creates anyone.
-        customer = _customer_of_recorded(message)
+        customer = _customer_of_recorded(message, shop)
         if customer is not None:
-            customer.shop = shop
+            customer.shop = shop  # the same shop (filtered): saves a query later
             return customer, False
         defaults = {
             "source": message.channel,
@@ -144,9 +144,10 @@ def _external_address(message: InboundMessage) -> str:
     return (message.sender_raw or "").strip()[:255]
 
 
-def _customer_of_recorded(message: InboundMessage) -> Customer | None:
+def _customer_of_recorded(message: InboundMessage, shop: Shop) -> Customer | None:
     return (
         Customer.objects.filter(
+            shop=shop,
             interactions__provider=message.provider,
             interactions__provider_message_id=message.provider_message_id,
         )

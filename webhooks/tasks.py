@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coccinelle.http import ExternalServiceError
-from customers.models import Interaction, Membership
+from customers.models import Customer, Interaction, Membership
 from webhooks import autoreply, llm
 from webhooks.inbound_events import events_process, events_sweep
 from webhooks.media import media_download, media_sweep
@@ -101,6 +101,9 @@ def reply_with_llm(inbound_id: int) -> str:
     decision = autoreply.decide_for_turn(customer, turn)
     text = _llm_text(customer, inbound, decision.language) or decision.text
     with transaction.atomic():
+        # Locked and read again: a second delivery of this task (acks are late) waits here, then
+        # finds the turn answered; an opt-out that came in while the model wrote is seen.
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if (
             customer.opted_out_at
             or autoreply.automatic_replies_last_hour(customer) >= settings.AUTO_REPLY_MAX_PER_HOUR

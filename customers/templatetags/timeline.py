@@ -159,4 +159,8 @@ def _plain(number: Decimal) -> str:
 def _money(amount, currency: str) -> str:
     if amount is None:
         return "?"
-    return f"{amount.quantize(Decimal('0.01'))} {currency}".strip()
+    try:
+        shown = amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # beyond what two decimals can hold: shown as sent, never a 500
+        shown = amount
+    return f"{shown} {currency}".strip()

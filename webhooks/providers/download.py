@@ -91,7 +91,9 @@ def vendor_owns(url: str, *, configured_base: str, domains: tuple[str, ...]) -> 
     """True when `url` is the vendor's: the configured API base's own host (a local fake in tests), or
     an https host under one of the vendor's registered `domains`."""
     parts = urlsplit(url)
-    if parts.netloc and parts.netloc.lower() == host_of(configured_base):
+    base = urlsplit(configured_base)
+    # The configured host only with its own scheme: a credential never goes out over http to it.
+    if parts.netloc and parts.netloc.lower() == host_of(configured_base) and parts.scheme == base.scheme:
         return True
     host = (parts.hostname or "").lower()
     return parts.scheme == "https" and any(host == d or host.endswith("." + d) for d in domains)

@@ -261,10 +261,10 @@ def _number(value) -> int | float | None:
     """A quantity or price as a number (Meta sends numbers; a string is read), else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return value if math.isfinite(value) else None
     try:
+        if isinstance(value, int | float):
+            return value if math.isfinite(value) else None
         number = float(_text(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # an integer too large for a float
         return None
     return (int(number) if number.is_integer() else number) if math.isfinite(number) else None
