@@ -355,6 +355,11 @@ CELERY_BEAT_SCHEDULE["inbound-events-sweep"] = {
     "task": "webhooks.tasks.sweep_inbound_events",
     "schedule": INBOUND_SWEEP_SECONDS,
 }
+# Turns whose reply task never ran (the broker was down when it was scheduled) are answered by beat.
+CELERY_BEAT_SCHEDULE["unanswered-turns-sweep"] = {
+    "task": "webhooks.tasks.sweep_unanswered_turns",
+    "schedule": 60,
+}
 # Media downloads whose task never ran (broker down) or whose worker died mid-way.
 CELERY_BEAT_SCHEDULE["media-download-sweep"] = {
     "task": "webhooks.tasks.sweep_media_downloads",

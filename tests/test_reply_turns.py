@@ -361,3 +361,23 @@ def test_a_sender_known_only_by_its_address_gets_no_automatic_reply(client, shop
     customer = Customer.objects.get(external_address="SUPPORT")
     assert customer.interactions.filter(direction="inbound").count() == 1
     assert not customer.interactions.filter(direction="outbound").exists()
+
+
+def test_a_turn_whose_task_was_lost_is_answered_by_beats_sweep(client, shop, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # The broker is down when the turn's task is scheduled: the message is recorded, no reply.
+    monkeypatch.setattr(tasks.reply_for_turn, "apply_async", lambda *a, **k: (_ for _ in ()).throw(OSError))
+    question = message("text", "Vous ouvrez dimanche ?")
+    post_meta(client, notification(question))
+    monkeypatch.undo()
+    assert replies() == []
+    assert tasks.sweep_unanswered_turns() == 0  # not yet: the task may still be on its way
+    Interaction.objects.filter(pk=inbound(question["id"]).pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert tasks.sweep_unanswered_turns() == 1
+    assert [reply.in_reply_to for reply in replies()] == [inbound(question["id"])]
+    assert tasks.sweep_unanswered_turns() == 0  # answered: nothing left to hand over

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from customers.models import Customer, Interaction, Shop
@@ -75,6 +76,26 @@ def turn_schedule(inbound: Interaction | None, *, message_type: str) -> bool:
         lambda: reply_for_turn.apply_async((inbound.customer_id, inbound.pk), countdown=delay), robust=True
     )
     return True
+
+
+def turns_unanswered(*, now=None, limit: int = 500) -> list[tuple[int, int]]:
+    """(customer id, message id) of turns whose task never ran (the broker was down when it was
+    scheduled, the task was lost): the customer's last interaction is their message, undecided, older
+    than the debounce plus a minute's grace, and younger than a day (older ones get no automatic
+    reply anyway). Celery beat hands them to `reply_for_turn`, which is safe to run twice."""
+    now = now or timezone.now()
+    later = Interaction.objects.filter(customer_id=OuterRef("customer_id"), pk__gt=OuterRef("pk"))
+    waited = timedelta(seconds=settings.AUTO_REPLY_DEBOUNCE_SECONDS + 60)
+    candidates = (
+        Interaction.objects.filter(
+            direction=INBOUND, created_at__lt=now - waited, created_at__gt=now - STALE_AFTER
+        )
+        .exclude(message_type__in=NOT_A_TURN)
+        .exclude(raw_payload__has_key=DECIDED_MARK)
+        .filter(~Exists(later))
+        .order_by("pk")
+    )
+    return list(candidates.values_list("customer_id", "pk")[:limit])
 
 
 def turn_messages(customer: Customer, inbound: Interaction) -> list[Interaction] | None:

@@ -77,6 +77,15 @@ def notify_owners(inbound_id: int) -> int:
 
 
 @shared_task
+def sweep_unanswered_turns() -> int:
+    """Celery beat: turns whose reply task never ran get it now."""
+    turns = autoreply.turns_unanswered()
+    for customer_id, inbound_id in turns:
+        reply_for_turn.delay(customer_id, inbound_id)
+    return len(turns)
+
+
+@shared_task
 def reply_for_turn(customer_id: int, inbound_id: int) -> str:
     """Decide the automatic answer to the turn this message ends, if no newer message came since
     (scheduled AUTO_REPLY_DEBOUNCE_SECONDS after it; see webhooks.autoreply). Safe to run twice."""
