@@ -70,26 +70,15 @@ WEAK_CUES: tuple[tuple[str, ...], ...] = (
 
 # Weak cues that introduce the speaker, not a thing ("c'est" also says "C'est Nouvel An"): after
 # these, a first and last name the list does not know is accepted when it ends the clause.
-INTRODUCING_CUES: frozenset[tuple[str, ...]] = frozenset(
-    {
-        ("moi", "c'est"),
-        ("ici",),
-        ("je", "suis"),
-        ("this", "is"),
-        ("i'm",),
-        ("im",),
-        ("i", "am"),
-        ("soy",),
-        ("aqui", "es"),
-        ("sono",),
-        ("io", "sono"),
-        ("qui", "e"),
-        ("ich", "bin"),
-        ("hier", "ist"),
-        ("sou",),
-        ("aqui", "e"),
-    }
-)
+INTRODUCING_CUES: frozenset[tuple[str, ...]] = frozenset(WEAK_CUES) - {
+    ("c'est", "moi", ","),
+    ("it's", "me", ","),
+    ("c'est",),
+    ("c",),
+    ("c", "est"),
+    ("it's",),
+    ("it", "is"),
+}
 # What may follow such a name: the end of the text or a punctuation mark that closes a clause.
 CLAUSE_END = frozenset(",.!?;:)")
 
