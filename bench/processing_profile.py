@@ -72,6 +72,7 @@ def run(args, fake) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from customers.models import Interaction
+    from webhooks.autoreply import turn_respond
     from webhooks.inbound_events import events_process, events_store
     from webhooks.outbound import interaction_send
     from webhooks.providers import twilio
@@ -84,8 +85,8 @@ def run(args, fake) -> None:
             events_store([twilio.inbound_event(form)])
     harness.redis_flush(args.redis_url)  # the tasks it queued: this process runs the events itself
 
-    process_profile, send_profile = cProfile.Profile(), cProfile.Profile()
-    process_ms, send_ms, statements = [], [], []
+    process_profile, turn_profile, send_profile = cProfile.Profile(), cProfile.Profile(), cProfile.Profile()
+    process_ms, turn_ms, send_ms, statements = [], [], [], []
     for form in forms:
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
@@ -94,11 +95,14 @@ def run(args, fake) -> None:
             process_profile.disable()
             process_ms.append((time.perf_counter() - started) * 1000)
         statements.append(len(captured.captured_queries))
-        reply = (
-            Interaction.objects.select_related("customer__shop")
-            .filter(in_reply_to__provider_message_id=form["MessageSid"])
-            .first()
-        )
+        inbound = Interaction.objects.filter(provider_message_id=form["MessageSid"]).first()
+        # The turn's decision (a task a few seconds later in production), then the reply's send.
+        started = time.perf_counter()
+        turn_profile.enable()
+        turn_respond(customer_id=inbound.customer_id, inbound_id=inbound.pk)
+        turn_profile.disable()
+        turn_ms.append((time.perf_counter() - started) * 1000)
+        reply = Interaction.objects.select_related("customer__shop").filter(in_reply_to=inbound).first()
         if reply is not None:
             started = time.perf_counter()
             send_profile.enable()
@@ -112,11 +116,16 @@ def run(args, fake) -> None:
         f"SQL statements median new {statistics.median(statements[:half]):g}, "
         f"returning {statistics.median(statements[half:]):g}"
     )
+    print(f"turn decisions: {len(turn_ms)}, mean {statistics.mean(turn_ms):.1f} ms")
     print(
-        f"reply sends: {len(send_ms)}, mean {statistics.mean(send_ms):.1f} ms; "
+        f"reply sends: {len(send_ms)}, mean {statistics.mean(send_ms or [0]):.1f} ms; "
         f"the fake Twilio got {len(fake.times)}"
     )
-    for title, profile in (("events_process", process_profile), ("interaction_send", send_profile)):
+    for title, profile in (
+        ("events_process", process_profile),
+        ("turn_respond", turn_profile),
+        ("interaction_send", send_profile),
+    ):
         print(f"\n== {title}")
         stats = pstats.Stats(profile)
         print_by_package(stats)

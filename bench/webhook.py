@@ -16,16 +16,18 @@ wrote once), round after round. Each run is a warm-up then a measured run. Print
 p99 for each (the median of the rounds), the events stored against the 2xx answers, and the
 project/bare ratios against the targets (printed, not asserted).
 
-Processing: N events (--events) are stored as the webhook stores them (one row and one task each), then
-one real Celery worker (`celery -A bench.processing_worker worker --concurrency 1`: the project's app;
---worker-concurrency for more processes) processes them: customer identified, message recorded, reply
-decided, recorded and sent to a local fake Twilio API (in this process, HTTP/1.1 on 127.0.0.1), CRM
-outbox rows written (the bench shop has a HubSpot connection; the push itself is excluded: the drain
-tasks go to a queue no worker consumes, see bench/processing_worker.py). Twice: N first messages from
-new senders, then a second message from each of them. Prints events/s from the commit of the stored
-events to the last event processed and the last reply received by the fake, the ratio to the bare
-view's requests/s, what was recorded against what was expected, the time spent inside each task (from
-the worker's log) and the SQL statements per message (counted in-process on a sample). Only 127.0.0.1 is
+Processing: N events (--events) are stored as the webhook stores them (one row each; one task wakes the
+worker, as when they arrive while a task waits), then one real Celery worker (`celery -A
+bench.processing_worker worker --concurrency 1`: the project's app; --worker-concurrency for more
+processes) processes them: customer identified, message recorded, reply decided (--debounce: the wait
+before a turn's reply, 0 by default, as a wait is not work), recorded and sent to a local fake Twilio
+API (in this process, HTTP/1.1 on 127.0.0.1), CRM outbox rows written (the bench shop has a HubSpot
+connection; the push itself is excluded: the drain tasks go to a queue no worker consumes, see
+bench/processing_worker.py). Twice: N first messages from new senders, then a second message from each
+of them. Prints events/s from the commit of the stored events to the last event processed and the last
+reply received by the fake, the ratio to the bare view's requests/s, what was recorded against what was
+expected, the time spent inside each task (from the worker's log) and the SQL statements per message
+(counted in-process on a sample). Only 127.0.0.1 is
 ever contacted; every process started is stopped.
 """
 
@@ -155,6 +157,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--worker-concurrency", type=int, default=1, help="processes of the Celery worker (prefork)"
+    )
+    parser.add_argument(
+        "--debounce",
+        type=float,
+        default=0,
+        help="AUTO_REPLY_DEBOUNCE_SECONDS for the worker: a wait before each turn's reply (production: 5), "
+        "not work, so left out of the throughput by default",
     )
     parser.add_argument("--query-sample", type=int, default=20, help="messages per shape counted in-process")
     parser.add_argument("--skip-acceptance", action="store_true", help="processing only (no ratios)")
@@ -302,7 +311,7 @@ def print_header(bench: Bench, db_settings: dict, wrk_binary: str) -> None:
     print("requests: signed Twilio SMS webhooks (X-Twilio-Signature), a new MessageSid each")
     print(
         f"processing: {args.events} stored events per run, one Celery worker "
-        f"(--concurrency {args.worker_concurrency}, prefork), "
+        f"(--concurrency {args.worker_concurrency}, prefork), reply debounce {args.debounce:g} s, "
         "replies to a fake Twilio API on 127.0.0.1, CRM outbox written, CRM push excluded\n",
         flush=True,
     )
@@ -452,9 +461,19 @@ SELECT
   (SELECT count(*) FROM customers_interaction
    WHERE direction = 'outbound' AND status = 'queued' AND provider_message_id IS NULL),
   (SELECT count(*) FROM crm_backends_syncitem WHERE kind = 'customer'),
-  (SELECT count(*) FROM crm_backends_syncitem WHERE kind = 'interaction')
+  (SELECT count(*) FROM crm_backends_syncitem WHERE kind = 'interaction'),
+  (SELECT count(*) FROM customers_interaction
+   WHERE direction = 'inbound' AND NOT raw_payload ? '_turn_decided')
 """
-TOTALS = ("customers", "inbound", "outbound", "queued", "outbox_customers", "outbox_interactions")
+TOTALS = (
+    "customers",
+    "inbound",
+    "outbound",
+    "queued",
+    "outbox_customers",
+    "outbox_interactions",
+    "undecided",
+)
 PENDING_SQL = "SELECT count(*) FROM webhooks_inboundevent WHERE state = 'pending'"
 EVENTS_SQL = """
 SELECT count(*) FILTER (WHERE state = 'processed'),
@@ -471,7 +490,11 @@ def measure_processing(bench: Bench) -> None:
     harness.redis_flush(args.redis_url)
     bench.db.execute("DELETE FROM webhooks_inboundevent")
     with RecordingTwilio() as fake:
-        env = {**bench.project_env, "TWILIO_API_BASE": fake.url}
+        env = {
+            **bench.project_env,
+            "TWILIO_API_BASE": fake.url,
+            "AUTO_REPLY_DEBOUNCE_SECONDS": str(args.debounce),
+        }
         connected = harness.django_json(env, "connect")
         print(f"CRM: HubSpot connection {connected['connection']} on the bench shop, pushing")
         senders = bench.signer.new_senders(args.events)
@@ -524,12 +547,18 @@ def process_run(bench: Bench, env: dict, fake: RecordingTwilio, label: str, form
         if bench.db.execute(PENDING_SQL).fetchone()[0]:
             continue
         now = _totals(bench)
-        if now["queued"] == 0 and len(fake.times) - requests_before >= now["outbound"] - before["outbound"]:
+        # Every message is a turn of its own here (one message per sender and run): each is decided.
+        decided = now["undecided"] == 0
+        if (
+            decided
+            and now["queued"] == 0
+            and len(fake.times) - requests_before >= now["outbound"] - before["outbound"]
+        ):
             complete = True
             break
     processed, failed, last_processed = bench.db.execute(EVENTS_SQL, [keys]).fetchone()
     now = _totals(bench)
-    delta = {name: now[name] - before[name] for name in TOTALS if name != "queued"}
+    delta = {name: now[name] - before[name] for name in TOTALS if name not in ("queued", "undecided")}
     delta.update(
         queued=now["queued"],
         processed=processed,

@@ -11,6 +11,7 @@ makes processing slower, never wrong.
 import logging
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -52,3 +53,27 @@ def _delete(keys: list[str]) -> None:
         cache.delete_many(keys)
     except Exception as exc:  # noqa: BLE001 - the keys then expire on their own (CACHES' TIMEOUT)
         logger.warning("cache unavailable (%s): %s left to expire", type(exc).__name__, keys)
+
+
+def is_shared() -> bool:
+    """Whether every process sees the same cache (Redis), so that a flag set by one is seen by all."""
+    return settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+
+
+def flag_raise(key: str, seconds: float) -> bool:
+    """Set the shared flag `key` for `seconds` unless it is set; True when this call set it. Without a
+    shared cache, or when the cache does not answer, always True: the caller then does the work the
+    flag would have saved (e.g. publishes a task that may find nothing to do), never less."""
+    if not is_shared():
+        return True
+    try:
+        return bool(cache.add(key, 1, timeout=seconds))
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("cache unavailable (%s): flag %s not checked", type(exc).__name__, key)
+        return True
+
+
+def flag_lower(key: str) -> None:
+    """Clear a flag set by flag_raise (nothing without a shared cache)."""
+    if is_shared():
+        _delete([key])

@@ -69,6 +69,21 @@ def collected():
         emit(event, shop_id=shop_id, **{_COALESCED[event]: sorted(ids)})
 
 
+@contextmanager
+def dropped_on_error():
+    """Inside collected(): what this block gathered is forgotten if it raises. For a block run in a
+    savepoint that is rolled back (one event of the worker's batch): its rows are gone, so must be what
+    it told."""
+    pending = _collecting.get()
+    mark = None if pending is None else len(pending)
+    try:
+        yield
+    except BaseException:
+        if pending is not None:
+            del pending[mark:]
+        raise
+
+
 def customers_changed(*, shop_id: int, customer_ids) -> None:
     ids = sorted({int(pk) for pk in customer_ids})
     if ids:

@@ -278,7 +278,7 @@ def test_a_broker_outage_loses_nothing_the_sweep_hands_the_event_over(
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("redis is down")
 
-    monkeypatch.setattr(tasks.process_inbound_events, "apply_async", broker_down)
+    monkeypatch.setattr(tasks.process_inbound, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         assert post_twilio(client, sms()).status_code == 200
     assert InboundEvent.objects.get().state == State.PENDING and not Interaction.objects.exists()

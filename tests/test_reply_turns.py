@@ -123,13 +123,14 @@ def held_turns(monkeypatch):
             self.calls.append((tuple(args), countdown))
 
         def release(self):
+            """What each turn's decision was, in the order the turns were scheduled."""
             calls, self.calls = self.calls, []
             with TestCase.captureOnCommitCallbacks(execute=True):
-                return [real(*args) for args, _ in calls]
+                return [outcome for args, _ in calls for outcome in real(*args)]
 
-    real = tasks.reply_for_turn
+    real = tasks.reply_for_turns
     held = Held()
-    monkeypatch.setattr(tasks, "reply_for_turn", held)
+    monkeypatch.setattr(tasks, "reply_for_turns", held)
     return held
 
 
@@ -369,7 +370,7 @@ def test_a_turn_whose_task_was_lost_is_answered_by_beats_sweep(client, shop, mon
     from django.utils import timezone
 
     # The broker is down when the turn's task is scheduled: the message is recorded, no reply.
-    monkeypatch.setattr(tasks.reply_for_turn, "apply_async", lambda *a, **k: (_ for _ in ()).throw(OSError))
+    monkeypatch.setattr(tasks.reply_for_turns, "apply_async", lambda *a, **k: (_ for _ in ()).throw(OSError))
     question = message("text", "Vous ouvrez dimanche ?")
     post_meta(client, notification(question))
     monkeypatch.undo()

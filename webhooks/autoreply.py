@@ -12,6 +12,9 @@ engine writes the text. Replies are recorded as outbound interactions before the
 """
 
 import logging
+from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +22,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from customers import events
 from customers.models import Customer, Interaction, Shop
 from webhooks.replies import Action, Decision, ShopInfo, decide, decide_turn
 
@@ -64,18 +68,84 @@ def decide_for_turn(customer: Customer, turn: list[Interaction]) -> Decision:
     )
 
 
+# Set by the worker's batches: the turns a batch of events schedules share one task, and the replies a
+# batch of turns records are sent by that task after its commit (see turns_batched, turns_respond).
+_turns_batch: ContextVar[list | None] = ContextVar("autoreply_turns_batch", default=None)
+_replies_batch: ContextVar[list | None] = ContextVar("autoreply_replies_batch", default=None)
+
+
 def turn_schedule(inbound: Interaction | None, *, message_type: str) -> bool:
     """After the commit, have a task decide the answer to the turn `inbound` belongs to, once the
     customer has had AUTO_REPLY_DEBOUNCE_SECONDS to add to it. Nothing for a reaction, an edit..."""
     if inbound is None or message_type in NOT_A_TURN or inbound.message_type in NOT_A_TURN:
         return False
-    from webhooks.tasks import reply_for_turn
-
-    delay = settings.AUTO_REPLY_DEBOUNCE_SECONDS
-    transaction.on_commit(
-        lambda: reply_for_turn.apply_async((inbound.customer_id, inbound.pk), countdown=delay), robust=True
-    )
+    turn = (inbound.customer_id, inbound.pk)
+    batch = _turns_batch.get()
+    if batch is not None:
+        # Joins the batch's task at the commit: dropped with the savepoint if this event fails.
+        transaction.on_commit(lambda: batch.append(turn))
+        return True
+    transaction.on_commit(lambda: _publish_turns([turn]), robust=True)
     return True
+
+
+@contextmanager
+def turns_batched():
+    """The turns scheduled in this block (one transaction: the worker's batch of events) get one
+    reply task between them, published after the commit."""
+    if _turns_batch.get() is not None:
+        yield
+        return
+    turns: list[tuple[int, int]] = []
+    token = _turns_batch.set(turns)
+    try:
+        yield
+    finally:
+        _turns_batch.reset(token)
+    # Registered after every turn's own callback, so it runs once they have all joined the list.
+    transaction.on_commit(lambda: _publish_turns(turns), robust=True)
+
+
+def _publish_turns(turns: list[tuple[int, int]], *, delay: float | None = None) -> None:
+    from webhooks.tasks import reply_for_turns
+
+    if turns:
+        delay = settings.AUTO_REPLY_DEBOUNCE_SECONDS if delay is None else delay
+        reply_for_turns.apply_async((turns,), countdown=delay)
+
+
+def turns_respond(turns: list[tuple[int, int]]) -> Counter:
+    """Decide a batch of turns ((customer id, message id) each, see turn_respond), each in its own
+    short transaction (one customer locked at a time: a batch of events being processed meanwhile may
+    hold several, so holding several here could deadlock with it); then send the replies recorded,
+    here (a send that fails for a passing reason is handed to send_interaction and its retries). A
+    turn whose decision fails is rolled back alone and left undecided, for beat's sweep."""
+    outcomes, replies = Counter(), []
+    token = _replies_batch.set(replies)
+    try:
+        for customer_id, inbound_id in turns:
+            outcomes[_turn_respond_alone(customer_id, inbound_id, replies)] += 1
+    finally:
+        _replies_batch.reset(token)
+    transaction.on_commit(lambda: _send_all(replies), robust=True)
+    return outcomes
+
+
+def _send_all(reply_ids: list[int]) -> None:
+    from webhooks.outbound import send_recorded
+
+    for reply_id in reply_ids:
+        send_recorded(reply_id)
+
+
+def _turn_respond_alone(customer_id: int, inbound_id: int, replies: list[int]) -> str:
+    recorded = len(replies)
+    try:
+        return turn_respond(customer_id=customer_id, inbound_id=inbound_id)
+    except Exception:  # noqa: BLE001 - one turn's failure (a bug, a deadlock) must not fail the batch
+        logger.exception("turn of customer %s ending with interaction %s failed", customer_id, inbound_id)
+        del replies[recorded:]  # rolled back with the turn's savepoint
+        return "error"
 
 
 def turns_unanswered(*, now=None, limit: int = 500) -> list[tuple[int, int]]:
@@ -122,11 +192,17 @@ def turn_respond(*, customer_id: int, inbound_id: int) -> str:
     """Decide once for the turn that `inbound_id` ends (the task's body); what happened, for the log.
     The message's customer today is the one answered (`customer_id` is who it was when scheduled: a
     merge during the wait moves the message, and its turn, to the kept profile)."""
-    with transaction.atomic():
+    with transaction.atomic(), events.collected():
         owner_id = Interaction.objects.filter(pk=inbound_id, direction=INBOUND).values_list("customer_id")
         # One decision at a time per customer: a second copy of this task waits here, then finds
         # the turn answered or marked decided.
-        customer = Customer.objects.select_for_update().select_related("shop").filter(pk__in=owner_id).first()
+        # The customer's row only (`of`): locking the shop too would queue every insert naming it.
+        customer = (
+            Customer.objects.select_for_update(of=("self",))
+            .select_related("shop")
+            .filter(pk__in=owner_id)
+            .first()
+        )
         inbound = customer and customer.interactions.filter(pk=inbound_id).first()
         if inbound is None:
             return "gone"  # erased since
@@ -253,10 +329,19 @@ def _reply(customer: Customer, inbound: Interaction, text: str) -> Interaction |
         provider=inbound.provider,
         automatic=True,
     )
+    queue_send(reply)
+    return reply
+
+
+def queue_send(reply: Interaction) -> None:
+    """After the commit: sent by the batch deciding this turn (turns_respond), else by a task."""
+    batch = _replies_batch.get()
+    if batch is not None:
+        batch.append(reply.pk)
+        return
     from webhooks.tasks import send_interaction
 
     transaction.on_commit(lambda: send_interaction.delay(reply.pk), robust=True)
-    return reply
 
 
 def record_outbound(

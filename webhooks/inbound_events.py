@@ -1,26 +1,34 @@
 """Stored inbound events: write them at the edge, process them in the worker, retry, reprocess.
 
 The edge (`webhooks.views`) calls `events_store` with rows built by the provider modules: one INSERT,
-idempotent on (provider, event key), then a task is enqueued after the commit. The worker calls
-`events_process`, which runs today's pipeline on each event and records the outcome on the row.
+idempotent on (provider, event key), then, after the commit, one `process_inbound` task is published
+unless one is already waiting (a flag in the shared cache). The worker's task processes every due event
+in batches of BATCH (`events_process_due`): one transaction a batch, one savepoint an event, the CRM
+outbox written and the turns' reply task published once per batch.
 
-Ordering: events of one sender to one shop are processed in arrival order. A worker locks every
-pending event of that sender up to the one it was asked for, oldest first (a plain row lock, waited
-for: a second worker given a later event of the same sender queues behind the first, then finds the
-earlier events done and skips them). Statuses need no order (a status never moves a message back).
+Claiming: `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent workers share the rows and never process
+one twice. Ordering: events of one sender to one shop are processed in arrival order; a batch leaves
+aside a sender's events when an earlier one is held by another worker, and hands them over a second
+later. Statuses need no order (a status never moves a message back).
 """
 
 import logging
 import random
-from dataclasses import dataclass
+import time
+from collections import Counter
+from dataclasses import astuple, dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from coccinelle import cache
+from customers import events
 from customers.models import Customer
+from webhooks import autoreply
 from webhooks.inbound import InboundMessage, MalformedWebhook, RawEvent
 from webhooks.models import InboundEvent
 from webhooks.outbound import status_apply
@@ -33,7 +41,7 @@ logger = logging.getLogger(__name__)
 # was down, the task was dropped): the sweep hands it to one again.
 LOST_AFTER = timedelta(seconds=60)
 # Events handed to one task by the sweep and by Reprocess.
-BATCH = 100
+BATCH = 20
 STATE = InboundEvent.State
 
 
@@ -43,11 +51,15 @@ class ProcessReport:
     ignored: int = 0
     retrying: int = 0
     failed: int = 0
+    claimed: int = 0  # rows claimed; those a sender's earlier event held back are not counted above
+
+    def __add__(self, other: "ProcessReport") -> "ProcessReport":
+        return ProcessReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 def events_store(events: list[RawEvent]) -> None:
     """Store verified events of one provider in one INSERT (a replay or a concurrent copy inserts
-    nothing), then ask a worker to process them once the rows are committed."""
+    nothing), then wake a worker up once the rows are committed."""
     if not events:
         return
     rows = [
@@ -61,14 +73,40 @@ def events_store(events: list[RawEvent]) -> None:
         )
         for event in events
     ]
-    InboundEvent.objects.bulk_create(rows, ignore_conflicts=True)
-    provider, keys = events[0].provider, [event.key for event in events]
-    transaction.on_commit(lambda: enqueue(provider, keys))
+    # One statement: QuerySet._insert is what bulk_create runs, without the transaction bulk_create
+    # opens around it (its BEGIN and COMMIT are two more round trips on every webhook).
+    InboundEvent.objects._insert(rows, fields=_INSERTED, on_conflict=OnConflict.IGNORE)
+    transaction.on_commit(wake_worker)
+
+
+_INSERTED = [field for field in InboundEvent._meta.concrete_fields if not field.primary_key]
+
+
+# Set while a `process_inbound` task is queued and not yet started (with a shared cache): a webhook
+# that finds it set publishes nothing, since that task will find its row. Short-lived, so that a task
+# lost on the way lets the next webhook publish again; the sweep covers the rows in between.
+WAKEUP_FLAG = "inbound:process-queued"
+WAKEUP_FLAG_SECONDS = 10
+
+
+def wake_worker() -> bool:
+    """Have a worker process what is due: one task for every event that arrives while it is queued.
+    A broker that is down loses nothing: the rows are committed and beat's sweep hands them over."""
+    from webhooks.tasks import process_inbound
+
+    if not cache.flag_raise(WAKEUP_FLAG, WAKEUP_FLAG_SECONDS):
+        return True
+    try:
+        process_inbound.delay()
+        return True
+    except Exception as exc:  # noqa: BLE001 - any broker failure; the events are already stored
+        cache.flag_lower(WAKEUP_FLAG)
+        logger.warning("inbound processing not enqueued (%s); the sweep will retry", exc)
+        return False
 
 
 def enqueue(provider: str, keys: list[str], *, countdown: float | None = None) -> bool:
-    """Hand events to a worker. A broker that is down loses nothing: the rows are committed and beat's
-    sweep hands them over once it is back."""
+    """Hand named events to a worker (a retry when it is due, the sweep, a Reprocess)."""
     from webhooks.tasks import process_inbound_events
 
     try:
@@ -79,30 +117,81 @@ def enqueue(provider: str, keys: list[str], *, countdown: float | None = None) -
         return False
 
 
+def events_process_due(*, batch: int = BATCH, seconds: float = 20) -> ProcessReport:
+    """The `process_inbound` task: batches of due events, oldest first, until none is left or
+    `seconds` have passed (then a new task carries on, so that one task never holds a worker long)."""
+    cache.flag_lower(WAKEUP_FLAG)  # before reading: a row committed after this wakes another task
+    report, deadline = ProcessReport(), time.monotonic() + seconds
+    while True:
+        done = _process_batch(Q(), limit=batch)
+        report = report + done
+        if done.claimed < batch:
+            return report
+        if time.monotonic() > deadline:
+            transaction.on_commit(wake_worker)
+            return report
+
+
 def events_process(*, provider: str, keys: list[str]) -> ProcessReport:
-    """Process the named events (and any earlier pending event of the same senders, first)."""
-    events = InboundEvent.objects.filter(provider=provider, event_key__in=keys).values_list(
-        "pk", "kind", "shop_address", "sender"
+    """Process the named events (and, first, any earlier due message of the same senders)."""
+    named = InboundEvent.objects.filter(provider=provider, event_key__in=keys).values_list("pk", "sender")
+    named = list(named)
+    if not named:
+        return ProcessReport()
+    senders, last = {sender for _, sender in named}, max(pk for pk, _ in named)
+    earlier = Q(kind=InboundEvent.Kind.MESSAGE, sender__in=senders, pk__lte=last)
+    return _process_batch(Q(provider=provider) & (Q(event_key__in=keys) | earlier))
+
+
+def _process_batch(scope: Q, *, limit: int | None = None) -> ProcessReport:
+    """Claim the due events in `scope` that no other worker holds (SKIP LOCKED), and process them in
+    one transaction, one savepoint each: the CRM is told once for the batch (customers.events), the
+    turns it schedules share one reply task (webhooks.autoreply), and the outcomes are written in one
+    UPDATE. A worker that dies mid-batch leaves every event of it pending, as if never claimed."""
+    now = timezone.now()
+    with transaction.atomic(), events.collected(), autoreply.turns_batched():
+        claim = InboundEvent.objects.filter(scope & _due(now)).order_by("pk")
+        claim = claim.select_for_update(skip_locked=True)
+        claimed = list(claim[:limit] if limit else claim)
+        batch = _in_arrival_order(claimed, now)
+        outcomes = Counter(_process_one(event) for event in batch)
+        InboundEvent.objects.bulk_update(batch, [*_OUTCOME_FIELDS, "shop", "customer"])
+    if len(batch) < len(claimed):
+        # A sender's earlier event is another worker's right now: theirs first, these a moment later.
+        for provider, keys in _by_provider([event for event in claimed if event not in batch]).items():
+            transaction.on_commit(lambda p=provider, k=keys: enqueue(p, k, countdown=1))
+    return ProcessReport(claimed=len(claimed), **outcomes)
+
+
+def _by_provider(events_: list[InboundEvent]) -> dict[str, list[str]]:
+    keys: dict[str, list[str]] = {}
+    for event in events_:
+        keys.setdefault(event.provider, []).append(event.event_key)
+    return keys
+
+
+def _in_arrival_order(claimed: list[InboundEvent], now) -> list[InboundEvent]:
+    """The claimed events less those of a sender whose earlier message is due but held by another
+    worker (SKIP LOCKED passed it by): a sender's messages are recorded in the order they came."""
+    messages = [event for event in claimed if event.kind == InboundEvent.Kind.MESSAGE]
+    if not messages:
+        return claimed
+    held = (
+        InboundEvent.objects.filter(_due(now), kind=InboundEvent.Kind.MESSAGE)
+        .filter(sender__in={event.sender for event in messages}, pk__lt=max(event.pk for event in messages))
+        .exclude(pk__in=[event.pk for event in claimed])
+        .values_list("provider", "shop_address", "sender", "pk")
     )
-    counts = {name: 0 for name in ("processed", "ignored", "retrying", "failed")}
-    for pk, kind, shop_address, sender in sorted(events):
-        for outcome in _process_in_order(pk, provider, kind, shop_address, sender):
-            counts[outcome] += 1
-    return ProcessReport(**counts)
-
-
-def _process_in_order(pk: int, provider: str, kind: str, shop_address: str, sender: str) -> list[str]:
-    due = _due(timezone.now())
-    with transaction.atomic():
-        if kind == InboundEvent.Kind.MESSAGE:
-            queue = InboundEvent.objects.filter(
-                provider=provider, kind=kind, shop_address=shop_address, sender=sender, pk__lte=pk
-            )
-        else:
-            queue = InboundEvent.objects.filter(pk=pk)
-        # Locked oldest first by every worker, so two workers never deadlock on one sender's rows.
-        batch = list(queue.filter(due).select_for_update().order_by("pk"))
-        return [_process_one(event) for event in batch]
+    first_held: dict[tuple, int] = {}
+    for provider, shop_address, sender, pk in held:
+        key = (provider, shop_address, sender)
+        first_held[key] = min(pk, first_held.get(key, pk))
+    return [
+        event
+        for event in claimed
+        if event.kind != InboundEvent.Kind.MESSAGE
+        or first_held.get((event.provider, event.shop_address, event.sender), event.pk) >= event.pk
+    ]
 
 
 def _due(now) -> Q:
@@ -110,10 +199,11 @@ def _due(now) -> Q:
 
 
 def _process_one(event: InboundEvent) -> str:
-    """Run the pipeline on one event inside a savepoint; record what happened on the row."""
+    """Run the pipeline on one event inside a savepoint; note the outcome on the row (written with the
+    batch's)."""
     event.attempts += 1
     try:
-        with transaction.atomic():
+        with transaction.atomic(), events.dropped_on_error():
             ignored = _dispatch(event)
     except (UnreadableSender, MalformedWebhook) as exc:
         # Expected of real traffic (carrier notices, a message we cannot read yet): no traceback.
@@ -126,7 +216,6 @@ def _process_one(event: InboundEvent) -> str:
     event.error = ignored
     event.next_attempt_at = None
     event.processed_at = timezone.now()
-    event.save(update_fields=_OUTCOME_FIELDS + ["shop", "customer"])
     return "ignored" if ignored else "processed"
 
 
@@ -191,7 +280,6 @@ def _failed(event: InboundEvent, error: str) -> str:
     else:
         event.next_attempt_at = timezone.now() + _backoff(event.attempts)
         outcome = "retrying"
-    event.save(update_fields=[*_OUTCOME_FIELDS, "shop"])
     if outcome == "retrying":
         delay = (event.next_attempt_at - timezone.now()).total_seconds()
         transaction.on_commit(lambda: enqueue(event.provider, [event.event_key], countdown=delay))

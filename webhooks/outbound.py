@@ -303,3 +303,29 @@ def _reported_interaction(update: StatusUpdate, reply_id: int | None) -> Interac
         ).update(provider_message_id=update.provider_message_id)
         interaction = found.first() if linked else None
     return interaction
+
+
+def send_recorded(interaction_id: int) -> str:
+    """Send a reply recorded by the batch that just committed, in the batch's own task. A passing
+    failure goes to the send_interaction task, which retries with backoff; anything else is logged and
+    leaves the message queued, for beat's resend of stuck messages."""
+    from webhooks.tasks import send_interaction  # tasks imports this module
+
+    interaction = Interaction.objects.select_related("customer__shop").filter(pk=interaction_id).first()
+    if interaction is None:
+        return "gone"
+    try:
+        return interaction_send(interaction).status
+    except ExternalServiceError as exc:
+        logger.warning("reply %s not sent (%s): retried by a task", interaction_id, exc)
+        _retry_later(send_interaction, interaction_id)
+    except Exception:  # noqa: BLE001 - the batch's other replies still go out
+        logger.exception("reply %s not sent: left queued for the resend sweep", interaction_id)
+    return "queued"
+
+
+def _retry_later(send_task, interaction_id: int) -> None:
+    try:
+        send_task.apply_async((interaction_id,), countdown=5)
+    except Exception as exc:  # noqa: BLE001 - broker down (or an eager retry): the resend sweep has it
+        logger.warning("reply %s left queued for the resend sweep (%s)", interaction_id, type(exc).__name__)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from coccinelle.http import ExternalServiceError
 from customers.models import Customer, Interaction, Membership
 from webhooks import autoreply, llm
-from webhooks.inbound_events import events_process, events_sweep
+from webhooks.inbound_events import events_process, events_process_due, events_sweep
 from webhooks.media import media_download, media_sweep
 from webhooks.models import MediaFile
 from webhooks.outbound import interaction_send, public_url
@@ -80,18 +80,26 @@ def notify_owners(inbound_id: int) -> int:
 def sweep_unanswered_turns() -> int:
     """Celery beat: turns whose reply task never ran get it now."""
     turns = autoreply.turns_unanswered()
-    for customer_id, inbound_id in turns:
-        reply_for_turn.delay(customer_id, inbound_id)
+    if turns:
+        reply_for_turns.delay(turns)
     return len(turns)
 
 
 @shared_task
+def reply_for_turns(turns: list) -> dict:
+    """Decide the automatic answer to each turn a message ends ([customer id, message id] pairs), if no
+    newer message came since, and send the replies (webhooks.autoreply.turns_respond). Published
+    AUTO_REPLY_DEBOUNCE_SECONDS after the batch of events that recorded the messages. Safe to run twice."""
+    outcomes = autoreply.turns_respond([(int(customer), int(message)) for customer, message in turns])
+    logger.info("turns decided: %s", dict(outcomes))
+    return dict(outcomes)
+
+
+@shared_task
 def reply_for_turn(customer_id: int, inbound_id: int) -> str:
-    """Decide the automatic answer to the turn this message ends, if no newer message came since
-    (scheduled AUTO_REPLY_DEBOUNCE_SECONDS after it; see webhooks.autoreply). Safe to run twice."""
-    outcome = autoreply.turn_respond(customer_id=customer_id, inbound_id=inbound_id)
-    logger.info("turn of customer %s ending with interaction %s: %s", customer_id, inbound_id, outcome)
-    return outcome
+    """One turn (tasks queued before turns were batched, and tests): as reply_for_turns."""
+    outcome = autoreply.turns_respond([(customer_id, inbound_id)])
+    return next(iter(outcome))
 
 
 @shared_task
@@ -184,9 +192,16 @@ def resend_stuck_outbound() -> int:
 
 
 @shared_task
+def process_inbound() -> dict:
+    """Process every stored inbound event that is due, in batches (webhooks.inbound_events); the task
+    the webhook asks for. Acknowledged late (settings): a worker that dies mid-way leaves it to be
+    delivered again, and its batch, rolled back, to the next one."""
+    return asdict(events_process_due())
+
+
+@shared_task
 def process_inbound_events(provider: str, keys: list[str]) -> dict:
-    """Process stored inbound events (see webhooks.inbound_events); safe to run twice. Acknowledged
-    late (settings): a worker that dies mid-way leaves the task to be delivered again."""
+    """Process the named stored events (a retry that is due, a Reprocess); safe to run twice."""
     return asdict(events_process(provider=provider, keys=keys))
 
 
