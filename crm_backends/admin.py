@@ -49,7 +49,9 @@ class CrmConnectionForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
         help_text=(
             "HubSpot: api_base, auth (private_app|oauth), rate_limit, rate_window_seconds, "
-            "lead_status_by_segment, lifecycle_by_segment, language_property, tags_property. "
+            "lead_status_by_segment, lifecycle_by_segment, language_property, tags_property, "
+            "id_property (coccinelle_id; filled in by Coccinelle: portal_id, ui_domain, "
+            "id_property_ready). "
             "Salesforce: login_url, auth (refresh_token|client_credentials|jwt), api_version, "
             "external_id_field, segment_field, language_field, tags_field. api_base and login_url "
             "must be https on the vendor's hosts (or a host in CRM_ALLOWED_HOSTS). See the README."

@@ -6,9 +6,14 @@ class CrmBackendsConfig(AppConfig):
     verbose_name = "External CRMs"
 
     def ready(self):
-        from crm_backends import checks, services  # noqa: F401 - checks register themselves
+        from django.db.models.signals import pre_delete
+
+        from crm_backends import checks, revoke, services  # noqa: F401 - checks register themselves
+        from crm_backends.models import CrmConnection
         from customers import events
 
         # Every change to a customer or a new interaction writes an outbox row in the same transaction.
         events.subscribe(events.CUSTOMERS_CHANGED, services.outbox_add_customers)
         events.subscribe(events.INTERACTIONS_RECORDED, services.outbox_add_interactions)
+        # A deleted connection gives its OAuth refresh token back (after the commit, best effort).
+        pre_delete.connect(revoke.connection_deleted, sender=CrmConnection, dispatch_uid="crm-revoke")

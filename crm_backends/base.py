@@ -109,3 +109,7 @@ class CrmBackend:
 
     def external_url(self, external_id: str) -> str:
         return ""
+
+    def revoke(self) -> None:
+        """The connection is being deleted: give its credentials back to the vendor if it has a way
+        (an OAuth refresh token). Best effort, bounded in time, never raises."""

@@ -10,24 +10,31 @@ id; default `Coccinelle_Id__c`), `segment_field`, `language_field`, `tags_field`
 Secrets: `client_id`, `client_secret`, `refresh_token` (refresh flow), or `client_id`, `username`,
 `private_key` (PEM, JWT bearer flow). SALESFORCE_CLIENT_ID / _SECRET / _REFRESH_TOKEN fill the gaps,
 only for a connection that signs in at Salesforce itself or at the install's SALESFORCE_LOGIN_URL.
+
+Never blank: a field goes out only when Coccinelle knows a value for it. Salesforce clears a field sent
+as `null` (or ""), so an unknown value is left out and whatever sales typed in Salesforce stays; clearing
+a value in Coccinelle does not clear it in Salesforce either (the push cannot tell "cleared" from "never
+known"). Requests follow the REST API Developer Guide: sObject Collections (`composite/sobjects`, at most
+200 records, `allOrNone: false`, results in request order), upsert by external id, SOQL `query`.
 """
 
 import logging
 import re
 import time
-from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import jwt
 from django.conf import settings
 
 from crm_backends import crypto, transport
 from crm_backends import options as opt
 from crm_backends.base import Check, CrmBackend, CrmError, PulledContact, PushOutcome
+from crm_backends.salesforce_auth import SalesforceAuth
 
 logger = logging.getLogger(__name__)
 
-MAX_BATCH = 200  # composite sobject collections take up to 200 records
+MAX_BATCH = 200  # sObject Collections take up to 200 records
+UNKNOWN_LAST_NAME = "(unknown)"  # LastName is required on create: the marker for a customer without one
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
 _API_VERSION = re.compile(r"v\d{2,3}\.\d")
 _SOQL_ESCAPES = {
@@ -40,6 +47,18 @@ _SOQL_ESCAPES = {
     "\b": "\\b",
     "\f": "\\f",
 }
+# Whole-call answers worth trying again (Salesforce's "Status Codes and Error Responses"): the daily or
+# concurrent request limit (403 REQUEST_LIMIT_EXCEEDED), an instance under load or in maintenance
+# (503 SERVER_UNAVAILABLE), a record locked by another transaction (UNABLE_TO_LOCK_ROW), server errors.
+# Salesforce's 409 is a version/state conflict, not a passing one.
+_RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
+_RETRY_CODES = {"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"}
+# One record's errors that pass with time; every other code (INVALID_FIELD, DUPLICATE_VALUE,
+# REQUIRED_FIELD_MISSING, STRING_TOO_LONG, …) is that record's own problem.
+_ITEM_RETRY_CODES = _RETRY_CODES | {"ALL_OR_NONE_OPERATION_ROLLED_BACK"}
+# An update by record id that says the record is gone: upsert it by the external id instead.
+_GONE_CODES = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "INVALID_ID_FIELD", "NOT_FOUND"}
+_QUERY_CHARS = 6000  # SOQL goes in a GET URL (16,384 bytes at most): room for URL-encoding
 
 
 def soql_literal(value: str) -> str:
@@ -48,7 +67,7 @@ def soql_literal(value: str) -> str:
     return "'" + "".join(_SOQL_ESCAPES.get(ch, ch) for ch in str(value)) + "'"
 
 
-class SalesforceBackend(CrmBackend):
+class SalesforceBackend(SalesforceAuth, CrmBackend):
     name = "salesforce"
     label = "Salesforce"
     customer_batch_size = MAX_BATCH
@@ -74,82 +93,11 @@ class SalesforceBackend(CrmBackend):
         if not _API_VERSION.fullmatch(self.version):
             raise CrmError(f"Salesforce: {self.version!r} is not an API version like v67.0", permanent=True)
         self._sleep = sleep
-
-    # --- auth --------------------------------------------------------------------------------------
-
-    def _secrets(self) -> dict:
-        stored = self.connection.secrets
-        if not self._may_use_install_credentials():
-            return stored
-        defaults = {
-            "client_id": settings.SALESFORCE_CLIENT_ID,
-            "client_secret": settings.SALESFORCE_CLIENT_SECRET,
-            "refresh_token": settings.SALESFORCE_REFRESH_TOKEN,
-        }
-        return {**{k: v for k, v in defaults.items() if v}, **stored}
-
-    def _may_use_install_credentials(self) -> bool:
-        """SALESFORCE_* belong to the whole install: they go to Salesforce itself, or to the login
-        URL ops configured, never to a host a connection's options chose."""
-        install_url = settings.SALESFORCE_LOGIN_URL.rstrip("/")
-        return transport.is_vendor_url(self.login_url, "salesforce") or self.login_url == install_url
-
-    def _session(self) -> dict:
-        cached = crypto.decrypt(self.connection.token_encrypted)
-        return cached if cached.get("access_token") else self._authenticate()
-
-    def _authenticate(self) -> dict:
-        """Get an access token; Salesforce says which instance to call (`instance_url`), and that
-        instance must be a Salesforce host too: the access token is sent there."""
-        url = self.login_url + "/services/oauth2/token"
-        body = transport.json_body(transport.request("salesforce", "POST", url, data=self._grant()))
-        token, instance = body.get("access_token"), body.get("instance_url")
-        if not (isinstance(token, str) and token and isinstance(instance, str) and instance):
-            raise CrmError("Salesforce: the token answer has no access_token or instance_url", permanent=True)
-        transport.check_url(instance, "salesforce")
-        session = {"access_token": token, "instance_url": instance.rstrip("/")}
-        self.connection.token_encrypted = crypto.encrypt(session)
-        self.connection.save(update_fields=["token_encrypted"])
-        return session
-
-    def _grant(self) -> dict:
-        secrets, flow = self._secrets(), self.option("auth", "refresh_token")
-        needed = {
-            "refresh_token": ("client_id", "client_secret", "refresh_token"),
-            "client_credentials": ("client_id", "client_secret"),
-            "jwt": ("client_id", "username", "private_key"),
-        }.get(flow)
-        if needed is None:
-            raise CrmError(f"Salesforce: unknown auth flow {flow!r}", permanent=True)
-        missing = [k for k in needed if not secrets.get(k)]
-        if missing:
-            why = "" if self._may_use_install_credentials() else " (SALESFORCE_* serve Salesforce hosts only)"
-            raise CrmError(f"Salesforce {flow}: missing {', '.join(missing)}{why}", permanent=True)
-        if flow == "jwt":
-            return {
-                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                "assertion": self._assertion(secrets),
-            }
-        grant = {
-            "grant_type": flow,
-            "client_id": secrets["client_id"],
-            "client_secret": secrets["client_secret"],
-        }
-        if flow == "refresh_token":
-            grant["refresh_token"] = secrets["refresh_token"]
-        return grant
-
-    def _assertion(self, secrets) -> str:
-        claims = {
-            "iss": secrets["client_id"],
-            "sub": secrets["username"],
-            "aud": self.login_url,
-            "exp": datetime.now(UTC) + timedelta(minutes=3),
-        }
-        return jwt.encode(claims, secrets["private_key"], algorithm="RS256")
+        self._zone = None
 
     def _call(self, method, path, **kwargs):
-        """Call the instance; a 401 refreshes the session once and tries once more."""
+        """Call the instance; a 401 (INVALID_SESSION_ID: the session expired) gets a new token once and
+        tries once more."""
         for attempt in (1, 2):
             session = self._session()
             url = f"{session['instance_url']}/services/data/{self.version}{path}"
@@ -163,19 +111,31 @@ class SalesforceBackend(CrmBackend):
                 raise _classified(exc) from None
         raise AssertionError("unreachable")
 
+    def _json(self, method, path, **kwargs) -> dict:
+        return transport.json_body(self._call(method, path, **kwargs))
+
+    def _collection(self, method, path, records: list[dict]) -> list[dict]:
+        """An sObject Collections call: one result per record, in the order sent (documented)."""
+        body = {"allOrNone": False, "records": records}
+        results = transport.json_body(self._call(method, path, json=body), expect=list)
+        if len(results) != len(records) or not all(isinstance(r, dict) for r in results):
+            raise CrmError(f"Salesforce: {len(results)} results for {len(records)} records", permanent=False)
+        return results
+
     # --- contacts ----------------------------------------------------------------------------------
 
-    def _record(self, item) -> dict:
-        record = {
-            "attributes": {"type": "Contact"},
-            self.ext_field: str(item.customer_id),
-            # Salesforce requires a last name; a customer known by first name or number only gets a marker.
-            "LastName": item.last_name or "(unknown)",
+    def _record(self, item, *, marker: bool) -> dict:
+        """The Contact as far as Coccinelle knows it: unknown values are left out, never null or "".
+        `marker`: the record may be created, so it needs a LastName even when we know none."""
+        record = {"attributes": {"type": "Contact"}, self.ext_field: str(item.customer_id)}
+        values = {
+            "LastName": item.last_name or (UNKNOWN_LAST_NAME if marker else ""),
             "FirstName": item.first_name,
             "Email": item.email,
             "Phone": item.phone,
             "MobilePhone": item.whatsapp_phone or item.phone,
-            "HasOptedOutOfEmail": item.opted_out,
+            # Only ever set: an e-mail opt-out recorded in Salesforce is not for us to lift.
+            "HasOptedOutOfEmail": True if item.opted_out else None,
         }
         for option, value in (
             ("segment_field", item.segment),
@@ -183,47 +143,92 @@ class SalesforceBackend(CrmBackend):
             ("tags_field", ";".join(item.tags)),
         ):
             if self.option(option, ""):
-                record[self.options[option]] = value
+                values[self.options[option]] = value
+        record.update({k: v for k, v in values.items() if v not in (None, "")})
         return record
 
     def push_customers(self, items):
         outcomes = []
         for start in range(0, len(items), MAX_BATCH):
-            batch = items[start : start + MAX_BATCH]
-            self._adopt_existing_by_email(batch)
-            body = {"allOrNone": False, "records": [self._record(i) for i in batch]}
-            results = self._results("PATCH", f"/composite/sobjects/Contact/{self.ext_field}", body, batch)
-            outcomes += [
-                _outcome(item.customer_id, result) for item, result in zip(batch, results, strict=True)
-            ]
+            outcomes += _Push(self, items[start : start + MAX_BATCH]).run()
         return outcomes
 
-    def _adopt_existing_by_email(self, batch):
+    def _update_known(self, batch) -> tuple[dict, list]:
+        """Contacts we know by record id: updated by id (which also stamps our external id, e.g. on a
+        contact linked by `sync_crm --pull`). Those Salesforce says are gone are upserted instead."""
+        records = [dict(self._record(i, marker=False), id=i.external_id) for i in batch]
+        results = self._collection("PATCH", "/composite/sobjects", records)
+        done, gone = {}, []
+        for item, result in zip(batch, results, strict=True):
+            if not result.get("success") and _codes(result) & _GONE_CODES:
+                gone.append(item)
+            else:
+                done[item.customer_id] = _outcome(item.customer_id, result)
+        return done, gone
+
+    def _upsert(self, batch, existing: set) -> tuple[dict, None]:
+        """Upsert by the external id. A LastName marker only for contacts that may be created; one
+        refused for want of a LastName (it was not there after all) goes again with the marker."""
+        path = f"/composite/sobjects/Contact/{self.ext_field}"
+        records = [self._record(i, marker=i.customer_id not in existing) for i in batch]
+        results = self._collection("PATCH", path, records)
+        outcomes, again = {}, []
+        for item, record, result in zip(batch, records, results, strict=True):
+            if "LastName" not in record and _missing_last_name(result):
+                again.append(item)
+            else:
+                outcomes[item.customer_id] = _outcome(item.customer_id, result)
+        if again:
+            records = [self._record(i, marker=True) for i in again]
+            results = self._collection("PATCH", path, records)
+            outcomes.update(
+                {i.customer_id: _outcome(i.customer_id, r) for i, r in zip(again, results, strict=True)}
+            )
+        return outcomes, None
+
+    def _adopt_existing_by_email(self, batch) -> tuple[dict, set]:
         """A Contact the sales team already created with the customer's e-mail gets our external id,
-        so that the upsert updates it instead of creating a duplicate."""
-        emails = sorted({i.email for i in batch if i.email and not i.external_id})
-        if not emails:
-            return
-        where = ", ".join(soql_literal(e) for e in emails)
-        # Every value is a soql_literal; the field name is the admin's configuration, not customer input.
-        query = f"SELECT Id, Email FROM Contact WHERE {self.ext_field} = null AND Email IN ({where})"  # noqa: S608
-        found = self._json("GET", "/query", params={"q": query}).get("records") or []
-        by_email = {
-            r["Email"].lower(): r["Id"]
-            for r in found
-            if isinstance(r, dict) and r.get("Email") and r.get("Id")
-        }
+        so that the upsert updates it instead of creating a duplicate. Returns the failed adoptions
+        (those must not be upserted: that would create the duplicate), and the customers adopted."""
+        by_email = self._contacts_by_email(sorted({i.email.lower() for i in batch if i.email}))
+        adopt, taken = [], set()
+        for item in batch:  # one Salesforce contact is adopted once, by the first of its customers
+            contact_id = by_email.get((item.email or "").lower())
+            if contact_id and contact_id not in taken:
+                adopt.append(item)
+                taken.add(contact_id)
+        if not adopt:
+            return {}, set()
         records = [
             {
                 "attributes": {"type": "Contact"},
                 "id": by_email[i.email.lower()],
                 self.ext_field: str(i.customer_id),
             }
-            for i in batch
-            if i.email and not i.external_id and i.email.lower() in by_email
+            for i in adopt
         ]
-        if records:
-            self._call("PATCH", "/composite/sobjects", json={"allOrNone": False, "records": records})
+        results = self._collection("PATCH", "/composite/sobjects", records)
+        adopted, failed = set(), {}
+        for item, result in zip(adopt, results, strict=True):
+            if result.get("success"):
+                adopted.add(item.customer_id)
+            else:
+                failed[item.customer_id] = _outcome(item.customer_id, result)
+        return failed, adopted
+
+    def _contacts_by_email(self, emails: list[str]) -> dict[str, str]:
+        """{e-mail: Contact id} of contacts without our external id, a few SOQL queries per batch."""
+        found = {}
+        for chunk in _chunks([soql_literal(e) for e in emails], _QUERY_CHARS):
+            # Every value is a soql_literal; the field name is the admin's configuration, not input.
+            query = (
+                f"SELECT Id, Email FROM Contact WHERE {self.ext_field} = null "  # noqa: S608
+                f"AND Email IN ({', '.join(chunk)}) ORDER BY CreatedDate"
+            )
+            for r in self._json("GET", "/query", params={"q": query}).get("records") or []:
+                if isinstance(r, dict) and isinstance(r.get("Email"), str) and r.get("Id"):
+                    found.setdefault(r["Email"].lower(), r["Id"])  # the oldest one, if sales made two
+        return found
 
     # --- interactions as tasks ---------------------------------------------------------------------
 
@@ -231,22 +236,9 @@ class SalesforceBackend(CrmBackend):
         outcomes = []
         for start in range(0, len(items), MAX_BATCH):
             batch = items[start : start + MAX_BATCH]
-            body = {"allOrNone": False, "records": [self._task(i) for i in batch]}
-            results = self._results("POST", "/composite/sobjects", body, batch)
-            outcomes += [
-                _outcome(item.interaction_id, result) for item, result in zip(batch, results, strict=True)
-            ]
+            results = self._collection("POST", "/composite/sobjects", [self._task(i) for i in batch])
+            outcomes += [_outcome(i.interaction_id, r) for i, r in zip(batch, results, strict=True)]
         return outcomes
-
-    def _json(self, method, path, **kwargs) -> dict:
-        return transport.json_body(self._call(method, path, **kwargs))
-
-    def _results(self, method, path, body, batch) -> list[dict]:
-        """A composite call's per-record results, one per record sent and in the same order."""
-        results = transport.json_body(self._call(method, path, json=body), expect=list)
-        if len(results) != len(batch) or not all(isinstance(r, dict) for r in results):
-            raise CrmError(f"Salesforce: {len(results)} results for {len(batch)} records", permanent=False)
-        return results
 
     def _task(self, item) -> dict:
         arrow = "from" if item.direction == "inbound" else "to"
@@ -256,11 +248,20 @@ class SalesforceBackend(CrmBackend):
             "WhoId": item.contact_external_id,
             "Subject": subject[:255],
             "Description": item.body[:32000],
-            "ActivityDate": item.occurred_at.date().isoformat(),
+            # A date field: the day as the shop lived it, not UTC's (23:30 in Paris is tomorrow in UTC).
+            "ActivityDate": item.occurred_at.astimezone(self._shop_zone()).date().isoformat(),
             "Status": "Completed",
             "TaskSubtype": "Task",
             "Priority": "Normal",
         }
+
+    def _shop_zone(self) -> ZoneInfo:
+        if self._zone is None:
+            try:
+                self._zone = ZoneInfo(self.connection.shop.time_zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                self._zone = ZoneInfo(settings.TIME_ZONE)
+        return self._zone
 
     # --- connection and pull -----------------------------------------------------------------------
 
@@ -293,7 +294,7 @@ class SalesforceBackend(CrmBackend):
                 yield PulledContact(
                     external_id=row["Id"],
                     first_name=row.get("FirstName") or "",
-                    last_name="" if row.get("LastName") == "(unknown)" else row.get("LastName") or "",
+                    last_name="" if row.get("LastName") == UNKNOWN_LAST_NAME else row.get("LastName") or "",
                     email=row.get("Email") or "",
                     phone=row.get("MobilePhone") or row.get("Phone") or "",
                 )
@@ -311,23 +312,99 @@ class SalesforceBackend(CrmBackend):
         return transport.safe_link(url, "salesforce")
 
 
-def _outcome(key, result: dict) -> PushOutcome:
-    if result.get("success"):
-        return PushOutcome(key, True, result.get("id", ""))
-    errors = result.get("errors") or [{}]
-    message = "; ".join(
-        f"{e.get('statusCode', '')}: {e.get('message', '')}" for e in errors if isinstance(e, dict)
+class _Push:
+    """One batch of at most 200 customers: known contacts updated by id, the others adopted by e-mail
+    then upserted by external id. Each step answers (outcomes, what the next step needs). A call that
+    fails after earlier calls of the batch went through fails only its own customers: what Salesforce
+    already wrote is reported written."""
+
+    def __init__(self, backend: SalesforceBackend, batch):
+        self.backend, self.batch, self.outcomes = backend, batch, {}
+
+    def run(self) -> list[PushOutcome]:
+        new = [i for i in self.batch if not i.external_id]
+        new += self._step([i for i in self.batch if i.external_id], self.backend._update_known, [])
+        adopted = self._step(new, self.backend._adopt_existing_by_email, set())
+        # Adopted contacts exist with the name sales gave them: no LastName marker over it.
+        self._step(
+            [i for i in new if i.customer_id not in self.outcomes], self.backend._upsert, None, adopted
+        )
+        return [self.outcomes[i.customer_id] for i in self.batch if i.customer_id in self.outcomes]
+
+    def _step(self, items, call, default, *args):
+        if not items:
+            return default
+        try:
+            outcomes, carry = call(items, *args)
+        except CrmError as exc:
+            if not self.outcomes:
+                raise  # nothing written yet: the drain records the call's failure for the whole batch
+            error, permanent = transport.shorten(str(exc)), exc.permanent
+            self.outcomes.update(
+                {
+                    i.customer_id: PushOutcome(i.customer_id, False, error=error, permanent=permanent)
+                    for i in items
+                }
+            )
+            return default
+        self.outcomes.update(outcomes)
+        return carry
+
+
+def _chunks(literals: list[str], limit: int):
+    chunk, size = [], 0
+    for literal in literals:
+        if chunk and size + len(literal) > limit:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(literal)
+        size += len(literal) + 2
+    if chunk:
+        yield chunk
+
+
+def _codes(result: dict) -> set[str]:
+    errors = result.get("errors")
+    return {e.get("statusCode") for e in errors if isinstance(e, dict)} if isinstance(errors, list) else set()
+
+
+def _missing_last_name(result: dict) -> bool:
+    errors = result.get("errors") if not result.get("success") else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict)
+        and e.get("statusCode") == "REQUIRED_FIELD_MISSING"
+        and "LastName" in (e.get("fields") or [])
+        for e in errors
     )
-    return PushOutcome(key, False, error=transport.shorten(message), permanent=True)
+
+
+def _outcome(key, result: dict) -> PushOutcome:
+    """One record's result, attributed to that record alone: its own errors, retried only when every
+    one of them passes with time (a locked row, a limit), failed for good otherwise."""
+    if result.get("success") and result.get("id"):
+        return PushOutcome(key, True, str(result["id"]))
+    errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
+    if not errors:  # an answer without a reason (or a success without an id): try again, a few times
+        return PushOutcome(key, False, error="Salesforce: a result without an id or errors", permanent=False)
+    message = "; ".join(_error_text(e) for e in errors)
+    transient = all(e.get("statusCode") in _ITEM_RETRY_CODES for e in errors)
+    return PushOutcome(key, False, error=transport.shorten(message), permanent=not transient)
+
+
+def _error_text(error: dict) -> str:
+    fields = error.get("fields")
+    where = f" ({', '.join(str(f) for f in fields)})" if isinstance(fields, list) and fields else ""
+    return f"{error.get('statusCode', 'ERROR')}: {error.get('message', '')}{where}"
 
 
 def _classified(exc: CrmError) -> CrmError:
-    """REQUEST_LIMIT_EXCEEDED comes as a 403 but passes with time: back off instead of failing."""
+    """Whether a failed call is worth another try, by Salesforce's own codes (a 403 can be the
+    request limit, which passes, or a missing permission, which does not)."""
     codes = (
         {e.get("errorCode") for e in exc.body if isinstance(e, dict)} if isinstance(exc.body, list) else set()
     )
-    if "REQUEST_LIMIT_EXCEEDED" in codes:
-        return CrmError(
-            f"Salesforce API limit reached: {exc}", permanent=False, status=exc.status, body=exc.body
-        )
-    return exc
+    if exc.status is None:
+        return exc  # network error or timeout: already transient
+    transient = bool(codes & _RETRY_CODES) or exc.status in _RETRY_STATUSES
+    message = f"Salesforce API limit reached: {exc}" if "REQUEST_LIMIT_EXCEEDED" in codes else str(exc)
+    return CrmError(message, permanent=not transient, status=exc.status, body=exc.body, headers=exc.headers)

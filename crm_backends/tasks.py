@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm_backends.models import CrmConnection, SyncItem
-from crm_backends.services import due_count, enqueue_drain, sync_drain
+from crm_backends.services import drain_started, due_count, enqueue_drain, sync_drain
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +18,8 @@ DRAIN_BUDGET_SECONDS = 240
 
 @shared_task
 def drain_connection(connection_id: int) -> int:
+    # Before any claim: a change committed from now on queues another drain (see crm_backends/outbox.py).
+    drain_started(connection_id)
     connection = CrmConnection.objects.filter(pk=connection_id).first()
     if connection is None or not connection.pushes:
         return 0

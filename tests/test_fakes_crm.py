@@ -56,7 +56,7 @@ def test_hubspot_oauth_refresh_issues_tokens_that_expire():
         )
         assert as_json.status_code == 400  # form-encoded only
 
-        for path in ("/oauth/v1/token", "/oauth/v3/token"):
+        for path in ("/oauth/v1/token", "/oauth/v3/token", "/oauth/2026-03/token"):
             answer = requests.post(fake.url + path, data=dict(form, refresh_token="refresh"), timeout=5)
             assert answer.status_code == 200
             body = answer.json()
@@ -69,8 +69,9 @@ def test_hubspot_oauth_refresh_issues_tokens_that_expire():
         assert expired.status_code == 401 and expired.json()["category"] == "EXPIRED_AUTHENTICATION"
 
         fresh = requests.post(
-            fake.url + "/oauth/v1/token", data=dict(form, refresh_token="refresh"), timeout=5
+            fake.url + "/oauth/2026-03/token", data=dict(form, refresh_token="refresh"), timeout=5
         )
+        assert fresh.json()["token_use"] == "access_token" and fresh.json()["hub_id"] == 12345
         fresh_token = fresh.json()["access_token"]
         assert hs(fake, "GET", "/crm/v3/objects/contacts?limit=1", token=fresh_token).ok
         fake.expire_tokens()
@@ -163,7 +164,7 @@ def test_hubspot_refuses_bad_options(hubspot):
 
 
 def test_hubspot_batch_create_shuffles_and_enforces_size_and_conflicts():
-    with FakeHubSpot(max_batch=5) as fake:
+    with FakeHubSpot(max_batch=5, echo_trace_ids=True) as fake:
         inputs = [
             {"properties": {"email": f"p{i}@example.com"}, "objectWriteTraceId": f"t{i}"} for i in range(5)
         ]
@@ -208,6 +209,7 @@ def test_hubspot_batch_update_answers_207_for_unknown_ids(hubspot):
 
 
 def test_hubspot_batch_upsert_by_email(hubspot):
+    hubspot.echo_trace_ids = True
     known = create_contact(hubspot, "old@example.com", firstname="Old")
     inputs = [
         {
@@ -235,7 +237,7 @@ def test_hubspot_batch_upsert_by_email(hubspot):
     assert answer.status_code == 207
     body = answer.json()
     assert len(body["results"]) == 2 and body["numErrors"] == 1
-    assert body["errors"][0]["objectWriteTraceId"] == "3"
+    assert body["errors"][0]["context"] == {"ids": ["broken"], "objectWriteTraceId": ["3"]}
 
     by_phone = [{"idProperty": "phone", "id": "+33612345678", "properties": {}}]
     refused = hs(hubspot, "POST", "/crm/v3/objects/contacts/batch/upsert", json={"inputs": by_phone})
@@ -288,6 +290,8 @@ def test_hubspot_notes_need_timestamp_and_a_real_contact(hubspot):
     bad_notes = [
         {"properties": {"hs_note_body": "no timestamp"}},
         {"properties": {"hs_timestamp": "yesterday"}},
+        {"properties": {"hs_timestamp": "2026-05-04T09:30:15.123456+00:00", "hs_note_body": "local time"}},
+        {"properties": {"hs_timestamp": "2026-05-04T09:30:15.123Z", "hs_note_body": ""}},
         {"properties": {"hs_timestamp": "1714557600000", "hs_note_body": "x" * 65_537}},
         dict(good, associations=[{"to": {"id": "999999"}, "types": NOTE_TYPE}]),
         dict(
@@ -300,6 +304,7 @@ def test_hubspot_notes_need_timestamp_and_a_real_contact(hubspot):
         assert refused.status_code == 400 and refused.json()["category"] == "VALIDATION_ERROR", bad
 
     inputs = [dict(good, objectWriteTraceId=f"n{i}") for i in range(4)]
+    hubspot.echo_trace_ids = True
     batch = hs(hubspot, "POST", "/crm/v3/objects/notes/batch/create", json={"inputs": inputs})
     assert batch.status_code == 201
     traces = [r["objectWriteTraceId"] for r in batch.json()["results"]]

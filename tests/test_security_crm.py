@@ -12,6 +12,7 @@ import pytest
 
 from crm_backends import crypto, ratelimit, transport
 from crm_backends.models import CrmConnection, CustomerSync, SyncItem
+from crm_backends.registry import backend_for
 from crm_backends.services import sync_drain
 from customers.models import Membership
 from customers.services import membership_add
@@ -436,7 +437,7 @@ def test_test_connection_never_waits_on_a_spent_rate_limit(
         {"token": "shop-token"},
     )
     monkeypatch.setattr(ratelimit, "_limiters", {})
-    limiter = ratelimit.limiter_for(("hubspot", connection.pk), 1, 60.0)
+    limiter = backend_for(connection).limiter  # the one every push for this credential shares
     limiter.acquire()
 
     def wait(seconds):

@@ -11,6 +11,7 @@ from django.test import Client
 
 from crm_backends import ratelimit, tasks
 from crm_backends.models import CrmConnection, CustomerSync, SyncItem
+from crm_backends.registry import backend_for
 from customers.models import ChannelAddress, Customer
 from tests.fakes.hubspot import FakeHubSpot
 from tests.webhook_posting import SMS_URL, TWILIO_TOKEN, post_twilio
@@ -53,7 +54,7 @@ def spent_rate_limit(connection, monkeypatch):
     connection.options = {**connection.options, "rate_limit": 1, "rate_window_seconds": 30}
     connection.save()
     monkeypatch.setattr(ratelimit, "_limiters", {})  # this test's limiters only
-    limiter = ratelimit.limiter_for(("hubspot", connection.pk), 1, 30.0)
+    limiter = backend_for(connection).limiter  # the one every push for this credential shares
     limiter.acquire()
     waits = []
 

@@ -1,16 +1,23 @@
-"""A local HubSpot (CRM v3 object APIs + OAuth refresh) enforcing the contract in contracts.md.
+"""A local HubSpot (CRM v3 object APIs, properties, account info, OAuth 2026-03) that checks requests
+against HubSpot's published schema (hubspot_schema.py says where it comes from) and answers like
+HubSpot's own examples.
 
 Bearer auth (a private-app token, or OAuth access tokens that expire), a rolling rate limit with the
 `X-HubSpot-RateLimit-*` headers and the 429 body, contacts (create, update, get, list, search, batch
-create/update/upsert with 207 partial answers and 409 "Contact already exists. Existing ID: …"), notes
-associated to contacts (type 202), HubSpot's error body. Batch results come back in a different order
-than the inputs (HubSpot promises none): correlate them with `objectWriteTraceId`.
+create/update/upsert with 207 partial answers whose errors carry their own `context`, and 409
+"Contact already exists. Existing ID: …"), custom contact properties (unique ones usable as upsert
+`idProperty`), notes associated to contacts (type 202), HubSpot's error body.
 
-Switches: `fail_next(status, body=None, count=1)`, `expire_tokens()`, `advance(seconds)` (the fake clock).
-Benchmark counters: `max_requests_in_window`, `rate_limited_count`.
+Like HubSpot: batch results come back in another order than the inputs, and without
+`objectWriteTraceId` (the schema marks it optional and HubSpot's examples omit it) unless
+`echo_trace_ids=True`. Stricter than HubSpot in one way: a property sent as "" (which clears it) is
+refused unless `refuse_blank=False`, because Coccinelle promises never to blank CRM data.
+
+Switches: `fail_next(status, body=None, count=1, headers=None)`, `expire_tokens()`, `advance(seconds)`
+(the fake clock), `scopes` (what the static token may do). Counters: `max_requests_in_window`,
+`rate_limited_count`, `refresh_count`, `token_paths`, `revoked`.
 """
 
-import json
 import random
 import re
 import secrets
@@ -21,90 +28,45 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from tests.fakes import FakeServer
+from tests.fakes.hubspot_notes import NOTE_TO_CONTACT, NotesMixin
+from tests.fakes.hubspot_reads import DEFAULT_CONTACT_PROPERTIES, NOT_FOUND_IN_BATCH, ReadsMixin, wanted
+from tests.fakes.hubspot_schema import (
+    LEAD_STATUSES,
+    LIFECYCLE_STAGES,
+    SCHEMA_WRITE_SCOPE,
+    STANDARD_CONTACT_PROPERTIES,
+    Reject,
+    batch_inputs,
+    error,
+    invalid,
+    invalid_properties,
+    problem,
+    property_definition,
+    string_values,
+)
 
-MAX_NOTE_BODY = 65_536
-MAX_SEARCH_LIMIT = 200
-MAX_LIST_LIMIT = 100
-NOTE_TO_CONTACT = 202
+__all__ = ["NOTE_TO_CONTACT", "PORTAL_ID", "FakeHubSpot", "error"]
+
 PORTAL_ID = 12345
-DEFAULT_CONTACT_PROPERTIES = (
-    "createdate",
-    "email",
-    "firstname",
-    "hs_object_id",
-    "lastmodifieddate",
-    "lastname",
-)
 DEFAULT_NOTE_PROPERTIES = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
-LEAD_STATUSES = (
-    "NEW",
-    "OPEN",
-    "IN_PROGRESS",
-    "OPEN_DEAL",
-    "UNQUALIFIED",
-    "ATTEMPTED_TO_CONTACT",
-    "CONNECTED",
-    "BAD_TIMING",
-)
-LIFECYCLE_STAGES = (
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-)
+ALL_SCOPES = frozenset({"crm.objects.contacts.read", "crm.objects.contacts.write", SCHEMA_WRITE_SCOPE})
+TOKEN_PATHS = ("/oauth/v1/token", "/oauth/v3/token", "/oauth/2026-03/token")
+REVOKE_PATH = "/oauth/2026-03/token/revoke"
 AUTH_MISSING = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
     "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
 )
-NOT_FOUND_IN_BATCH = (
-    "Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid."
-)
 
 _CONTACT = re.compile(r"^/crm/v3/objects/contacts/(?P<id>[^/]+)$")
 _NOTE = re.compile(r"^/crm/v3/objects/notes/(?P<id>[^/]+)$")
+_PROPERTY = re.compile(r"^/crm/v3/properties/contacts/(?P<name>[^/]+)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STATIC = "static"  # the rate-limit bucket of the private-app token
 _OAUTH = "oauth"  # one bucket for every OAuth token: refreshing does not reset the app's limit
 
 
-class _Reject(Exception):
-    """An answer decided deep inside a handler: (status, body)."""
-
-    def __init__(self, status: int, body: dict):
-        super().__init__(body.get("message"))
-        self.status, self.body = status, body
-
-
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
-
-
-def error(status: int, message: str, category: str, **extra) -> tuple[int, dict]:
-    body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category}
-    body.update(extra)
-    return status, body
-
-
-def _invalid_properties(problems: list[dict]) -> _Reject:
-    return _Reject(
-        *error(
-            400,
-            "Property values were not valid: " + json.dumps(problems, separators=(",", ":")),
-            "VALIDATION_ERROR",
-            errors=[
-                {"message": p["message"], "code": p["error"], "context": {"propertyName": [p["name"]]}}
-                for p in problems
-            ],
-        )
-    )
-
-
-def _problem(name: str, message: str, code: str) -> dict:
-    return {"isValid": False, "message": message, "error": code, "name": name}
 
 
 def _shuffled(items: list) -> list:
@@ -118,15 +80,21 @@ def _shuffled(items: list) -> list:
     return out
 
 
-def _string(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def _item_error(reject: Reject, context: dict) -> dict:
+    """One failed input of a batch, as HubSpot's StandardError: its own message and `context`."""
+    return {
+        "status": "error",
+        "category": reject.body["category"],
+        "message": reject.body["message"],
+        "context": context,
+        "errors": reject.body.get("errors", []),
+        "links": {},
+    }
 
 
-class FakeHubSpot(FakeServer):
+class FakeHubSpot(NotesMixin, ReadsMixin, FakeServer):
+    _iso = staticmethod(_iso)
+
     def __init__(
         self,
         token: str = "hs-token",
@@ -137,6 +105,10 @@ class FakeHubSpot(FakeServer):
         token_ttl: int = 1800,
         search_rate_limit: int | None = 5,
         search_index_lag: float = 0.0,
+        echo_trace_ids: bool = False,
+        refuse_blank: bool = True,
+        ui_domain: str = "app.hubspot.com",
+        portal_id: int = PORTAL_ID,
     ):
         super().__init__()
         # poll more often than the default 0.5 s so that leaving the `with` block is quick
@@ -145,8 +117,14 @@ class FakeHubSpot(FakeServer):
         self.token, self.rate_limit, self.window_seconds = token, rate_limit, window_seconds
         self.max_batch, self.oauth_client, self.token_ttl = max_batch, oauth_client, token_ttl
         self.search_rate_limit, self.search_index_lag = search_rate_limit, search_index_lag
-        self.contacts: dict[str, dict] = {}
+        self.echo_trace_ids, self.refuse_blank = echo_trace_ids, refuse_blank
+        self.ui_domain, self.portal_id = ui_domain, portal_id
+        self.scopes = set(ALL_SCOPES)  # of the static token; OAuth tokens get the same
+        self.contacts: dict[str, dict] = _Contacts()
+        self._index: dict[tuple[str, str], str] = {}  # (property, lower-cased value) -> contact id
+        self._indexed = -1  # the contacts' version the index was last brought up to date with
         self.notes: dict[str, dict] = {}
+        self.contact_properties = {k: dict(v) for k, v in STANDARD_CONTACT_PROPERTIES.items()}
         self.lead_status_options = list(LEAD_STATUSES)  # portals may edit the list
         self.lifecycle_stage_options = list(LIFECYCLE_STAGES)
         self.refuse_lifecycle_backwards = True  # "moving backwards is often refused"
@@ -154,20 +132,28 @@ class FakeHubSpot(FakeServer):
         self.rate_limited_count = 0
         self.issued_tokens: dict[str, float] = {}  # OAuth access token -> expiry on the fake clock
         self.refresh_count = 0
+        self.token_paths: list[str] = []
+        self.revoked: list[str] = []  # refresh tokens revoked through the 2026-03 endpoint
         self._lock = threading.RLock()
         self._ids = iter(range(101, 10**12))
         self._meta: dict[str, dict] = {}  # id -> {"created": epoch, "updated": epoch, "indexed": clock}
         self._hits: dict[str, list[tuple[float, bool]]] = {}  # bucket -> [(clock, served)]
         self._search_hits: dict[str, list[float]] = {}
-        self._failures: list[tuple[int, dict | None]] = []
+        self._failures: list[tuple[int, dict | None, dict]] = []
         self._offset = 0.0
 
     # ---- switches -------------------------------------------------------------------------------
 
-    def fail_next(self, status: int, body: dict | None = None, count: int = 1) -> None:
-        """Answer the next `count` CRM requests (after auth) with `status` and `body` (HubSpot's if None)."""
+    def fail_next(self, status: int, body: dict | None = None, count: int = 1, headers=None) -> None:
+        """Answer the next `count` CRM requests (after auth) with `status`, `body` (HubSpot's if None)
+        and extra `headers` (e.g. Retry-After)."""
         with self._lock:
-            self._failures.extend([(status, body)] * count)
+            self._failures.extend([(status, body, dict(headers or {}))] * count)
+
+    def add_property(self, name: str, *, unique: bool = False) -> None:
+        """A custom contact property the portal already has (as an admin would create it)."""
+        with self._lock:
+            self.contact_properties[name] = {"name": name, "type": "string", "hasUniqueValue": unique}
 
     def expire_tokens(self) -> None:
         """Every OAuth access token issued so far is now expired (401 EXPIRED_AUTHENTICATION)."""
@@ -187,8 +173,10 @@ class FakeHubSpot(FakeServer):
 
     def handle(self, request):
         with self._lock:
-            if request.path in ("/oauth/v1/token", "/oauth/v3/token"):
+            if request.path in TOKEN_PATHS:
                 return self._oauth(request)
+            if request.path == REVOKE_PATH:
+                return self._revoke(request)
             bucket, failure = self._authenticate(request)
             if failure:
                 return failure
@@ -196,17 +184,22 @@ class FakeHubSpot(FakeServer):
             if limited:
                 return limited[0], limited[1], headers
             if self._failures:
-                status, body = self._failures.pop(0)
-                return status, body if body is not None else self._failure_body(status), headers
+                status, body, extra = self._failures.pop(0)
+                body = body if body is not None else self._failure_body(status)
+                return status, body, {**headers, **extra}
             try:
                 status, body = self._route(request)
-            except _Reject as reject:
+            except Reject as reject:
                 status, body = reject.status, reject.body
             return status, body, headers
 
     def _failure_body(self, status: int) -> dict:
         if status == 429:
             return self._rate_limited_body("TEN_SECONDLY_ROLLING")
+        if status == 409:
+            return error(409, "Contact already exists. Existing ID: 1", "CONFLICT")[1]
+        if status == 423:
+            return error(423, "The record is locked by another write; try again", "LOCKED")[1]
         if status >= 500:
             return error(status, "internal error", "INTERNAL_ERROR")[1]
         return error(status, "fake failure", "VALIDATION_ERROR")[1]
@@ -274,16 +267,17 @@ class FakeHubSpot(FakeServer):
     def _route(self, request):
         method, path = request.method, request.path.rstrip("/") or "/"
         if path == "/account-info/v3/details" and method == "GET":
+            eu = self.ui_domain.startswith("app-eu1")
             return 200, {
-                "portalId": PORTAL_ID,
+                "portalId": self.portal_id,
                 "accountType": "STANDARD",
                 "timeZone": "Europe/Paris",
                 "companyCurrency": "EUR",
                 "additionalCurrencies": [],
                 "utcOffset": "+01:00",
                 "utcOffsetMilliseconds": 3_600_000,
-                "uiDomain": "app.hubspot.com",
-                "dataHostingLocation": "eu1",
+                "uiDomain": self.ui_domain,
+                "dataHostingLocation": "eu1" if eu else "na1",
             }
         routes = {
             ("POST", "/crm/v3/objects/contacts"): self._create_contact,
@@ -295,9 +289,15 @@ class FakeHubSpot(FakeServer):
             ("POST", "/crm/v3/objects/contacts/search"): self._search,
             ("POST", "/crm/v3/objects/notes"): self._create_note,
             ("POST", "/crm/v3/objects/notes/batch/create"): self._batch_create_notes,
+            ("POST", "/crm/v3/properties/contacts"): self._create_property,
         }
         if (method, path) in routes:
             return routes[(method, path)](request)
+        if (match := _PROPERTY.match(path)) and method == "GET":
+            definition = self.contact_properties.get(unquote(match["name"]))
+            if definition is None:
+                return error(404, f"Unable to find property {match['name']}", "OBJECT_NOT_FOUND")
+            return 200, definition
         if match := _CONTACT.match(path):
             contact_id = unquote(match["id"])
             if method == "GET":
@@ -310,42 +310,75 @@ class FakeHubSpot(FakeServer):
             note_id = unquote(match["id"])
             if note_id not in self.notes:
                 return error(404, "resource not found", "OBJECT_NOT_FOUND")
-            return 200, self._note_out(note_id, _wanted(request, DEFAULT_NOTE_PROPERTIES))
+            return 200, self._note_out(note_id, wanted(request, DEFAULT_NOTE_PROPERTIES))
         if path.startswith(("/crm/v3/objects/contacts", "/crm/v3/objects/notes")):
             return error(405, f"HTTP method {method} is not supported by this resource", "VALIDATION_ERROR")
         return error(404, f"Unable to route {method} {path}", "OBJECT_NOT_FOUND")
 
-    # ---- OAuth ----------------------------------------------------------------------------------
+    # ---- OAuth (2026-03; v1 and v3 answer the same until they retire) ----------------------------
 
-    def _oauth(self, request):
+    def _oauth_form(self, request):
         if request.method != "POST":
-            return 405, {"status": "error", "message": "POST only"}, {}
+            return None, (405, {"status": "error", "message": "POST only"}, {})
         form = request.form() if "urlencoded" in request.headers.get("Content-Type", "") else {}
         if not self.oauth_client or form.get("client_id") != self.oauth_client[0]:
-            return 400, _oauth_error("BAD_CLIENT_ID", "missing or invalid client_id"), {}
+            return None, (400, _oauth_error("BAD_CLIENT_ID", "missing or invalid client_id"), {})
+        if form.get("client_secret") != self.oauth_client[1]:
+            return None, (400, _oauth_error("BAD_CLIENT_SECRET", "missing or invalid client_secret"), {})
+        return form, None
+
+    def _oauth(self, request):
+        form, refused = self._oauth_form(request)
+        if refused:
+            return refused
+        self.token_paths.append(request.path)
         if form.get("grant_type") != "refresh_token":
             return 400, _oauth_error("BAD_GRANT_TYPE", "missing or unknown grant type"), {}
-        if form.get("client_secret") != self.oauth_client[1]:
-            return 400, _oauth_error("BAD_CLIENT_SECRET", "missing or invalid client_secret"), {}
-        if form.get("refresh_token") != self.oauth_client[2]:
+        if form.get("refresh_token") != self.oauth_client[2] or form["refresh_token"] in self.revoked:
             return 400, _oauth_error("BAD_REFRESH_TOKEN", "missing or unknown refresh token"), {}
         access = "CO" + secrets.token_urlsafe(24)
         self.issued_tokens[access] = self._now() + self.token_ttl
         self.refresh_count += 1
-        return (
-            200,
-            {
-                "token_type": "bearer",
-                "refresh_token": self.oauth_client[2],
-                "access_token": access,
-                "expires_in": self.token_ttl,
-            },
-            {},
-        )
+        answer = {
+            "token_type": "bearer",
+            "refresh_token": self.oauth_client[2],
+            "access_token": access,
+            "expires_in": self.token_ttl,
+        }
+        if request.path == "/oauth/2026-03/token":  # AccessTokenResponse of the 2026-03 spec
+            answer.update(token_use="access_token", hub_id=self.portal_id, scopes=sorted(self.scopes))
+        return 200, answer, {}
+
+    def _revoke(self, request):
+        form, refused = self._oauth_form(request)
+        if refused:
+            return refused
+        if not form.get("token"):
+            return 400, _oauth_error("BAD_REQUEST", "token is required"), {}
+        self.revoked.append(form["token"])
+        return 200, {"status": "SUCCESS"}, {}
+
+    # ---- properties -----------------------------------------------------------------------------
+
+    def _create_property(self, request):
+        if SCHEMA_WRITE_SCOPE not in self.scopes:
+            return error(
+                403,
+                "This app hasn't been granted all required scopes to make this call.",
+                "MISSING_SCOPES",
+                errors=[{"message": "missing scope", "context": {"requiredScopes": [SCHEMA_WRITE_SCOPE]}}],
+            )
+        definition = property_definition(self._body(request))
+        if definition["name"] in self.contact_properties:
+            return error(
+                409, f"A property named '{definition['name']}' already exists.", "OBJECT_ALREADY_EXISTS"
+            )
+        self.contact_properties[definition["name"]] = definition
+        return 201, definition
 
     # ---- contacts -------------------------------------------------------------------------------
 
-    def _contact_out(self, contact_id: str, wanted=None, **extra) -> dict:
+    def _contact_out(self, contact_id: str, wanted=None, trace=None, new=None) -> dict:
         meta = self._meta[contact_id]
         props = dict(self.contacts[contact_id])
         props.update(
@@ -362,76 +395,102 @@ class FakeHubSpot(FakeServer):
             "updatedAt": _iso(meta["updated"]),
             "archived": False,
         }
-        out.update({k: v for k, v in extra.items() if v is not None})
+        if new is not None:
+            out["new"] = new
+        if trace and self.echo_trace_ids:
+            out["objectWriteTraceId"] = trace
         return out
 
     def _by_email(self, email: str) -> str | None:
-        email = (email or "").strip().lower()
-        if not email:
+        return self._by_property("email", email)
+
+    def _by_property(self, name: str, value: str) -> str | None:
+        """The contact holding `value` (case-insensitive) in property `name`, through an index kept by
+        _store_contact and _delete_contact (a scan per lookup makes a 10,000-contact bench quadratic);
+        rebuilt when a test wrote `contacts` directly."""
+        value = (value or "").strip().lower()
+        if not value:
             return None
-        for contact_id, props in self.contacts.items():
-            if (props.get("email") or "").lower() == email:
-                return contact_id
+        if self._indexed != self.contacts.version:
+            self._reindex()
+        contact_id = self._index.get((name, value))
+        if contact_id is not None and (self.contacts.get(contact_id, {}).get(name) or "").lower() == value:
+            return contact_id
         return None
 
-    def _check_properties(self, properties, current: dict | None = None) -> dict:
-        """The properties as HubSpot stores them (strings), or a 400 VALIDATION_ERROR."""
-        if not isinstance(properties, dict):
-            raise _Reject(*error(400, "Invalid input JSON: properties must be an object", "VALIDATION_ERROR"))
-        props = {name: _string(value) for name, value in properties.items()}
+    def _reindex(self) -> None:
+        self._index = {}
+        for contact_id, props in self.contacts.items():
+            self._index_contact(contact_id, props)
+        self._indexed = self.contacts.version
+
+    def _index_contact(self, contact_id: str, props: dict) -> None:
+        for name, value in props.items():
+            if isinstance(value, str) and value.strip():
+                self._index[(name, value.strip().lower())] = contact_id
+
+    def _unique(self, name: str) -> bool:
+        return bool(self.contact_properties.get(name, {}).get("hasUniqueValue"))
+
+    def _check_properties(self, properties, current_id: str | None = None) -> dict:
+        """The properties as HubSpot stores them, or a 400 VALIDATION_ERROR (409 for a unique value
+        another contact holds)."""
+        props = string_values(properties, refuse_blank=self.refuse_blank, known=self.contact_properties)
+        current = self.contacts.get(current_id) if current_id else None
         problems = []
         if props.get("email") and not _EMAIL.match(props["email"]):
-            problems.append(_problem("email", f"Email address {props['email']} is invalid", "INVALID_EMAIL"))
+            problems.append(problem("email", f"Email address {props['email']} is invalid", "INVALID_EMAIL"))
         if props.get("hs_lead_status") and props["hs_lead_status"] not in self.lead_status_options:
             value = props["hs_lead_status"]
-            problems.append(
-                _problem(
-                    "hs_lead_status",
-                    f"{value} was not one of the allowed options: {self.lead_status_options}",
-                    "INVALID_OPTION",
-                )
-            )
+            message = f"{value} was not one of the allowed options: {self.lead_status_options}"
+            problems.append(problem("hs_lead_status", message, "INVALID_OPTION"))
         stage = props.get("lifecyclestage")
         if stage and stage not in self.lifecycle_stage_options:
-            problems.append(
-                _problem(
-                    "lifecyclestage",
-                    f"{stage} was not one of the allowed options: {self.lifecycle_stage_options}",
-                    "INVALID_OPTION",
-                )
-            )
+            message = f"{stage} was not one of the allowed options: {self.lifecycle_stage_options}"
+            problems.append(problem("lifecyclestage", message, "INVALID_OPTION"))
         elif stage and current and self.refuse_lifecycle_backwards:
             before = current.get("lifecyclestage")
             options = self.lifecycle_stage_options
             if before in options and options.index(stage) < options.index(before) and stage != "other":
-                problems.append(
-                    _problem(
-                        "lifecyclestage",
-                        f"lifecyclestage cannot move backwards from {before} to {stage}; clear it first",
-                        "INVALID_OPTION",
+                message = f"lifecyclestage cannot move backwards from {before} to {stage}; clear it first"
+                problems.append(problem("lifecyclestage", message, "INVALID_OPTION"))
+        if problems:
+            raise invalid_properties(problems)
+        for name, value in props.items():
+            holder = self._by_property(name, value) if self._unique(name) and name != "email" else None
+            if holder and holder != current_id:
+                raise Reject(
+                    *error(
+                        409,
+                        f"A contact with {name} {value} already exists. Existing ID: {holder}",
+                        "CONFLICT",
                     )
                 )
-        if problems:
-            raise _invalid_properties(problems)
         return props
 
     def _conflict(self, email: str, except_id: str | None = None):
         existing = self._by_email(email)
         if existing and existing != except_id:
-            raise _Reject(*error(409, f"Contact already exists. Existing ID: {existing}", "CONFLICT"))
+            raise Reject(*error(409, f"Contact already exists. Existing ID: {existing}", "CONFLICT"))
 
     def _store_contact(self, props: dict, contact_id: str | None = None) -> str:
         now = time.time()
+        up_to_date = self._indexed == self.contacts.version
         if contact_id is None:
             contact_id = str(next(self._ids))
             self.contacts[contact_id] = {}
             self._meta[contact_id] = {"created": now, "indexed": self._now() + self.search_index_lag}
         self.contacts[contact_id].update(props)
         self._meta[contact_id]["updated"] = now
+        if up_to_date:
+            self._index_contact(contact_id, props)
+            self._indexed = self.contacts.version
         return contact_id
 
     def _create_contact(self, request):
-        body = _json(request)
+        body = self._body(request)
+        if "properties" not in body:
+            raise invalid("Invalid input JSON: properties is required")
         props = self._check_properties(body.get("properties"))
         self._conflict(props.get("email"))
         contact_id = self._store_contact(props)
@@ -439,23 +498,23 @@ class FakeHubSpot(FakeServer):
 
     def _contact_id(self, request, raw_id: str) -> str | None:
         id_property = (request.query.get("idProperty") or [None])[0]
-        if id_property == "email":
-            return self._by_email(raw_id)
-        if id_property not in (None, "hs_object_id"):
-            raise _Reject(*error(400, f"{id_property} is not a unique property", "VALIDATION_ERROR"))
-        return raw_id if raw_id in self.contacts else None
+        if id_property in (None, "hs_object_id"):
+            return raw_id if raw_id in self.contacts else None
+        if not self._unique(id_property):
+            raise invalid(f"{id_property} is not a unique property")
+        return self._by_property(id_property, raw_id)
 
     def _get_contact(self, request, raw_id: str):
         contact_id = self._contact_id(request, raw_id)
         if contact_id is None:
             return error(404, "resource not found", "OBJECT_NOT_FOUND")
-        return 200, self._contact_out(contact_id, _wanted(request, DEFAULT_CONTACT_PROPERTIES))
+        return 200, self._contact_out(contact_id, wanted(request, DEFAULT_CONTACT_PROPERTIES))
 
     def _update_contact(self, request, raw_id: str):
         contact_id = self._contact_id(request, raw_id)
         if contact_id is None:
             return error(404, "resource not found", "OBJECT_NOT_FOUND")
-        props = self._check_properties(_json(request).get("properties"), self.contacts[contact_id])
+        props = self._check_properties(self._body(request).get("properties"), contact_id)
         self._conflict(props.get("email"), except_id=contact_id)
         self._store_contact(props, contact_id)
         return 200, self._contact_out(contact_id)
@@ -465,42 +524,11 @@ class FakeHubSpot(FakeServer):
         self._meta.pop(contact_id, None)
         return 204, b""
 
-    def _list_contacts(self, request):
-        limit = _int_param(request, "limit", 10)
-        if not 1 <= limit <= MAX_LIST_LIMIT:
-            raise _Reject(*error(400, f"limit must be between 1 and {MAX_LIST_LIMIT}", "VALIDATION_ERROR"))
-        after = _int_param(request, "after", 0)
-        wanted = _wanted(request, DEFAULT_CONTACT_PROPERTIES)
-        ids = sorted(int(i) for i in self.contacts if int(i) >= after)
-        page = ids[:limit]
-        body = {"results": [self._contact_out(str(i), wanted) for i in page]}
-        if len(ids) > limit:
-            next_after = str(ids[limit])
-            body["paging"] = {
-                "next": {
-                    "after": next_after,
-                    "link": f"{self.url}/crm/v3/objects/contacts?after={next_after}",
-                }
-            }
-        return 200, body
+    def _body(self, request) -> dict:
+        return _json(request)
 
-    def _inputs(self, request, max_size: int | None = None) -> list[dict]:
-        inputs = _json(request).get("inputs")
-        if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
-            raise _Reject(
-                *error(400, "Invalid input JSON: inputs must be a list of objects", "VALIDATION_ERROR")
-            )
-        max_size = self.max_batch if max_size is None else max_size
-        if len(inputs) > max_size:
-            raise _Reject(
-                *error(
-                    400,
-                    f"Batch input size of {len(inputs)} exceeds the limit of {max_size}",
-                    "VALIDATION_ERROR",
-                    context={"maxInputs": [str(max_size)]},
-                )
-            )
-        return inputs
+    def _inputs(self, request, need_id: bool = False) -> list[dict]:
+        return batch_inputs(self._body(request), need_id=need_id, max_size=self.max_batch)
 
     def _batch_answer(self, status: int, started: float, results: list, errors: list):
         body = {
@@ -510,56 +538,50 @@ class FakeHubSpot(FakeServer):
             "completedAt": _iso(time.time()),
         }
         if errors:
-            body.update(numErrors=len(errors), errors=errors)
+            body.update(numErrors=len(errors), errors=_shuffled(errors))
             status = 207
         return status, body
 
     def _batch_create(self, request):
+        """A conflict or an invalid value refuses the whole batch, as HubSpot does: nothing is stored."""
         started = time.time()
-        inputs = self._inputs(request)
         checked, seen = [], set()
-        for item in inputs:
+        for item in self._inputs(request):
             props = self._check_properties(item.get("properties"))
             email = props.get("email", "").lower()
             if email:
                 self._conflict(email)
                 if email in seen:
-                    raise _Reject(
-                        *error(400, f"Duplicate emails found in batch input: [{email}]", "VALIDATION_ERROR")
-                    )
+                    raise invalid(f"Duplicate emails found in batch input: [{email}]")
                 seen.add(email)
             checked.append((props, item.get("objectWriteTraceId")))
         results = []
         for props, trace in checked:
             contact_id = self._store_contact(props)
-            results.append(self._contact_out(contact_id, objectWriteTraceId=trace))
+            results.append(self._contact_out(contact_id, trace=trace))
         return self._batch_answer(201, started, results, [])
 
     def _batch_update(self, request):
+        """Unknown ids are per-item errors (207, their ids in `context`); an invalid value or a conflict
+        refuses the whole batch."""
         started = time.time()
-        inputs = self._inputs(request)
-        ids = [str(item.get("id")) for item in inputs]
+        inputs = self._inputs(request, need_id=True)
+        ids = [item["id"] for item in inputs]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise _Reject(
-                *error(
-                    400,
-                    f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique",
-                    "VALIDATION_ERROR",
-                )
-            )
+            raise invalid(f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique")
         missing = [i for i in ids if i not in self.contacts]
         checked = []
         for item, contact_id in zip(inputs, ids, strict=True):
             if contact_id in missing:
                 continue
-            props = self._check_properties(item.get("properties"), self.contacts[contact_id])
+            props = self._check_properties(item.get("properties"), contact_id)
             self._conflict(props.get("email"), except_id=contact_id)
             checked.append((contact_id, props, item.get("objectWriteTraceId")))
         results = []
         for contact_id, props, trace in checked:
             self._store_contact(props, contact_id)
-            results.append(self._contact_out(contact_id, objectWriteTraceId=trace))
+            results.append(self._contact_out(contact_id, trace=trace))
         errors = []
         if missing:
             errors.append(
@@ -568,256 +590,55 @@ class FakeHubSpot(FakeServer):
                     "category": "OBJECT_NOT_FOUND",
                     "message": NOT_FOUND_IN_BATCH,
                     "context": {"ids": missing},
+                    "errors": [],
+                    "links": {},
                 }
             )
         return self._batch_answer(200, started, results, errors)
 
     def _batch_upsert(self, request):
+        """Each input is upserted on its own: a bad one is an error of its own (207) whose `context`
+        names the input's id, the others are written."""
         started = time.time()
-        inputs = self._inputs(request)
+        inputs = self._inputs(request, need_id=True)
         for item in inputs:
-            if item.get("idProperty") not in ("email", "hs_object_id"):
-                raise _Reject(
-                    *error(
-                        400,
-                        f"{item.get('idProperty')} is not a unique property: idProperty must be unique",
-                        "VALIDATION_ERROR",
-                    )
-                )
-        keys = [(i["idProperty"], str(i.get("id", "")).lower()) for i in inputs]
+            name = item.get("idProperty") or "hs_object_id"
+            if name != "hs_object_id" and not self._unique(name):
+                raise invalid(f"{name} is not a unique property: idProperty must be unique")
+        keys = [(i.get("idProperty"), i["id"].lower()) for i in inputs]
         duplicates = sorted({k[1] for k in keys if keys.count(k) > 1})
         if duplicates:
-            raise _Reject(
-                *error(
-                    400,
-                    f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique",
-                    "VALIDATION_ERROR",
-                )
-            )
+            raise invalid(f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique")
         results, errors = [], []
         for item in inputs:
             trace = item.get("objectWriteTraceId")
             try:
-                result = self._upsert_one(item)
-            except _Reject as reject:
-                failed = {
-                    "status": "error",
-                    "category": reject.body["category"],
-                    "message": reject.body["message"],
-                    "context": {"ids": [str(item.get("id"))]},
-                }
-                if trace:
-                    failed["objectWriteTraceId"] = trace
-                errors.append(failed)
+                contact_id, new = self._upsert_one(item)
+            except Reject as reject:
+                context = {"ids": [item["id"]]}
+                if trace and self.echo_trace_ids:
+                    context["objectWriteTraceId"] = [trace]
+                errors.append(_item_error(reject, context))
                 continue
-            contact_id, new = result
-            results.append(self._contact_out(contact_id, new=new, objectWriteTraceId=trace))
+            results.append(self._contact_out(contact_id, trace=trace, new=new))
         return self._batch_answer(200, started, results, errors)
 
     def _upsert_one(self, item) -> tuple[str, bool]:
-        raw_id = str(item.get("id") or "")
-        if item["idProperty"] == "hs_object_id":
+        raw_id, name = item["id"], item.get("idProperty") or "hs_object_id"
+        if name == "hs_object_id":
             if raw_id not in self.contacts:
-                raise _Reject(*error(404, f"No contact with hs_object_id {raw_id}", "OBJECT_NOT_FOUND"))
+                raise Reject(*error(404, f"No contact with hs_object_id {raw_id}", "OBJECT_NOT_FOUND"))
             contact_id = raw_id
         else:
-            if not _EMAIL.match(raw_id):
-                raise _Reject(*error(400, f"Email address {raw_id} is invalid", "VALIDATION_ERROR"))
-            contact_id = self._by_email(raw_id)
-        current = self.contacts.get(contact_id) if contact_id else None
-        props = self._check_properties(item.get("properties") or {}, current)
+            if name == "email" and not _EMAIL.match(raw_id):
+                raise invalid(f"Email address {raw_id} is invalid")
+            contact_id = self._by_property(name, raw_id)
+        props = self._check_properties(item.get("properties"), contact_id)
         if contact_id is None:
-            props.setdefault("email", raw_id)
+            props.setdefault(name, raw_id)
+            self._check_properties({name: raw_id})
         self._conflict(props.get("email"), except_id=contact_id)
         return self._store_contact(props, contact_id), contact_id is None
-
-    def _batch_read(self, request):
-        started = time.time()
-        body = _json(request)
-        inputs = self._inputs(request)
-        id_property = body.get("idProperty")
-        wanted = list(body.get("properties") or DEFAULT_CONTACT_PROPERTIES)
-        results, missing = [], []
-        for item in inputs:
-            raw = str(item.get("id"))
-            contact_id = (
-                self._by_email(raw) if id_property == "email" else (raw if raw in self.contacts else None)
-            )
-            if contact_id is None:
-                missing.append(raw)
-            else:
-                results.append(self._contact_out(contact_id, wanted))
-        errors = []
-        if missing:
-            errors.append(
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": NOT_FOUND_IN_BATCH,
-                    "context": {"ids": missing},
-                }
-            )
-        return self._batch_answer(200, started, results, errors)
-
-    def _search(self, request):
-        body = _json(request)
-        limit = body.get("limit", 10)
-        if not isinstance(limit, int) or not 0 <= limit <= MAX_SEARCH_LIMIT:
-            raise _Reject(*error(400, f"limit must be between 0 and {MAX_SEARCH_LIMIT}", "VALIDATION_ERROR"))
-        groups = body.get("filterGroups") or []
-        if len(groups) > 5 or any(len(g.get("filters") or []) > 6 for g in groups):
-            raise _Reject(
-                *error(400, "Too many filterGroups (max 5) or filters (max 6 per group)", "VALIDATION_ERROR")
-            )
-        if sum(len(g.get("filters") or []) for g in groups) > 18:
-            raise _Reject(*error(400, "Too many filters (max 18 in all)", "VALIDATION_ERROR"))
-        now = self._now()
-        matching = [
-            contact_id
-            for contact_id in sorted(self.contacts, key=int)
-            if self._meta[contact_id]["indexed"] <= now
-            and (not groups or any(self._matches(contact_id, g.get("filters") or []) for g in groups))
-        ]
-        try:
-            after = int(body.get("after") or 0)
-        except (TypeError, ValueError) as exc:
-            raise _Reject(*error(400, "after must be a paging cursor", "VALIDATION_ERROR")) from exc
-        if after + limit > 10_000:
-            raise _Reject(*error(400, "Search results are capped at 10,000", "VALIDATION_ERROR"))
-        page = matching[after : after + limit]
-        wanted = list(body.get("properties") or DEFAULT_CONTACT_PROPERTIES)
-        out = {"total": len(matching), "results": [self._contact_out(i, wanted) for i in page]}
-        if after + limit < len(matching):
-            out["paging"] = {"next": {"after": str(after + limit)}}
-        return 200, out
-
-    def _matches(self, contact_id: str, filters: list[dict]) -> bool:
-        props = dict(self.contacts[contact_id], hs_object_id=contact_id)
-        for f in filters:
-            name, operator = f.get("propertyName"), f.get("operator")
-            have = (props.get(name) or "").lower()
-            value = _string(f.get("value")).lower()
-            if operator == "EQ":
-                ok = have == value
-            elif operator == "NEQ":
-                ok = have != value
-            elif operator == "IN":
-                ok = have in [_string(v).lower() for v in f.get("values") or []]
-            elif operator == "NOT_IN":
-                ok = have not in [_string(v).lower() for v in f.get("values") or []]
-            elif operator == "HAS_PROPERTY":
-                ok = bool(have)
-            elif operator == "NOT_HAS_PROPERTY":
-                ok = not have
-            elif operator == "CONTAINS_TOKEN":
-                token = value.strip("*")
-                ok = token in re.split(r"[\s@.,;]+", have) if "*" not in value else token in have
-            else:
-                raise _Reject(
-                    *error(400, f"Unsupported operator {operator} in this fake", "VALIDATION_ERROR")
-                )
-            if not ok:
-                return False
-        return True
-
-    # ---- notes ----------------------------------------------------------------------------------
-
-    def _check_note(self, item) -> tuple[dict, list[dict]]:
-        props = item.get("properties")
-        if not isinstance(props, dict):
-            raise _Reject(*error(400, "Invalid input JSON: properties must be an object", "VALIDATION_ERROR"))
-        props = {name: _string(value) for name, value in props.items()}
-        if not props.get("hs_timestamp"):
-            raise _invalid_properties(
-                [_problem("hs_timestamp", "hs_timestamp is required", "REQUIRED_FIELD")]
-            )
-        if not _timestamp_ok(props["hs_timestamp"]):
-            raise _invalid_properties(
-                [
-                    _problem(
-                        "hs_timestamp",
-                        f"{props['hs_timestamp']} is not a valid datetime (ms since epoch or ISO 8601)",
-                        "INVALID_DATETIME",
-                    )
-                ]
-            )
-        if len(props.get("hs_note_body", "")) > MAX_NOTE_BODY:
-            raise _invalid_properties(
-                [
-                    _problem(
-                        "hs_note_body",
-                        f"hs_note_body is longer than {MAX_NOTE_BODY} characters",
-                        "INVALID_STRING_LENGTH",
-                    )
-                ]
-            )
-        associations = item.get("associations") or []
-        normalized = []
-        for assoc in associations:
-            to_id = str(((assoc or {}).get("to") or {}).get("id", ""))
-            types = (assoc or {}).get("types") or []
-            if not types or any(
-                t.get("associationCategory") != "HUBSPOT_DEFINED"
-                or t.get("associationTypeId") != NOTE_TO_CONTACT
-                for t in types
-            ):
-                raise _Reject(
-                    *error(
-                        400,
-                        f"Invalid association type: notes to contacts use HUBSPOT_DEFINED {NOTE_TO_CONTACT}",
-                        "VALIDATION_ERROR",
-                    )
-                )
-            if to_id not in self.contacts:
-                raise _Reject(
-                    *error(
-                        400,
-                        f"One or more association targets do not exist: contact {to_id or '(missing)'}",
-                        "VALIDATION_ERROR",
-                    )
-                )
-            normalized.append({"to": {"id": to_id}, "types": [dict(t) for t in types]})
-        return props, normalized
-
-    def _store_note(self, props: dict, associations: list[dict]) -> str:
-        note_id = str(next(self._ids))
-        now = time.time()
-        self.notes[note_id] = {"properties": props, "associations": associations}
-        self._meta[note_id] = {"created": now, "updated": now, "indexed": self._now()}
-        return note_id
-
-    def _note_out(self, note_id: str, wanted=None, **extra) -> dict:
-        meta = self._meta[note_id]
-        props = dict(
-            self.notes[note_id]["properties"],
-            hs_object_id=note_id,
-            hs_createdate=_iso(meta["created"]),
-            hs_lastmodifieddate=_iso(meta["updated"]),
-        )
-        if wanted is not None:
-            props = {name: props.get(name) for name in wanted}
-        out = {
-            "id": note_id,
-            "properties": props,
-            "createdAt": _iso(meta["created"]),
-            "updatedAt": _iso(meta["updated"]),
-            "archived": False,
-        }
-        out.update({k: v for k, v in extra.items() if v is not None})
-        return out
-
-    def _create_note(self, request):
-        props, associations = self._check_note(_json(request))
-        return 201, self._note_out(self._store_note(props, associations))
-
-    def _batch_create_notes(self, request):
-        started = time.time()
-        checked = [(self._check_note(item), item.get("objectWriteTraceId")) for item in self._inputs(request)]
-        results = [
-            self._note_out(self._store_note(props, associations), objectWriteTraceId=trace)
-            for (props, associations), trace in checked
-        ]
-        return self._batch_answer(201, started, results, [])
 
 
 def _oauth_error(status: str, message: str) -> dict:
@@ -828,32 +649,30 @@ def _json(request) -> dict:
     try:
         body = request.json()
     except ValueError as exc:
-        raise _Reject(*error(400, f"Invalid input JSON: {exc}", "VALIDATION_ERROR")) from exc
+        raise invalid(f"Invalid input JSON: {exc}") from exc
     if not isinstance(body, dict):
-        raise _Reject(*error(400, "Invalid input JSON: expected an object", "VALIDATION_ERROR"))
+        raise invalid("Invalid input JSON: expected an object")
     return body
 
 
-def _int_param(request, name: str, default: int) -> int:
-    raw = (request.query.get(name) or [None])[0]
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise _Reject(*error(400, f"{name} must be an integer", "VALIDATION_ERROR")) from exc
+class _Contacts(dict):
+    """The fake's contacts: a dict that counts its writes, so that the lookup index knows when a test
+    added or removed a contact directly (its own writes keep the index up to date as they go)."""
 
+    version = 0
 
-def _wanted(request, default) -> list[str]:
-    names = [n for raw in request.query.get("properties", []) for n in raw.split(",") if n]
-    return sorted(set(default) | set(names))
+    def __setitem__(self, key, value):
+        self.version += 1
+        super().__setitem__(key, value)
 
+    def __delitem__(self, key):
+        self.version += 1
+        super().__delitem__(key)
 
-def _timestamp_ok(value: str) -> bool:
-    if value.isdigit():
-        return True
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+    def pop(self, *args):
+        self.version += 1
+        return super().pop(*args)
+
+    def clear(self):
+        self.version += 1
+        super().clear()

@@ -1,0 +1,141 @@
+"""The outbox's enqueue side: a change writes rows in its own transaction, and asks for a drain after
+the commit, at most one queued drain per connection.
+
+Coalescing: before publishing a drain task, `enqueue_drain` raises a shared flag "drain queued for
+connection N" (coccinelle.cache.flag_raise, Redis: seen by every process); while it is up, later
+changes publish nothing, since the queued task will find their rows. The task lowers the flag when it
+starts, before it claims any row, so a change committed after that publishes again and nothing is
+missed. The flag lives DRAIN_FLAG_SECONDS: a task lost with its flag up (a worker killed before it
+started) delays the push until beat's sweep after that. Without a shared cache every change publishes.
+"""
+
+import logging
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from coccinelle.cache import flag_lower, flag_raise
+from crm_backends.cached import pushing_connection_id
+from crm_backends.models import CustomerSync, SyncItem
+from customers.models import Interaction
+
+logger = logging.getLogger(__name__)
+
+DRAIN_FLAG_SECONDS = 30
+
+
+def outbox_add_customers(*, shop_id, customer_ids) -> None:
+    # Asked on every change: the cached id of the pushing connection, no query for most shops.
+    connection_id = pushing_connection_id(shop_id)
+    if connection_id is None or not customer_ids:
+        return
+    ids = set(customer_ids)
+    pending = SyncItem.objects.filter(
+        connection_id=connection_id,
+        kind=SyncItem.Kind.CUSTOMER,
+        state=SyncItem.State.PENDING,
+        customer_id__in=ids,
+    )
+    # Coalesce: a row already waiting absorbs this change; its new version tells a worker that is
+    # pushing the older state right now to push once more.
+    pending.update(version=F("version") + 1, next_attempt_at=timezone.now(), attempts=0)
+    known = set(pending.values_list("customer_id", flat=True))
+    SyncItem.objects.bulk_create(
+        [
+            SyncItem(connection_id=connection_id, kind=SyncItem.Kind.CUSTOMER, customer_id=pk)
+            for pk in ids - known
+        ],
+        ignore_conflicts=True,
+    )
+    _mark_pending(connection_id, ids)
+    drain_after_commit(connection_id)
+
+
+def outbox_add_interactions(*, shop_id, interaction_ids) -> None:
+    connection_id = pushing_connection_id(shop_id)
+    if connection_id is None or not interaction_ids:
+        return
+    rows = Interaction.objects.filter(pk__in=interaction_ids).values_list("pk", "customer_id")
+    SyncItem.objects.bulk_create(
+        [
+            SyncItem(
+                connection_id=connection_id,
+                kind=SyncItem.Kind.INTERACTION,
+                interaction_id=pk,
+                customer_id=customer_id,
+            )
+            for pk, customer_id in rows
+        ],
+        ignore_conflicts=True,
+    )
+    drain_after_commit(connection_id)
+
+
+def _mark_pending(connection_id, customer_ids) -> None:
+    existing = CustomerSync.objects.filter(connection_id=connection_id, customer_id__in=customer_ids)
+    existing.exclude(status=CustomerSync.Status.FAILED).update(status=CustomerSync.Status.PENDING)
+    known = set(existing.values_list("customer_id", flat=True))
+    CustomerSync.objects.bulk_create(
+        [CustomerSync(connection_id=connection_id, customer_id=pk) for pk in set(customer_ids) - known],
+        ignore_conflicts=True,
+    )
+
+
+def drain_after_commit(connection_id) -> None:
+    """Ask for a drain once the transaction commits: once per connection and transaction, however many
+    changes it queued (a message records a customer change and two interactions)."""
+    db = transaction.get_connection()
+    if db.in_atomic_block:
+        # Already asked in this savepoint or an enclosing one: that request survives exactly when this
+        # one would (a savepoint rolled back drops the callbacks registered inside it).
+        current = set(db.savepoint_ids)
+        for savepoint_ids, callback, _robust in db.run_on_commit:
+            if getattr(callback, "drain_connection_id", None) == connection_id and savepoint_ids <= current:
+                return
+    callback = partial(enqueue_drain, connection_id)
+    callback.drain_connection_id = connection_id
+    transaction.on_commit(callback)
+
+
+def drain_flag(connection_id) -> str:
+    return f"crm-drain-queued:{int(connection_id)}"
+
+
+def drain_started(connection_id) -> None:
+    """Called by the drain task before it claims rows: changes committed from now on queue a new task."""
+    flag_lower(drain_flag(connection_id))
+
+
+def enqueue_drain(connection_id) -> bool:
+    """Ask a worker to drain the connection, unless a drain is already queued for it. A broker that is
+    down loses nothing: the rows are in the database and Celery beat's sweep enqueues them once it is
+    back.
+
+    Never a push inside a web request: a drain can wait minutes on a CRM's rate limit, and this runs
+    after the commit of whatever saved the change, a webhook or a page included. With a broker (Redis,
+    or the embedded default's folder) `.delay` only writes a message. When tasks run eagerly (the test
+    suite, or CELERY_TASK_ALWAYS_EAGER=1) `.delay` would push right here, so only the CRM's own tasks
+    (beat's sweep, a drain handing over to the next) drain inline, since nothing runs those inside a
+    request; any other caller leaves the rows pending and visible, for the sweep or `sync_crm`.
+    """
+    from celery import current_task
+
+    from crm_backends.tasks import drain_connection, sweep_outbox
+
+    crm_task = current_task and current_task.name in (drain_connection.name, sweep_outbox.name)
+    if drain_connection.app.conf.task_always_eager and not crm_task:
+        logger.info("CRM sync for connection %s left to the sweep: tasks run eagerly here", connection_id)
+        return False
+    if not flag_raise(drain_flag(connection_id), DRAIN_FLAG_SECONDS):
+        return False  # a queued drain has not started yet: it will find these rows
+    try:
+        drain_connection.delay(connection_id)
+        return True
+    except Exception as exc:  # noqa: BLE001 - any broker failure; the outbox row is already committed
+        flag_lower(drain_flag(connection_id))  # nothing is queued: let the sweep's request through
+        logger.warning(
+            "CRM sync for connection %s not enqueued (%s); the sweep will retry", connection_id, exc
+        )
+        return False
