@@ -1,0 +1,299 @@
+"""How fast the owner's pages and the admin answer with 1,000,000 customers in the database.
+
+    .venv/bin/python bench/pages.py [--runs 5] [--reseed] [--explain] [--only SUBSTRING]
+
+Seeds a PostgreSQL database of its own (bench_pages; kept between runs, seeded once: --reseed starts
+again) with 10 shops of 100,000 customers; the shop viewed also has 200,000 messages, ~67,000 orders
+and tags. Seeding is set-based SQL (`generate_series`), a few minutes on this machine. Then, in-process
+with Django's test client signed in as the shop's owner (DEBUG off), requests every page: the customer
+list with its stat cards, each filter, sort and page size, deep pages, searches of every kind, a
+customer's page and the admin's customer list; --runs times each, and prints the median, the worst and
+the SQL statements per page, then the slowest page against the 100 ms target. --explain prints
+`EXPLAIN (ANALYZE, BUFFERS)` of the slowest statement of the slowest page. Only 127.0.0.1 is contacted.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import harness  # noqa: E402
+
+TARGET_MS = 100
+SHOPS, PER_SHOP = 10, 100_000
+MESSAGES, ORDERS = 200_000, 67_000
+FIRST_NAMES = [
+    "Céline", "Léa", "Julie", "Chloé", "Inès", "Zoé", "Manon", "Hélène", "Noémie", "Amélie", "Camille",
+    "Sarah", "Emma", "Louise", "Jeanne", "Anaïs", "Élodie", "Margaux", "Océane", "Maëlle", "Thomas",
+    "Lucas", "Hugo", "Théo", "Raphaël", "Gaël", "Jérôme", "François", "Noël", "Benoît",
+]  # fmt: skip
+LAST_NAMES = [
+    "Martin", "Lefèvre", "Dubois", "Moreau", "Girard", "Bérard", "Mercier", "Faure", "Rousseau",
+    "Fontaine", "Chevalier", "Lemaître", "Gauthier", "Dupré", "Boucher", "Perrin", "Lefebvre", "Garnier",
+    "Lambert", "Bonnet", "François", "Legrand", "Gérard", "Roussel", "Clément", "Müller", "Nguyen",
+    "Da Silva", "Benali", "Ménard", "Hébert",
+]  # fmt: skip
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5, help="times each page is requested")
+    parser.add_argument("--reseed", action="store_true", help="drop the database and seed it again")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN the slowest page's slowest statement")
+    parser.add_argument("--only", default="", help="only the pages whose name contains this")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/bench_pages")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    harness.require_local(args.database_url)
+    fresh = args.reseed or not _database_exists(args.database_url)
+    if fresh:
+        harness.database_recreate(args.database_url)
+    os.environ.update(
+        DATABASE_URL=args.database_url,
+        DJANGO_SETTINGS_MODULE="coccinelle.settings",
+        DEBUG="0",
+        SECRET_KEY="bench-pages-" + "x" * 40,
+        ALLOWED_HOSTS="testserver",
+        REDIS_URL="",
+        LOG_LEVEL="WARNING",
+        SECURE_SSL_REDIRECT="0",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.monotonic()
+    seeded = seed() if fresh or not _seeded() else None
+    if seeded:
+        print(f"seeded {seeded} in {time.monotonic() - started:.0f} s")
+    results = measure(args)
+    report(args, results)
+    return 0
+
+
+def _database_exists(url: str) -> bool:
+    name = url.rsplit("/", 1)[1]
+    admin = harness.database_connect(url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        return bool(admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
+    finally:
+        admin.close()
+
+
+def _seeded() -> bool:
+    from customers.models import Customer
+
+    return Customer.objects.count() >= SHOPS * PER_SHOP
+
+
+# --- seeding ----------------------------------------------------------------------------------------------
+
+
+def seed() -> str:
+    """Shops, an owner, customers, the viewed shop's messages, orders and tags, in set-based SQL."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from customers.models import Membership, Shop
+
+    shops = [
+        Shop.objects.create(name=f"Bench shop {n}", slug=f"bench-{n}", address="", opening_hours="")
+        for n in range(SHOPS)
+    ]
+    owner = get_user_model().objects.create_user("bench-owner", password="bench", is_staff=True)
+    Membership.objects.create(user=owner, shop=shops[0], role=Membership.Role.OWNER)
+    with connection.cursor() as cursor:
+        for index, shop in enumerate(shops):
+            cursor.execute(CUSTOMERS_SQL, {"shop": shop.pk, "n": PER_SHOP, "base": index * PER_SHOP,
+                                           "first": FIRST_NAMES, "last": LAST_NAMES})  # fmt: skip
+        viewed = shops[0].pk
+        cursor.execute(MESSAGES_SQL, {"shop": viewed, "n": MESSAGES})
+        cursor.execute(ORDERS_SQL, {"shop": viewed, "n": ORDERS})
+        cursor.execute(TAGS_SQL, {"shop": viewed})
+        cursor.execute("ANALYZE")
+    return f"{SHOPS * PER_SHOP:,} customers, {MESSAGES:,} messages, {ORDERS:,} orders"
+
+
+CUSTOMERS_SQL = """
+INSERT INTO customers_customer (
+    shop_id, first_name, last_name, name_source, phone, whatsapp_user_id, email, external_address,
+    profile_name, preferred_channel, language, segment, segment_manual, address_line1, address_line2,
+    postal_code, city, country, opted_out_at, auto_replies_paused_until, needs_attention,
+    first_contact_at, last_contact_at, source, created_at, updated_at)
+SELECT %(shop)s,
+       (%(first)s::text[])[1 + g %% cardinality(%(first)s::text[])],
+       (%(last)s::text[])[1 + (g / 7) %% cardinality(%(last)s::text[])],
+       'human',
+       '+336' || lpad((%(base)s + g)::text, 8, '0'),
+       NULL,
+       CASE WHEN g %% 10 < 7 THEN 'client' || g || '@example.com' END,
+       NULL, '',
+       CASE WHEN g %% 3 = 0 THEN 'sms' ELSE 'whatsapp' END,
+       'fr',
+       (ARRAY['prospect', 'active', 'active', 'vip', 'inactive'])[1 + g %% 5],
+       false, '', '', '', '', '', NULL, NULL,
+       g %% 97 = 0,
+       now() - (g %% 900) * interval '1 day',
+       now() - (g %% 700) * interval '1 day' - (g %% 1440) * interval '1 minute',
+       CASE WHEN g %% 3 = 0 THEN 'sms' ELSE 'whatsapp' END,
+       now() - (g %% 900) * interval '1 day', now()
+FROM generate_series(1, %(n)s) AS g
+"""
+
+MESSAGES_SQL = """
+WITH ids AS (SELECT min(id) AS first_id FROM customers_customer WHERE shop_id = %(shop)s)
+INSERT INTO customers_interaction (
+    customer_id, channel, direction, body, media, location, button_reply, message_type, content,
+    context_message_id, forwarded, reactions, edits, edited_at, deleted_at, provider, provider_message_id,
+    status, error_code, occurred_at, raw_payload, author_id, is_automatic, in_reply_to_id, created_at)
+SELECT ids.first_id + (i %% 100000),
+       CASE WHEN i %% 3 = 0 THEN 'sms' ELSE 'whatsapp' END,
+       CASE WHEN i %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+       CASE WHEN i %% 2 = 0 THEN 'Bonjour, avez-vous la robe bleue en 38 ?' ELSE 'Oui, nous l''avons.' END,
+       '[]', NULL, '', 'text', '{}', '', false, '[]', '[]', NULL, NULL, 'twilio',
+       'SMbench' || i, CASE WHEN i %% 2 = 0 THEN 'received' ELSE 'delivered' END, '',
+       now() - (i %% 700) * interval '1 day', '{}', NULL, i %% 2 = 1, NULL, now()
+FROM generate_series(1, %(n)s) AS i, ids
+"""
+
+ORDERS_SQL = """
+WITH ids AS (SELECT min(id) AS first_id FROM customers_customer WHERE shop_id = %(shop)s)
+INSERT INTO customers_order (shop_id, customer_id, reference, amount, currency, placed_at)
+SELECT %(shop)s, ids.first_id + ((i * 7919) %% 100000), 'B' || i, 20 + (i %% 480), 'EUR',
+       now() - (i %% 700) * interval '1 day'
+FROM generate_series(1, %(n)s) AS i, ids
+"""
+
+TAGS_SQL = """
+WITH tags AS (
+    INSERT INTO customers_tag (shop_id, name)
+    SELECT %(shop)s, name FROM unnest(ARRAY['auto-created', 'sms', 'whatsapp', 'fidèle', 'mariage']) AS name
+    RETURNING id, name),
+customers AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS n FROM customers_customer WHERE shop_id = %(shop)s)
+INSERT INTO customers_customer_tags (customer_id, tag_id)
+SELECT customers.id, tags.id FROM customers JOIN tags
+  ON (tags.name = 'auto-created' AND customers.n %% 2 = 0)
+  OR (tags.name = 'fidèle' AND customers.n %% 9 = 0)
+  OR (tags.name = 'mariage' AND customers.n %% 31 = 0)
+"""
+
+
+# --- measuring ----------------------------------------------------------------------------------------
+
+
+def pages() -> list[tuple[str, str]]:
+    """(name, URL) of every page measured, for the viewed shop."""
+    from customers.models import Customer, Shop, Tag
+
+    shop = Shop.objects.get(slug="bench-0")
+    tag = Tag.objects.get(shop=shop, name="fidèle")
+    somebody = Customer.objects.filter(shop=shop).order_by("pk")[PER_SHOP // 2]
+    phone = somebody.phone  # +336XXXXXXXX
+    national = "+".join(["0" + phone[3:4], phone[4:6], phone[6:8], phone[8:10], phone[10:]])  # 06 12 …
+    listing = "/dashboard/customers/"
+    admin = "/admin/customers/customer/"
+    return [
+        ("list", listing),
+        ("list, 50 per page", f"{listing}?per_page=50"),
+        ("list, 100 per page", f"{listing}?per_page=100"),
+        ("list, page 2", f"{listing}?page=2"),
+        ("list, page 2000", f"{listing}?page=2000"),
+        ("list, last page", f"{listing}?page=last"),
+        ("sort by name", f"{listing}?sort=name"),
+        ("sort by revenue", f"{listing}?sort=revenue"),
+        ("sort by revenue, page 2000", f"{listing}?sort=revenue&page=2000"),
+        ("filter segment vip", f"{listing}?segment=vip"),
+        ("filter channel whatsapp", f"{listing}?channel=whatsapp"),
+        ("filter tag", f"{listing}?tag={tag.pk}"),
+        ("filter needs attention", f"{listing}?attention=on"),
+        ("search celine", f"{listing}?q=celine"),
+        ("search Lefèvre", f"{listing}?q=Lef%C3%A8vre"),
+        ("search julie martin", f"{listing}?q=julie+martin"),
+        ("search e-mail", f"{listing}?q=client157%40example.com"),
+        ("search phone, national", f"{listing}?q={national}"),
+        ("search phone, E.164", f"{listing}?q=%2B{phone[1:]}"),
+        ("search, no match", f"{listing}?q=zzzzqqq"),
+        ("customer page", f"/dashboard/customers/{somebody.pk}/"),
+        ("admin list", admin),
+        ("admin search celine", f"{admin}?q=celine"),
+        ("admin search phone", f"{admin}?q=%2B{phone[1:]}"),
+        ("admin filter vip", f"{admin}?segment__exact=vip"),
+        ("admin page 1000", f"{admin}?p=1000"),
+    ]  # fmt: skip
+
+
+def measure(args) -> list[dict]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench-owner"))
+    client.get("/dashboard/customers/")  # warm: templates, the session's shop
+    results = []
+    for name, url in pages():
+        if args.only and args.only not in name:
+            continue
+        times, statements, slowest = [], 0, None
+        for _ in range(args.runs):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: {url} answered {response.status_code}")
+            statements = len(captured.captured_queries)
+            worst = max(captured.captured_queries, key=lambda q: float(q["time"]), default=None)
+            if worst and (slowest is None or float(worst["time"]) > float(slowest["time"])):
+                slowest = worst
+        results.append(
+            {"name": name, "url": url, "median": statistics.median(times), "worst": max(times),
+             "statements": statements, "slowest_sql": slowest}
+        )  # fmt: skip
+        print(f"{name:<32} median {results[-1]['median']:8.1f} ms  worst {max(times):8.1f} ms  "
+              f"SQL {statements:3d}", flush=True)  # fmt: skip
+    return results
+
+
+def report(args, results: list[dict]) -> None:
+    from django.db import connection
+
+    now = datetime.datetime.now(datetime.UTC)
+    print(f"\n== bench/pages.py {now:%Y-%m-%d %H:%M %Z}, {args.runs} runs each, in-process, PostgreSQL "
+          f"{connection.pg_version // 10000}, {SHOPS * PER_SHOP:,} customers ({SHOPS} shops), "
+          f"the viewed shop with {MESSAGES:,} messages and {ORDERS:,} orders")  # fmt: skip
+    if not results:
+        return
+    slowest = max(results, key=lambda r: r["worst"])
+    verdict = "met" if slowest["worst"] <= TARGET_MS else "MISSED"
+    print(f"slowest page: {slowest['name']} ({slowest['url']}), worst {slowest['worst']:.1f} ms "
+          f"(target <= {TARGET_MS} ms: {verdict})")  # fmt: skip
+    over = [r["name"] for r in results if r["worst"] > TARGET_MS]
+    print(
+        f"pages over {TARGET_MS} ms: {len(over)} of {len(results)}" + (f": {', '.join(over)}" if over else "")
+    )
+    if args.explain and slowest["slowest_sql"]:
+        sql, seconds = slowest["slowest_sql"]["sql"], float(slowest["slowest_sql"]["time"])
+        print(f"\nslowest statement of that page ({seconds * 1000:.1f} ms):\n{sql}\n")
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            print("\n".join(row[0] for row in cursor.fetchall()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
