@@ -131,14 +131,14 @@ def turns_respond(turns: list[tuple[int, int]]) -> Counter:
     return outcomes
 
 
-def _send_all(reply_ids: list[int]) -> None:
+def _send_all(replies: list[Interaction]) -> None:
     from webhooks.outbound import send_recorded
 
-    for reply_id in reply_ids:
-        send_recorded(reply_id)
+    for reply in replies:
+        send_recorded(reply)
 
 
-def _turn_respond_alone(customer_id: int, inbound_id: int, replies: list[int]) -> str:
+def _turn_respond_alone(customer_id: int, inbound_id: int, replies: list[Interaction]) -> str:
     recorded = len(replies)
     try:
         return turn_respond(customer_id=customer_id, inbound_id=inbound_id)
@@ -337,7 +337,7 @@ def queue_send(reply: Interaction) -> None:
     """After the commit: sent by the batch deciding this turn (turns_respond), else by a task."""
     batch = _replies_batch.get()
     if batch is not None:
-        batch.append(reply.pk)
+        batch.append(reply)  # recorded with its customer and shop: sent without reading it again
         return
     from webhooks.tasks import send_interaction
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coccinelle.http import ExternalServiceError
+from customers import cached
 from customers.models import ChannelAddress, Customer, Interaction
 from customers.phones import normalize_whatsapp_id
 from webhooks.inbound import StatusUpdate
@@ -213,10 +214,9 @@ def default_provider(shop_id: int, channel: str) -> str:
 def _shop_address(interaction: Interaction, shop_id: int, provider: str) -> str:
     """Answer from the address the customer wrote to; else the shop's first one for the provider."""
     address = interaction.raw_payload.get("_shop_address", "")
-    if (
-        address
-        and ChannelAddress.objects.filter(shop_id=shop_id, provider=provider, address=address).exists()
-    ):
+    # Still the shop's? The cached lookup every inbound event makes (dropped when an address moves).
+    owner = address and cached.shop_for_address(provider=provider, address=address)
+    if owner and owner.pk == shop_id:
         return address
     first = ChannelAddress.objects.filter(shop_id=shop_id, provider=provider).order_by("pk").first()
     if first is None:
@@ -305,15 +305,13 @@ def _reported_interaction(update: StatusUpdate, reply_id: int | None) -> Interac
     return interaction
 
 
-def send_recorded(interaction_id: int) -> str:
-    """Send a reply recorded by the batch that just committed, in the batch's own task. A passing
-    failure goes to the send_interaction task, which retries with backoff; anything else is logged and
-    leaves the message queued, for beat's resend of stuck messages."""
+def send_recorded(interaction: Interaction) -> str:
+    """Send a reply recorded by the batch that just committed (with its customer and shop loaded), in
+    the batch's own task. A passing failure goes to the send_interaction task, which retries with
+    backoff; anything else is logged and leaves the message queued, for beat's resend of stuck messages."""
     from webhooks.tasks import send_interaction  # tasks imports this module
 
-    interaction = Interaction.objects.select_related("customer__shop").filter(pk=interaction_id).first()
-    if interaction is None:
-        return "gone"
+    interaction_id = interaction.pk
     try:
         return interaction_send(interaction).status
     except ExternalServiceError as exc:
