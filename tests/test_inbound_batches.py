@@ -127,6 +127,7 @@ def test_concurrent_workers_process_each_event_once_and_each_sender_in_order(sho
     # the queue, for whichever worker claims it next).
     monkeypatch.setattr(inbound_events, "wake_worker", lambda: True)
     monkeypatch.setattr(inbound_events, "enqueue", lambda *args, **kwargs: True)
+    monkeypatch.setattr(inbound_events, "_carry_on", lambda **kwargs: None)
     shop.auto_replies_enabled = False  # about claiming and order, not replies
     shop.save()
     senders = [f"+33640000{n:03d}" for n in range(6)]
@@ -208,3 +209,88 @@ def test_without_a_shared_cache_every_webhook_wakes_a_worker(client, shop, monke
     for n in range(3):
         post_twilio(client, SMS_URL, _form(f"+3365100000{n}"))
     assert len(published) == 3
+
+
+# --- what a batch does when something is in its way ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_a_sender_held_by_another_worker_is_set_aside_once_not_claimed_in_a_loop(shop, monkeypatch):
+    import psycopg
+
+    monkeypatch.setattr(inbound_events, "wake_worker", lambda: True)
+    carried_on = []
+    monkeypatch.setattr(inbound_events, "_carry_on", lambda **kwargs: carried_on.append(kwargs))
+    forms = [_form("+33655555555", f"message {n}") for n in range(25)]
+    with transaction.atomic():
+        for form in forms:
+            events_store([twilio.inbound_event(form)])
+    first = InboundEvent.objects.earliest("pk")
+    other_worker = psycopg.connect(dbname=connection.settings_dict["NAME"], **_credentials())
+    try:
+        # Another worker's batch holds the sender's first message.
+        other_worker.execute("SELECT 1 FROM webhooks_inboundevent WHERE id = %s FOR UPDATE", [first.pk])
+        report = events_process_due(batch=20)
+    finally:
+        other_worker.close()
+
+    # One pass: the sender's later messages are left pending, and one task carries on a second later.
+    assert (report.claimed, report.set_aside, report.processed) == (20, 20, 0)
+    assert carried_on == [{"countdown": 1}]
+    assert InboundEvent.objects.filter(state="pending", attempts=0).count() == 25
+
+
+def _credentials() -> dict:
+    settings_dict = connection.settings_dict
+    return {
+        key: value
+        for key, value in {
+            "host": settings_dict["HOST"],
+            "port": settings_dict["PORT"],
+            "user": settings_dict["USER"],
+            "password": settings_dict["PASSWORD"],
+        }.items()
+        if value
+    }
+
+
+@pytest.mark.django_db
+def test_a_batch_that_fails_outside_its_events_is_done_again_one_event_at_a_time(shop, monkeypatch):
+    real = type(InboundEvent.objects).bulk_update
+
+    def fails_for_batches(manager, objs, fields, **kwargs):
+        if len(objs) > 1:  # e.g. a check at commit that one of the events breaks
+            raise RuntimeError("the batch could not be written")
+        return real(manager, objs, fields, **kwargs)
+
+    monkeypatch.setattr(type(InboundEvent.objects), "bulk_update", fails_for_batches)
+    _store([_form(f"+3366600000{n}") for n in range(4)])
+
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        report = events_process_due()
+
+    assert report.processed == 4
+    assert InboundEvent.objects.filter(state="processed", attempts=1).count() == 4
+    assert Interaction.objects.filter(direction="inbound").count() == 4
+
+
+@pytest.mark.django_db
+def test_an_event_that_gave_way_in_a_deadlock_is_tried_again_a_second_later(shop, monkeypatch):
+    from datetime import timedelta
+
+    from django.db import OperationalError
+    from django.utils import timezone
+
+    def deadlocked(event):
+        raise OperationalError("deadlock detected\nDETAIL: Process 1 waits for ShareLock")
+
+    monkeypatch.setattr(inbound_events, "_dispatch", deadlocked)
+    _store([_form("+33677777777")])
+
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        report = events_process_due()
+
+    event = InboundEvent.objects.get()
+    assert report.retrying == 1 and event.state == "pending" and event.attempts == 1
+    assert event.next_attempt_at <= timezone.now() + timedelta(seconds=2)

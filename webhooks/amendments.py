@@ -30,8 +30,11 @@ def amend(customer: Customer, message: InboundMessage) -> Interaction | None:
     target_id = str(message.content.get("target_id") or "")
     if not target_id:
         return None
+    # Locks in the order every writer takes them (the turn's decision too): the customer, then the
+    # message; taken the other way round, two workers could wait on each other.
+    Customer.objects.select_for_update(of=("self",)).filter(pk=customer.pk).values_list("pk").first()
     target = (
-        Interaction.objects.select_for_update()
+        Interaction.objects.select_for_update(of=("self",))
         .filter(customer__shop_id=customer.shop_id, provider=message.provider, provider_message_id=target_id)
         .first()
     )

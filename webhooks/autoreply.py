@@ -2,8 +2,9 @@
 
 A turn is every message a customer sent since the shop last wrote to them. The pipeline records each
 message at once and calls `turn_schedule`; the decision waits AUTO_REPLY_DEBOUNCE_SECONDS in a task
-(`webhooks.tasks.reply_for_turn` -> `turn_respond`), and only the task of the turn's last message
-decides: earlier ones find a newer message and leave it to that one. Whether a newer message arrived
+(`webhooks.tasks.reply_for_turns` -> `turns_respond` -> `turn_respond`, one task for the turns of a
+batch of events), and only the turn's last message is answered: earlier ones find a newer message
+and leave it to that one. Whether a newer message arrived
 is read from the data (ids), never from the clock, so a late task or an eager one decides the same.
 
 The offline engine (`webhooks.replies`) reads the turn; this module applies what the customer and the
@@ -117,17 +118,20 @@ def _publish_turns(turns: list[tuple[int, int]], *, delay: float | None = None) 
 def turns_respond(turns: list[tuple[int, int]]) -> Counter:
     """Decide a batch of turns ((customer id, message id) each, see turn_respond), each in its own
     short transaction (one customer locked at a time: a batch of events being processed meanwhile may
-    hold several, so holding several here could deadlock with it); then send the replies recorded,
-    here (a send that fails for a passing reason is handed to send_interaction and its retries). A
-    turn whose decision fails is rolled back alone and left undecided, for beat's sweep."""
-    outcomes, replies = Counter(), []
-    token = _replies_batch.set(replies)
-    try:
-        for customer_id, inbound_id in turns:
+    hold several, so holding several here could deadlock with it), and send each turn's reply here as
+    soon as its transaction commits (a send that fails for a passing reason is handed to
+    send_interaction and its retries). A turn whose decision fails is rolled back alone and left
+    undecided, for beat's sweep."""
+    outcomes = Counter()
+    for customer_id, inbound_id in turns:
+        replies: list[Interaction] = []
+        token = _replies_batch.set(replies)
+        try:
             outcomes[_turn_respond_alone(customer_id, inbound_id, replies)] += 1
-    finally:
-        _replies_batch.reset(token)
-    transaction.on_commit(lambda: _send_all(replies), robust=True)
+        finally:
+            _replies_batch.reset(token)
+        # At once, as soon as the turn committed: not after the batch's other decisions.
+        transaction.on_commit(lambda sent=replies: _send_all(sent), robust=True)
     return outcomes
 
 
@@ -152,7 +156,7 @@ def turns_unanswered(*, now=None, limit: int = 500) -> list[tuple[int, int]]:
     """(customer id, message id) of turns whose task never ran (the broker was down when it was
     scheduled, the task was lost): the customer's last interaction is their message, undecided, older
     than the debounce plus a minute's grace, and younger than a day (older ones get no automatic
-    reply anyway). Celery beat hands them to `reply_for_turn`, which is safe to run twice."""
+    reply anyway). Celery beat hands them to `reply_for_turns`, which is safe to run twice."""
     now = now or timezone.now()
     later = Interaction.objects.filter(customer_id=OuterRef("customer_id"), pk__gt=OuterRef("pk"))
     waited = timedelta(seconds=settings.AUTO_REPLY_DEBOUNCE_SECONDS + 60)

@@ -20,7 +20,7 @@ from dataclasses import astuple, dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -40,8 +40,9 @@ logger = logging.getLogger(__name__)
 # An event not picked up this long after it arrived is assumed lost on the way to a worker (the broker
 # was down, the task was dropped): the sweep hands it to one again.
 LOST_AFTER = timedelta(seconds=60)
-# Events handed to one task by the sweep and by Reprocess.
-BATCH = 20
+# Events a batch claims (one transaction, a savepoint or three an event: PostgreSQL keeps 64
+# subtransactions per transaction in memory and slows every snapshot beyond), and Reprocess's per task.
+BATCH = 15
 STATE = InboundEvent.State
 
 
@@ -51,7 +52,8 @@ class ProcessReport:
     ignored: int = 0
     retrying: int = 0
     failed: int = 0
-    claimed: int = 0  # rows claimed; those a sender's earlier event held back are not counted above
+    claimed: int = 0  # rows claimed, set aside included
+    set_aside: int = 0  # claimed, but a sender's earlier event was another worker's: left pending
 
     def __add__(self, other: "ProcessReport") -> "ProcessReport":
         return ProcessReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -123,13 +125,28 @@ def events_process_due(*, batch: int = BATCH, seconds: float = 20) -> ProcessRep
     cache.flag_lower(WAKEUP_FLAG)  # before reading: a row committed after this wakes another task
     report, deadline = ProcessReport(), time.monotonic() + seconds
     while True:
-        done = _process_batch(Q(), limit=batch)
+        done = _process_batch_safely(Q(), limit=batch)
         report = report + done
+        if done.set_aside:
+            # A sender's earlier event is another worker's right now: carry on a second later rather
+            # than claim the same rows again at once.
+            transaction.on_commit(lambda: _carry_on(countdown=1))
+            return report
         if done.claimed < batch:
             return report
         if time.monotonic() > deadline:
-            transaction.on_commit(wake_worker)
+            transaction.on_commit(lambda: _carry_on(countdown=None))
             return report
+
+
+def _carry_on(*, countdown: float | None) -> None:
+    """Another `process_inbound` task for what is left (whatever the wake-up flag says)."""
+    from webhooks.tasks import process_inbound
+
+    try:
+        process_inbound.apply_async(countdown=countdown)
+    except Exception as exc:  # noqa: BLE001 - broker down: the sweep hands the events over
+        logger.warning("inbound processing not carried on (%s); the sweep will", exc)
 
 
 def events_process(*, provider: str, keys: list[str]) -> ProcessReport:
@@ -140,27 +157,68 @@ def events_process(*, provider: str, keys: list[str]) -> ProcessReport:
         return ProcessReport()
     senders, last = {sender for _, sender in named}, max(pk for pk, _ in named)
     earlier = Q(kind=InboundEvent.Kind.MESSAGE, sender__in=senders, pk__lte=last)
-    return _process_batch(Q(provider=provider) & (Q(event_key__in=keys) | earlier))
+    # Events set aside (a sender's earlier one is another worker's) are handed back a second later.
+    return _process_batch(Q(provider=provider) & (Q(event_key__in=keys) | earlier), requeue=True)
 
 
-def _process_batch(scope: Q, *, limit: int | None = None) -> ProcessReport:
+def _process_batch_safely(scope: Q, *, limit: int) -> ProcessReport:
+    """_process_batch; when the batch itself fails (outside its events' savepoints: the CRM outbox
+    written at the end, the outcomes' UPDATE, the commit's checks), its events one by one instead, so
+    that each records its own outcome and attempts and one bad event cannot hold the others back."""
+    try:
+        return _process_batch(scope, limit=limit)
+    except Exception as exc:  # noqa: BLE001 - nothing of the batch committed; each event is tried alone
+        logger.warning("inbound batch rolled back (%s: %s): its events one by one", type(exc).__name__, exc)
+    due = InboundEvent.objects.filter(scope & _due(timezone.now())).order_by("pk")
+    report = ProcessReport()
+    for pk in list(due.values_list("pk", flat=True)[:limit]):
+        try:
+            report = report + _process_batch(Q(pk=pk))
+        except Exception as exc:  # noqa: BLE001 - recorded on the event, retried with backoff
+            logger.exception("inbound event %s failed outside its savepoint", pk)
+            report = report + _record_failure(pk, f"{type(exc).__name__}: {exc}")
+    return report
+
+
+def _record_failure(pk: int, error: str) -> ProcessReport:
+    with transaction.atomic():
+        event = InboundEvent.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+        if event is None or event.state != STATE.PENDING:
+            return ProcessReport()
+        event.attempts += 1
+        outcome = _failed(event, error)
+        event.save(update_fields=_OUTCOME_FIELDS)
+    return ProcessReport(claimed=1, **{outcome: 1})
+
+
+def _process_batch(scope: Q, *, limit: int | None = None, requeue: bool = False) -> ProcessReport:
     """Claim the due events in `scope` that no other worker holds (SKIP LOCKED), and process them in
     one transaction, one savepoint each: the CRM is told once for the batch (customers.events), the
     turns it schedules share one reply task (webhooks.autoreply), and the outcomes are written in one
-    UPDATE. A worker that dies mid-batch leaves every event of it pending, as if never claimed."""
+    UPDATE. A worker that dies mid-batch leaves every event of it pending, as if never claimed.
+
+    Messages first, in arrival order; then statuses ordered by the message they update, so that two
+    batches take the messages' row locks in one order and never wait on each other."""
     now = timezone.now()
     with transaction.atomic(), events.collected(), autoreply.turns_batched():
         claim = InboundEvent.objects.filter(scope & _due(now)).order_by("pk")
         claim = claim.select_for_update(skip_locked=True)
         claimed = list(claim[:limit] if limit else claim)
-        batch = _in_arrival_order(claimed, now)
+        batch = sorted(_in_arrival_order(claimed, now), key=_lock_order)
         outcomes = Counter(_process_one(event) for event in batch)
         InboundEvent.objects.bulk_update(batch, [*_OUTCOME_FIELDS, "shop", "customer"])
-    if len(batch) < len(claimed):
-        # A sender's earlier event is another worker's right now: theirs first, these a moment later.
-        for provider, keys in _by_provider([event for event in claimed if event not in batch]).items():
+    set_aside = [event for event in claimed if event not in batch]
+    if set_aside and requeue:
+        for provider, keys in _by_provider(set_aside).items():
             transaction.on_commit(lambda p=provider, k=keys: enqueue(p, k, countdown=1))
-    return ProcessReport(claimed=len(claimed), **outcomes)
+    return ProcessReport(claimed=len(claimed), set_aside=len(set_aside), **outcomes)
+
+
+def _lock_order(event: InboundEvent) -> tuple:
+    """Messages as claimed (arrival order, a stable sort keeps it), then statuses by message id."""
+    if event.kind == InboundEvent.Kind.MESSAGE:
+        return (0, "")
+    return (1, event.event_key)
 
 
 def _by_provider(events_: list[InboundEvent]) -> dict[str, list[str]]:
@@ -209,6 +267,14 @@ def _process_one(event: InboundEvent) -> str:
         # Expected of real traffic (carrier notices, a message we cannot read yet): no traceback.
         logger.warning("inbound event %s (%s %s) failed: %s", event.pk, event.provider, event.event_key, exc)
         return _failed(event, f"{type(exc).__name__}: {exc}")
+    except OperationalError as exc:
+        if not _is_deadlock(exc):
+            logger.exception("inbound event %s (%s %s) failed", event.pk, event.provider, event.event_key)
+            return _failed(event, f"{type(exc).__name__}: {exc}")
+        # Another transaction held what this one needed and PostgreSQL chose this one to give way:
+        # nothing is wrong with the event, so it is tried again in a second, without a traceback.
+        logger.warning("inbound event %s gave way to a concurrent transaction; again in a second", event.pk)
+        return _failed(event, "deadlock detected, retried", retry_in=timedelta(seconds=1))
     except Exception as exc:  # noqa: BLE001 - a bug or a database error must not lose the event
         logger.exception("inbound event %s (%s %s) failed", event.pk, event.provider, event.event_key)
         return _failed(event, f"{type(exc).__name__}: {exc}")
@@ -270,20 +336,25 @@ def _apply_status(event: InboundEvent) -> str:
     return "" if changed else "no message of the shop has this id, or the status is not newer"
 
 
-def _failed(event: InboundEvent, error: str) -> str:
-    """A failed attempt: retried with backoff and jitter, or failed for good after the last one."""
+def _failed(event: InboundEvent, error: str, *, retry_in: timedelta | None = None) -> str:
+    """A failed attempt: retried with backoff and jitter (or after `retry_in`), or failed for good
+    after the last one."""
     event.error = error[:2000]
     permanent = _is_permanent(error)
     if permanent or event.attempts >= settings.INBOUND_MAX_ATTEMPTS:
         event.state, event.next_attempt_at = STATE.FAILED, None
         outcome = "failed"
     else:
-        event.next_attempt_at = timezone.now() + _backoff(event.attempts)
+        event.next_attempt_at = timezone.now() + (retry_in or _backoff(event.attempts))
         outcome = "retrying"
     if outcome == "retrying":
         delay = (event.next_attempt_at - timezone.now()).total_seconds()
         transaction.on_commit(lambda: enqueue(event.provider, [event.event_key], countdown=delay))
     return outcome
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    return "deadlock detected" in str(exc)
 
 
 def _is_permanent(error: str) -> bool:
@@ -296,21 +367,17 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * (0.8 + 0.4 * random.random()))
 
 
-def events_sweep(*, now=None, limit: int = 1000) -> int:
-    """Celery beat: hand to a worker every event that is due and was never picked up (lost on the
-    way to a worker) or whose retry time has come."""
+def events_sweep(*, now=None) -> int:
+    """Celery beat: when events are due and were never picked up (lost on the way to a worker) or
+    their retry time has come, one `process_inbound` task for all of them; how many there are."""
     now = now or timezone.now()
     due = InboundEvent.objects.filter(state=STATE.PENDING).filter(
         Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, received_at__lte=now - LOST_AFTER)
     )
-    rows = list(due.order_by("pk").values_list("provider", "event_key")[:limit])
-    by_provider: dict[str, list[str]] = {}
-    for provider, key in rows:
-        by_provider.setdefault(provider, []).append(key)
-    for provider, keys in by_provider.items():
-        for start in range(0, len(keys), BATCH):
-            enqueue(provider, keys[start : start + BATCH])
-    return len(rows)
+    count = due.count()
+    if count:
+        _carry_on(countdown=None)
+    return count
 
 
 def events_reset(queryset) -> dict[str, list[str]]:
@@ -327,7 +394,7 @@ def events_reset(queryset) -> dict[str, list[str]]:
 
 
 def events_reprocess(queryset) -> int:
-    """Reset the events and hand them to the workers, 100 a task."""
+    """Reset the events and hand them to the workers, BATCH a task."""
     by_provider = events_reset(queryset)
     for provider, keys in by_provider.items():
         for start in range(0, len(keys), BATCH):

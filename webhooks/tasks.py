@@ -80,9 +80,14 @@ def notify_owners(inbound_id: int) -> int:
 def sweep_unanswered_turns() -> int:
     """Celery beat: turns whose reply task never ran get it now."""
     turns = autoreply.turns_unanswered()
-    if turns:
-        reply_for_turns.delay(turns)
+    for start in range(0, len(turns), TURNS_PER_TASK):
+        reply_for_turns.delay(turns[start : start + TURNS_PER_TASK])
     return len(turns)
+
+
+# A task decides and sends this many turns at most, so that it holds a worker process for seconds, not
+# minutes (sends to a provider take a few hundred milliseconds each).
+TURNS_PER_TASK = 20
 
 
 @shared_task
