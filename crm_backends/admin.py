@@ -53,7 +53,8 @@ class CrmConnectionForm(forms.ModelForm):
             "id_property (coccinelle_id; filled in by Coccinelle: portal_id, ui_domain, "
             "id_property_ready). "
             "Salesforce: login_url, auth (refresh_token|client_credentials|jwt), api_version, "
-            "external_id_field, segment_field, language_field, tags_field. api_base and login_url "
+            "external_id_field, segment_field, language_field, tags_field. Both: on_erase "
+            "(delete|anonymise: what a GDPR erasure does to the contact). api_base and login_url "
             "must be https on the vendor's hosts (or a host in CRM_ALLOWED_HOSTS). See the README."
         ),
     )
@@ -147,6 +148,7 @@ class SyncItemAdmin(OwnerOnlyRows, ShopScopedAdmin):
         "kind",
         "customer",
         "interaction_id",
+        "external_id",
         "state",
         "attempts",
         "next_attempt_at",
@@ -171,9 +173,9 @@ class SyncItemAdmin(OwnerOnlyRows, ShopScopedAdmin):
         count = 0
         for connection_id in set(queryset.values_list("connection_id", flat=True)):
             connection = CrmConnection.objects.get(pk=connection_id)
-            customers = queryset.filter(connection_id=connection_id).values_list("customer_id", flat=True)
+            items = queryset.filter(connection_id=connection_id).values_list("pk", flat=True)
             with transaction.atomic():
-                count += sync_retry_failed(connection, customer_ids=set(customers))
+                count += sync_retry_failed(connection, item_ids=set(items))
         self.message_user(request, f"{count} item(s) queued again.", messages.SUCCESS)
 
 

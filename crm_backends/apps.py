@@ -8,12 +8,16 @@ class CrmBackendsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import pre_delete
 
-        from crm_backends import checks, revoke, services  # noqa: F401 - checks register themselves
+        from crm_backends import checks, outbox_contacts, revoke, services  # noqa: F401 - checks register
         from crm_backends.models import CrmConnection
         from customers import events
 
         # Every change to a customer or a new interaction writes an outbox row in the same transaction.
         events.subscribe(events.CUSTOMERS_CHANGED, services.outbox_add_customers)
         events.subscribe(events.INTERACTIONS_RECORDED, services.outbox_add_interactions)
+        events.subscribe(events.INTERACTION_STATUSES_CHANGED, services.outbox_add_statuses)
+        # Erasures and merges reach the CRM too: rows written before the customer row is deleted.
+        events.subscribe(events.CUSTOMER_ERASING, outbox_contacts.outbox_erase)
+        events.subscribe(events.CUSTOMER_MERGING, outbox_contacts.outbox_merge)
         # A deleted connection gives its OAuth refresh token back (after the commit, best effort).
         pre_delete.connect(revoke.connection_deleted, sender=CrmConnection, dispatch_uid="crm-revoke")

@@ -39,6 +39,26 @@ class InteractionPayload:
     direction: str
     body: str
     author: str = ""
+    status: str = ""  # the delivery status of an outbound message, shown on the note or task
+    external_id: str = ""  # the note or task already pushed for it (a status update), else ""
+
+
+@dataclass(frozen=True)
+class ErasePayload:
+    """A contact to erase: only the CRM's ids, the customer row is gone. `key` is the outbox row's id."""
+
+    key: int
+    external_id: str
+    activities: tuple[str, ...] = ()  # the notes or tasks Coccinelle pushed for them
+
+
+@dataclass(frozen=True)
+class MergePayload:
+    """Two contacts of one person: `merged_id` goes into `primary_id`. `key` is the outbox row's id."""
+
+    key: int
+    primary_id: str
+    merged_id: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +120,24 @@ class CrmBackend:
 
     def push_interactions(self, items: list[InteractionPayload]) -> list[PushOutcome]:
         return [PushOutcome(key=item.interaction_id, ok=True) for item in items]
+
+    def update_interactions(self, items: list[InteractionPayload]) -> list[PushOutcome]:
+        """Rewrite notes or tasks already pushed (`external_id`), e.g. with a new delivery status."""
+        return [PushOutcome(key=item.interaction_id, ok=True) for item in items]
+
+    def erase_contacts(self, items: list[ErasePayload]) -> list[PushOutcome]:
+        """Delete or anonymise (option `on_erase`) erased customers' contacts and the activities
+        pushed for them. A contact already gone is erased: ok."""
+        return [PushOutcome(key=item.key, ok=True) for item in items]
+
+    def merge_contacts(self, items: list[MergePayload]) -> list[PushOutcome]:
+        """Merge each `merged_id` into its `primary_id`; an ok outcome's `external_id` is the contact
+        that survives (the primary, or the merged one when the primary is gone)."""
+        return [PushOutcome(key=item.key, ok=True, external_id=item.primary_id) for item in items]
+
+    @property
+    def erase_mode(self) -> str:
+        return self.option("on_erase", "delete")
 
     def test_connection(self) -> list[Check]:
         return [Check("native", True, "Customers stay in Coccinelle; nothing is pushed.")]

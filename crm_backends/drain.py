@@ -17,12 +17,12 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from crm_backends.base import CrmError, CustomerPayload, InteractionPayload, PushOutcome
-from crm_backends.models import CrmConnection, CustomerSync, SyncItem
+from crm_backends.models import CrmConnection, CustomerSync, InteractionSync, SyncItem
 from crm_backends.outbox import outbox_add_customers
 from crm_backends.registry import backend_for
 from customers.models import Customer, Interaction
@@ -48,7 +48,8 @@ class DrainReport:
 
 
 def sync_drain(connection: CrmConnection, *, backend=None) -> DrainReport:
-    """Push one batch of due customers, then one batch of due interactions."""
+    """Push one batch of due customers (with the erasures and merges due), then one batch of due
+    interactions (with the delivery statuses due)."""
     report = DrainReport()
     if not connection.pushes:
         return report
@@ -62,22 +63,26 @@ def sync_drain(connection: CrmConnection, *, backend=None) -> DrainReport:
     return report
 
 
+# Claimed together: contacts, and what is done to contacts (erase, merge); messages, and their statuses.
+CONTACT_KINDS = (SyncItem.Kind.CUSTOMER, SyncItem.Kind.ERASE, SyncItem.Kind.MERGE)
+MESSAGE_KINDS = (SyncItem.Kind.INTERACTION, SyncItem.Kind.STATUS)
+
+
 def due_count(connection: CrmConnection) -> int:
     """Rows a drain can work on now (interactions only once their contact exists)."""
-    customers = _due(connection, SyncItem.Kind.CUSTOMER).count()
-    return (
-        customers
-        + _due(connection, SyncItem.Kind.INTERACTION).filter(Exists(_contact_of(connection))).count()
-    )
+    customers = _due(connection, CONTACT_KINDS).count()
+    return customers + _due(connection, MESSAGE_KINDS).filter(Exists(_contact_of(connection))).count()
 
 
-def _due(connection, kind=None):
+def _due(connection, kinds=None):
     now = timezone.now()
     rows = SyncItem.objects.filter(
         connection=connection, state=SyncItem.State.PENDING, next_attempt_at__lte=now
     )
     rows = rows.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-    return rows.filter(kind=kind) if kind else rows
+    if kinds is None:
+        return rows
+    return rows.filter(kind=kinds) if isinstance(kinds, str) else rows.filter(kind__in=kinds)
 
 
 def _claim(connection, kind, limit, *, with_contact=False) -> list[SyncItem]:
@@ -101,9 +106,19 @@ def _contact_of(connection):
 
 
 def _drain_customers(connection, backend, report):
-    rows = _claim(connection, SyncItem.Kind.CUSTOMER, backend.customer_batch_size)
-    if not rows:
-        return
+    from crm_backends import drain_contacts  # it builds on this module's helpers
+
+    claimed = _claim(connection, CONTACT_KINDS, backend.customer_batch_size)
+    rows = [r for r in claimed if r.kind == SyncItem.Kind.CUSTOMER]
+    if rows:
+        _push_customers(connection, backend, rows, report)
+    drain_contacts.merges(connection, backend, [r for r in claimed if r.kind == SyncItem.Kind.MERGE], report)
+    drain_contacts.erasures(
+        connection, backend, [r for r in claimed if r.kind == SyncItem.Kind.ERASE], report
+    )
+
+
+def _push_customers(connection, backend, rows, report):
     payloads = customer_payloads(connection, [r.customer_id for r in rows])
     rows, failures = _with_payload(rows, payloads, key=lambda r: r.customer_id)
     items = [payloads[r.customer_id] for r in rows]
@@ -130,25 +145,16 @@ def _customers_synced(connection, synced) -> None:
     """Record a batch of successful pushes: one upsert of the sync state, one delete of the rows done."""
     if not synced:
         return
-    now = timezone.now()
+    try:
+        _record_synced(connection, synced)
+    except IntegrityError:
+        # A customer was erased while their push was on its way: the contact the CRM just wrote is
+        # erased in turn, and the others are recorded.
+        synced = _erased_meanwhile(connection, synced)
+        if not synced:
+            return
+        _record_synced(connection, synced)
     ids = sorted(row.customer_id for row, _ in synced)
-    external = {row.customer_id: external_id for row, external_id in synced}
-    CustomerSync.objects.bulk_create(
-        [
-            CustomerSync(
-                connection=connection,
-                customer_id=pk,
-                status=CustomerSync.Status.SYNCED,
-                external_id=external[pk],
-                synced_at=now,
-                last_error="",
-            )
-            for pk in ids
-        ],
-        update_conflicts=True,
-        unique_fields=["connection", "customer"],
-        update_fields=["status", "external_id", "synced_at", "last_error", "updated_at"],
-    )
     # Done, unless the customer changed while we pushed (its version went up): then the row stays, for
     # that newer version to go out next time.
     pks_by_version = defaultdict(list)
@@ -164,19 +170,60 @@ def _customers_synced(connection, synced) -> None:
     ).delete()
 
 
+def _record_synced(connection, synced) -> None:
+    now, external = timezone.now(), {row.customer_id: external_id for row, external_id in synced}
+    CustomerSync.objects.bulk_create(
+        [
+            CustomerSync(
+                connection=connection,
+                customer_id=pk,
+                status=CustomerSync.Status.SYNCED,
+                external_id=external[pk],
+                synced_at=now,
+                last_error="",
+            )
+            for pk in sorted(external)
+        ],
+        update_conflicts=True,
+        unique_fields=["connection", "customer"],
+        update_fields=["status", "external_id", "synced_at", "last_error", "updated_at"],
+    )
+
+
+def _erased_meanwhile(connection, synced) -> list:
+    alive = set(
+        Customer.objects.filter(pk__in=[r.customer_id for r, _ in synced]).values_list("pk", flat=True)
+    )
+    gone = [external_id for row, external_id in synced if row.customer_id not in alive and external_id]
+    SyncItem.objects.bulk_create(
+        [SyncItem(connection=connection, kind=SyncItem.Kind.ERASE, external_id=e) for e in gone]
+    )
+    return [(row, external_id) for row, external_id in synced if row.customer_id in alive]
+
+
 # --- interactions -------------------------------------------------------------------------------------
 
 
 def _drain_interactions(connection, backend, report):
+    from crm_backends import drain_contacts  # it builds on this module's helpers
+
     _queue_missing_contacts(connection)
-    rows = _claim(connection, SyncItem.Kind.INTERACTION, backend.interaction_batch_size, with_contact=True)
-    if not rows:
+    claimed = _claim(connection, MESSAGE_KINDS, backend.interaction_batch_size, with_contact=True)
+    if not claimed:
         return
     contacts = dict(
-        CustomerSync.objects.filter(connection=connection, customer_id__in={r.customer_id for r in rows})
+        CustomerSync.objects.filter(connection=connection, customer_id__in={r.customer_id for r in claimed})
         .exclude(external_id="")
         .values_list("customer_id", "external_id")
     )
+    rows = [r for r in claimed if r.kind == SyncItem.Kind.INTERACTION]
+    if rows:
+        _push_interactions(connection, backend, rows, contacts, report)
+    statuses = [r for r in claimed if r.kind == SyncItem.Kind.STATUS]
+    drain_contacts.statuses(connection, backend, statuses, contacts, report)
+
+
+def _push_interactions(connection, backend, rows, contacts, report):
     payloads = interaction_payloads([r.interaction_id for r in rows], contacts)
     rows, failures = _with_payload(rows, payloads, key=lambda r: r.interaction_id)
     items = [payloads[r.interaction_id] for r in rows]
@@ -190,13 +237,35 @@ def _drain_interactions(connection, backend, report):
         if outcome is None:
             failures.append((row, NO_ANSWER, False))
         elif outcome.ok:
-            done.append(row.pk)
+            done.append((row, outcome.external_id))
         else:
             failures.append((row, outcome.error or "refused by the CRM", outcome.permanent))
     if done:
-        SyncItem.objects.filter(pk__in=done).delete()
+        _interactions_pushed(connection, done)
+        SyncItem.objects.filter(pk__in=[row.pk for row, _ in done]).delete()
     report.pushed += len(done)
     _items_failed(connection, failures, report)
+
+
+def _interactions_pushed(connection, done) -> None:
+    """Remember each note's or task's id (what a delivery status or an erasure acts on later)."""
+    known = [(row.interaction_id, external_id) for row, external_id in done if external_id]
+
+    def record(pairs):
+        InteractionSync.objects.bulk_create(
+            [InteractionSync(connection=connection, interaction_id=i, external_id=e) for i, e in pairs],
+            update_conflicts=True,
+            unique_fields=["connection", "interaction"],
+            update_fields=["external_id"],
+        )
+
+    if not known:
+        return
+    try:
+        record(known)
+    except IntegrityError:  # a message erased while it was pushed: its erasure row has no id of it
+        alive = set(Interaction.objects.filter(pk__in=[i for i, _ in known]).values_list("pk", flat=True))
+        record([(i, e) for i, e in known if i in alive])
 
 
 def _queue_missing_contacts(connection):
@@ -274,20 +343,28 @@ def _items_failed(connection, failures, report) -> None:
         ["state", "attempts", "claimed_until", "next_attempt_at", "last_error"],
     )
     if failed_customers:
-        CustomerSync.objects.bulk_create(
-            [
-                CustomerSync(
-                    connection=connection,
-                    customer_id=pk,
-                    status=CustomerSync.Status.FAILED,
-                    last_error=failed_customers[pk],
-                )
-                for pk in sorted(failed_customers)
-            ],
-            update_conflicts=True,
-            unique_fields=["connection", "customer"],
-            update_fields=["status", "last_error", "updated_at"],
-        )
+        try:
+            _record_failed(connection, failed_customers)
+        except IntegrityError:  # a customer erased meanwhile: nothing to show them on
+            alive = set(Customer.objects.filter(pk__in=failed_customers).values_list("pk", flat=True))
+            _record_failed(connection, {pk: e for pk, e in failed_customers.items() if pk in alive})
+
+
+def _record_failed(connection, failed_customers: dict) -> None:
+    CustomerSync.objects.bulk_create(
+        [
+            CustomerSync(
+                connection=connection,
+                customer_id=pk,
+                status=CustomerSync.Status.FAILED,
+                last_error=failed_customers[pk],
+            )
+            for pk in sorted(failed_customers)
+        ],
+        update_conflicts=True,
+        unique_fields=["connection", "customer"],
+        update_fields=["status", "last_error", "updated_at"],
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -327,8 +404,11 @@ def customer_payloads(connection, customer_ids) -> dict[int, CustomerPayload]:
     }
 
 
-def interaction_payloads(interaction_ids, contacts: dict) -> dict[int, InteractionPayload]:
+def interaction_payloads(
+    interaction_ids, contacts: dict, notes: dict | None = None
+) -> dict[int, InteractionPayload]:
     rows = Interaction.objects.filter(pk__in=interaction_ids).select_related("author")
+    notes = notes or {}
     return {
         i.pk: InteractionPayload(
             interaction_id=i.pk,
@@ -339,6 +419,8 @@ def interaction_payloads(interaction_ids, contacts: dict) -> dict[int, Interacti
             direction=i.direction,
             body=i.body or _describe_media(i),
             author=i.author.get_username() if i.author else "",
+            status=i.status if i.direction == Interaction.Direction.OUTBOUND else "",
+            external_id=notes.get(i.pk, ""),
         )
         for i in rows
     }

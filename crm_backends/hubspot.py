@@ -6,7 +6,8 @@ or a host in CRM_ALLOWED_HOSTS), `auth` ("private_app", default, or "oauth"), `r
 `lifecycle_by_segment` (segment -> HubSpot value; a segment missing from the map leaves the property
 alone), `language_property` (default `hs_language`, "" to skip), `tags_property` (a custom multi-line
 text property for tags, "" to skip), `id_property` (default `coccinelle_id`: a unique contact property
-holding the Coccinelle customer id, created by "test connection" or the first sync; "" to do without).
+holding the Coccinelle customer id, created by "test connection" or the first sync; "" to do without),
+`on_erase` ("delete", default, or "anonymise": what a GDPR erasure does to the contact; hubspot_erase.py).
 Filled in by Coccinelle: `portal_id` and `ui_domain` (links to contacts), `id_property_ready` (the
 unique property exists: true, or false when the app may not create it).
 Secrets: `token` (private app; HUBSPOT_ACCESS_TOKEN is used when empty, and only towards HubSpot's own
@@ -27,6 +28,7 @@ from django.conf import settings
 from crm_backends import hubspot_oauth, transport
 from crm_backends import options as opt
 from crm_backends.base import Check, CrmBackend, CrmError, PulledContact, PushOutcome
+from crm_backends.hubspot_erase import EraseMergeMixin
 from crm_backends.hubspot_notes import NotesMixin
 from crm_backends.hubspot_results import Sent, error_text, match, outcome, transient_status
 from crm_backends.ratelimit import credential_key, limiter_for
@@ -59,7 +61,7 @@ def chunks(items, size):
         yield items[start : start + size]
 
 
-class HubSpotBackend(NotesMixin, CrmBackend):
+class HubSpotBackend(NotesMixin, EraseMergeMixin, CrmBackend):
     name = "hubspot"
     label = "HubSpot"
     customer_batch_size = 100
@@ -77,6 +79,7 @@ class HubSpotBackend(NotesMixin, CrmBackend):
         "id_property_ready": opt.choice(True, False),
         "portal_id": opt.whole_number(1, 10**15),
         "ui_domain": opt.pattern(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.hubspot\.com", "app-eu1.hubspot.com"),
+        "on_erase": opt.choice("delete", "anonymise"),
     }
 
     def __init__(self, connection, *, sleep=time.sleep):

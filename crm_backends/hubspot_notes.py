@@ -24,6 +24,28 @@ class NotesMixin:
                 outcomes[item.interaction_id] = outcome(item.interaction_id, answers[item.interaction_id])
         return [outcomes[i.interaction_id] for i in items]  # _send answers for every input
 
+    def update_interactions(self, items):
+        """Rewrite pushed notes (a new delivery status) by id, 100 a request. A note deleted in HubSpot
+        since has nothing left to update: done."""
+        outcomes = {}
+        for start in range(0, len(items), self.interaction_batch_size):
+            batch = items[start : start + self.interaction_batch_size]
+            sent = [
+                Sent(
+                    i.interaction_id,
+                    {"id": i.external_id, "properties": {"hs_note_body": note_body(i)}},
+                    ("hs_object_id", i.external_id),
+                )
+                for i in batch
+            ]
+            answers = self._send("/crm/v3/objects/notes/batch/update", sent)
+            for item in batch:
+                answer = answers[item.interaction_id]
+                if isinstance(answer, list) and any(e.get("category") == "OBJECT_NOT_FOUND" for e in answer):
+                    answer = item.external_id
+                outcomes[item.interaction_id] = outcome(item.interaction_id, answer)
+        return [outcomes[i.interaction_id] for i in items]
+
     def _note(self, item: InteractionPayload) -> dict:
         return {
             "properties": {"hs_timestamp": hs_timestamp(item.occurred_at), "hs_note_body": note_body(item)},
@@ -65,4 +87,7 @@ def note_body(item: InteractionPayload) -> str:
     arrow = "from the customer" if item.direction == "inbound" else "to the customer"
     by = f" by {item.author}" if item.author else ""
     head = f"<p><strong>{html.escape(item.channel.upper())} {arrow}{html.escape(by)}</strong></p>"
-    return (head + "<p>" + html.escape(item.body).replace("\n", "<br>") + "</p>")[:MAX_NOTE_BODY]
+    # Outbound messages say how far they got (delivered, read, failed): updated as reports come in.
+    status = f"<p><em>Status: {html.escape(item.status)}</em></p>" if item.status else ""
+    text = "<p>" + html.escape(item.body).replace("\n", "<br>") + "</p>"
+    return (head + status + text)[:MAX_NOTE_BODY]

@@ -58,16 +58,24 @@ class CrmConnection(models.Model):
 
 
 class SyncItem(models.Model):
-    """The outbox: one row per customer or interaction waiting to be pushed (or that failed).
+    """The outbox: one row per customer or interaction waiting to be pushed (or that failed), and per
+    erased or merged contact, or message whose delivery status changed since it was pushed.
 
     Written in the same transaction as the change, so nothing is lost when the broker, the worker or
     the CRM is down; a pending row for a customer absorbs later changes (its `version` goes up) so that
-    repeated edits make one push.
+    repeated edits make one push, and a pending status row absorbs later statuses of its message.
+
+    An erase row outlives its customer: it has no customer, only the CRM's ids (`external_id`, the
+    contact; `payload`, the ids of the notes or tasks pushed for them), never personal data. A merge
+    row belongs to the surviving customer and names the contact merged away in `external_id`.
     """
 
     class Kind(models.TextChoices):
         CUSTOMER = "customer", "Customer"
         INTERACTION = "interaction", "Interaction"
+        ERASE = "erase", "Erase (GDPR)"
+        MERGE = "merge", "Merge"
+        STATUS = "status", "Delivery status"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -75,10 +83,16 @@ class SyncItem(models.Model):
 
     connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="items")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # Empty only on erase rows (the customer is gone); deleting a customer deletes its other rows.
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     interaction = models.ForeignKey(
         Interaction, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # The CRM record an erase or merge row acts on (a contact id): what the push needs once the
+    # customer row is gone.
+    external_id = models.CharField(max_length=64, blank=True)
+    # Erase rows: {"activities": [CRM ids of the notes/tasks pushed for the customer]}. Ids only.
+    payload = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     version = models.PositiveIntegerField(default=1)
     attempts = models.PositiveIntegerField(default=0)
@@ -101,13 +115,24 @@ class SyncItem(models.Model):
                 condition=Q(kind="interaction"),
                 name="sync_item_one_row_per_interaction",
             ),
+            # sent -> delivered -> read arriving together cost one update of the note, not three.
+            models.UniqueConstraint(
+                fields=["connection", "interaction"],
+                condition=Q(kind="status", state="pending"),
+                name="sync_item_one_pending_status_per_interaction",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="erase") | Q(customer__isnull=False),
+                name="sync_item_customer_unless_erase",
+            ),
         ]
         indexes = [models.Index(fields=["connection", "state", "next_attempt_at"], name="sync_item_due_idx")]
         verbose_name = "sync queue item"
         verbose_name_plural = "sync queue"
 
     def __str__(self):
-        return f"{self.kind} {self.interaction_id or self.customer_id} ({self.state})"
+        subject = self.interaction_id or self.customer_id or f"contact {self.external_id}"
+        return f"{self.kind} {subject} ({self.state})"
 
 
 class CustomerSync(models.Model):
@@ -133,3 +158,20 @@ class CustomerSync(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} on {self.connection}: {self.status}"
+
+
+class InteractionSync(models.Model):
+    """The CRM's id of the note (HubSpot) or task (Salesforce) pushed for a message: what a later
+    delivery status updates, and what an erasure deletes."""
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="+")
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="crm_syncs")
+    external_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "interaction"], name="interaction_sync_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.interaction_id} on {self.connection_id}: {self.external_id}"

@@ -13,7 +13,7 @@ import logging
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from coccinelle.cache import flag_lower, flag_raise
@@ -67,6 +67,52 @@ def outbox_add_interactions(*, shop_id, interaction_ids) -> None:
                 customer_id=customer_id,
             )
             for pk, customer_id in rows
+        ],
+        ignore_conflicts=True,
+    )
+    drain_after_commit(connection_id)
+
+
+# Delivery statuses worth rewriting a pushed note or task for (not every hop: queued and sent are what
+# every message goes through).
+PUSHED_STATUSES = ("delivered", "read", "played", "failed", "undelivered", "canceled", "partially_delivered")
+
+
+def outbox_add_statuses(*, shop_id, interaction_ids) -> None:
+    """Messages whose delivery status changed: one pending row per message, which absorbs later
+    statuses until it is pushed (sent -> delivered -> read together cost one update). A message whose
+    own push is still waiting needs none: that push reads the status it has then."""
+    connection_id = pushing_connection_id(shop_id)
+    if connection_id is None or not interaction_ids:
+        return
+    now = timezone.now()
+    waiting = SyncItem.objects.filter(
+        connection_id=connection_id,
+        kind=SyncItem.Kind.INTERACTION,
+        interaction_id=OuterRef("pk"),
+        state=SyncItem.State.PENDING,
+    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    ids = list(
+        Interaction.objects.filter(
+            pk__in=interaction_ids, direction=Interaction.Direction.OUTBOUND, status__in=PUSHED_STATUSES
+        )
+        .exclude(Exists(waiting))
+        .values_list("pk", "customer_id")
+    )
+    if not ids:
+        return
+    pending = SyncItem.objects.filter(
+        connection_id=connection_id,
+        kind=SyncItem.Kind.STATUS,
+        state=SyncItem.State.PENDING,
+        interaction_id__in=[pk for pk, _ in ids],
+    )
+    # A row being pushed right now read the older status: its new version makes the drain keep it.
+    pending.update(version=F("version") + 1, next_attempt_at=now, attempts=0)
+    SyncItem.objects.bulk_create(
+        [
+            SyncItem(connection_id=connection_id, kind=SyncItem.Kind.STATUS, interaction_id=pk, customer_id=c)
+            for pk, c in ids
         ],
         ignore_conflicts=True,
     )

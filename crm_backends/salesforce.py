@@ -6,7 +6,7 @@ CRM_ALLOWED_HOSTS, and the same goes for the `instance_url` Salesforce answers),
 default, "client_credentials" or "jwt"), `api_version` (default SALESFORCE_API_VERSION, v67.0),
 `external_id_field` (the Contact field, marked External ID and Unique, that holds the Coccinelle customer
 id; default `Coccinelle_Id__c`), `segment_field`, `language_field`, `tags_field` (Contact fields to fill;
-"" or absent to skip).
+"" or absent to skip), `on_erase` ("delete", default, or "anonymise"; see salesforce_erase.py).
 Secrets: `client_id`, `client_secret`, `refresh_token` (refresh flow), or `client_id`, `username`,
 `private_key` (PEM, JWT bearer flow). SALESFORCE_CLIENT_ID / _SECRET / _REFRESH_TOKEN fill the gaps,
 only for a connection that signs in at Salesforce itself or at the install's SALESFORCE_LOGIN_URL.
@@ -30,6 +30,7 @@ from crm_backends import crypto, transport
 from crm_backends import options as opt
 from crm_backends.base import Check, CrmBackend, CrmError, PulledContact, PushOutcome
 from crm_backends.salesforce_auth import SalesforceAuth
+from crm_backends.salesforce_erase import EraseMergeMixin
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def soql_literal(value: str) -> str:
     return "'" + "".join(_SOQL_ESCAPES.get(ch, ch) for ch in str(value)) + "'"
 
 
-class SalesforceBackend(SalesforceAuth, CrmBackend):
+class SalesforceBackend(SalesforceAuth, EraseMergeMixin, CrmBackend):
     name = "salesforce"
     label = "Salesforce"
     customer_batch_size = MAX_BATCH
@@ -80,6 +81,7 @@ class SalesforceBackend(SalesforceAuth, CrmBackend):
         "segment_field": opt.api_name,
         "language_field": opt.api_name,
         "tags_field": opt.api_name,
+        "on_erase": opt.choice("delete", "anonymise"),
     }
 
     def __init__(self, connection, *, sleep=time.sleep):
@@ -247,7 +249,8 @@ class SalesforceBackend(SalesforceAuth, CrmBackend):
             "attributes": {"type": "Task"},
             "WhoId": item.contact_external_id,
             "Subject": subject[:255],
-            "Description": item.body[:32000],
+            # Outbound messages say how far they got; updated when a delivery report comes in.
+            "Description": (item.body + (f"\n\nStatus: {item.status}" if item.status else ""))[:32000],
             # A date field: the day as the shop lived it, not UTC's (23:30 in Paris is tomorrow in UTC).
             "ActivityDate": item.occurred_at.astimezone(self._shop_zone()).date().isoformat(),
             "Status": "Completed",

@@ -28,6 +28,7 @@ from crm_backends.outbox import (  # noqa: F401 - the services' public names
     enqueue_drain,
     outbox_add_customers,
     outbox_add_interactions,
+    outbox_add_statuses,
 )
 from crm_backends.registry import backend_for
 from customers.models import Customer, Interaction
@@ -39,10 +40,14 @@ logger = logging.getLogger(__name__)
 # --- operations (sync_crm command, admin actions) -----------------------------------------------------
 
 
-def sync_retry_failed(connection, *, customer_ids=None) -> int:
+def sync_retry_failed(connection, *, customer_ids=None, item_ids=None) -> int:
+    """Queue failed rows again: all of the connection's, or those of some customers, or some rows
+    (the Sync queue's selection: erasures have no customer any more)."""
     failed = SyncItem.objects.filter(connection=connection, state=SyncItem.State.FAILED)
     if customer_ids is not None:
         failed = failed.filter(customer_id__in=customer_ids)
+    if item_ids is not None:
+        failed = failed.filter(pk__in=item_ids)
     customers = set(failed.filter(kind=SyncItem.Kind.CUSTOMER).values_list("customer_id", flat=True))
     failed.filter(kind=SyncItem.Kind.CUSTOMER).delete()  # replaced by fresh pending rows below
     count = len(customers) + failed.update(

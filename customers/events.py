@@ -23,13 +23,22 @@ CUSTOMERS_CHANGED = "customers.changed"  # payload: shop_id, customer_ids
 INTERACTIONS_RECORDED = "interactions.recorded"  # payload: shop_id, interaction_ids
 # Sent before an erased customer's row is deleted, so that other apps delete what they hold on them.
 CUSTOMER_ERASING = "customer.erasing"  # payload: shop_id, customer_id
+# Sent while a customer is merged into another, after their interactions moved and before the merged
+# row is deleted: what other apps hold on the merged one (a CRM contact) can follow the survivor.
+CUSTOMER_MERGING = "customer.merging"  # payload: shop_id, kept_id, merged_id
+# Delivery statuses changed (a queryset update, so no post_save): payload shop_id, interaction_ids.
+INTERACTION_STATUSES_CHANGED = "interactions.statuses_changed"
 
 _handlers = defaultdict(list)
 # What collected() gathers: None outside such a block. A context variable, so that threads (gunicorn's,
 # a Celery thread pool) each have their own.
 _collecting: ContextVar[list | None] = ContextVar("customers_events_collecting", default=None)
 # The events that may be gathered and told together, and the payload key holding their ids.
-_COALESCED = {CUSTOMERS_CHANGED: "customer_ids", INTERACTIONS_RECORDED: "interaction_ids"}
+_COALESCED = {
+    CUSTOMERS_CHANGED: "customer_ids",
+    INTERACTIONS_RECORDED: "interaction_ids",
+    INTERACTION_STATUSES_CHANGED: "interaction_ids",
+}
 
 
 def subscribe(event: str, handler) -> None:
@@ -62,6 +71,7 @@ def collected():
         yield
     finally:
         _collecting.reset(token)
+    _find_shops(pending)
     merged: dict[tuple[str, int], set] = {}
     for event, payload in pending:
         merged.setdefault((event, payload["shop_id"]), set()).update(payload[_COALESCED[event]])
@@ -100,6 +110,43 @@ def customer_erasing(*, shop_id: int, customer_id: int) -> None:
     emit(CUSTOMER_ERASING, shop_id=shop_id, customer_id=customer_id)
 
 
+def customer_merging(*, shop_id: int, kept_id: int, merged_id: int) -> None:
+    emit(CUSTOMER_MERGING, shop_id=shop_id, kept_id=kept_id, merged_id=merged_id)
+
+
+def interaction_statuses_changed(*, interaction_ids, shop_id: int | None = None) -> None:
+    """Call after changing Interaction.status with queryset.update(). Inside collected(), several
+    changes (sent, delivered, read of one message in one batch) are told once, and messages whose
+    shop the caller did not know have it looked up once for the whole block."""
+    ids = sorted({int(pk) for pk in interaction_ids})
+    if not ids:
+        return
+    if shop_id is not None or _collecting.get() is not None:
+        emit(INTERACTION_STATUSES_CHANGED, shop_id=shop_id, interaction_ids=ids)
+        return
+    for shop, pks in _shops_of(ids).items():
+        emit(INTERACTION_STATUSES_CHANGED, shop_id=shop, interaction_ids=pks)
+
+
+def _shops_of(interaction_ids) -> dict[int, list[int]]:
+    by_shop = defaultdict(list)
+    for shop, pk in Interaction.objects.filter(pk__in=interaction_ids).values_list("customer__shop_id", "pk"):
+        by_shop[shop].append(pk)
+    return by_shop
+
+
+def _find_shops(pending: list) -> None:
+    """Status changes gathered without their shop: one query for all of them, in place."""
+    unknown = [(n, payload) for n, (_, payload) in enumerate(pending) if payload.get("shop_id") is None]
+    if not unknown:
+        return
+    ids = sorted({pk for _, payload in unknown for pk in payload["interaction_ids"]})
+    for n, _ in reversed(unknown):
+        del pending[n]
+    for shop, pks in _shops_of(ids).items():
+        pending.append((INTERACTION_STATUSES_CHANGED, {"shop_id": shop, "interaction_ids": pks}))
+
+
 @receiver(post_save, sender=Customer, dispatch_uid="customers.events.customer_saved")
 def _customer_saved(sender, instance: Customer, raw=False, **kwargs):
     if not raw:
@@ -108,7 +155,8 @@ def _customer_saved(sender, instance: Customer, raw=False, **kwargs):
 
 @receiver(post_save, sender=Interaction, dispatch_uid="customers.events.interaction_saved")
 def _interaction_saved(sender, instance: Interaction, created=False, raw=False, **kwargs):
-    # Only new interactions are pushed; delivery-status updates do not change what the CRM holds.
+    # New interactions only: delivery statuses change by queryset updates, told by their caller through
+    # interaction_statuses_changed.
     if created and not raw:
         if Interaction.customer.is_cached(instance):  # created with its customer: no query needed
             shop_id = instance.customer.shop_id

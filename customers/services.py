@@ -335,6 +335,8 @@ def customer_merge(*, keep: Customer, others, actor=None) -> MergeResult:
             counts = _move_related(source=other, target=keep)
             for key, value in counts.items():
                 moved[key] += value
+            # Listeners move what they hold on `other` to `keep` (the CRM: its contact and queue).
+            events.customer_merging(shop_id=keep.shop_id, kept_id=keep.pk, merged_id=other.pk)
             other.delete()  # frees its phone/e-mail/WhatsApp id for the kept record
             _fill_from(keep, snapshot, other)
             AuditEntry.objects.create(

@@ -99,3 +99,84 @@ def test_a_change_made_while_redis_is_down_is_pushed_once_it_is_back(tmp_path):
             assert pushed, "nothing pushed after Redis came back; worker said:\n" + worker.output()
         sync = CustomerSync.objects.get(customer=customer)
         assert sync.status == "synced" and hubspot.contacts[sync.external_id]["firstname"] == "Léa"
+
+
+def test_an_erase_and_a_merge_reach_hubspot_and_salesforce_through_a_real_worker(tmp_path):
+    """Erased and merged in Coccinelle (committed here, as a page would), pushed by a real worker: beat's
+    sweep finds the rows (this process runs tasks eagerly, so it enqueues nothing itself)."""
+    from crm_backends.models import SyncItem
+    from customers.models import Interaction
+    from customers.privacy import customer_erase
+    from customers.services import customer_merge
+
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    env = processes.app_env(redis_url, CRM_SYNC_SWEEP_SECONDS=1, CRM_ALLOWED_HOSTS="127.0.0.1")
+    with FakeHubSpot(token="hs-token") as hubspot, FakeSalesforce() as salesforce:
+        shops = {
+            "hubspot": _shop(
+                "Boutique HubSpot",
+                "+33757000040",
+                "hubspot",
+                {"api_base": hubspot.url},
+                {"token": "hs-token"},
+            ),
+            "salesforce": _shop(
+                "Boutique Salesforce",
+                "+33757000050",
+                "salesforce",
+                {"login_url": salesforce.url},
+                {"client_id": "sf-client", "client_secret": "sf-secret", "refresh_token": "sf-refresh"},
+            ),
+        }
+        people = {}
+        for backend, shop in shops.items():
+            made = [
+                Customer.objects.create(
+                    shop=shop, phone=f"+3361122{n:04d}", first_name=name, last_name="Roux"
+                )
+                for n, name in enumerate(("Léa", "Léa", "Marc"), start=len(people) * 10)
+            ]
+            for customer in made:
+                Interaction.objects.create(
+                    customer=customer, channel="sms", direction="inbound", body="Bonjour"
+                )
+            people[backend] = made
+
+        def contacts_of(backend):
+            return {
+                c.pk: s.external_id
+                for c in people[backend]
+                for s in CustomerSync.objects.filter(customer=c).exclude(external_id="")
+            }
+
+        with processes.celery_worker(env, beat=True, workdir=tmp_path) as worker:
+            pushed = processes.wait_for(
+                lambda: len(hubspot.notes) == 3 and len(salesforce.tasks) == 3, timeout=90
+            )
+            assert pushed, "nothing pushed; worker said:\n" + worker.output()
+            ids = {backend: contacts_of(backend) for backend in shops}
+            for backend in shops:
+                keep, duplicate, erased = people[backend]
+                customer_merge(keep=keep, others=[duplicate])
+                customer_erase(customer=erased)
+            done = processes.wait_for(
+                lambda: (
+                    hubspot.merges
+                    and hubspot.gdpr_deleted
+                    and salesforce.soap_merges
+                    and salesforce.deleted
+                    and not SyncItem.objects.exists()
+                ),
+                timeout=90,
+            )
+            assert done, "erase/merge not pushed; worker said:\n" + worker.output()
+
+        hs_keep, hs_dup, hs_erased = (ids["hubspot"][c.pk] for c in people["hubspot"])
+        assert hubspot.merges == [(hs_keep, hs_dup)] and hubspot.gdpr_deleted == [hs_erased]
+        assert set(hubspot.contacts) == {hs_keep}
+        assert {n["associations"][0]["to"]["id"] for n in hubspot.notes.values()} == {hs_keep}
+
+        sf_keep, sf_dup, sf_erased = (ids["salesforce"][c.pk] for c in people["salesforce"])
+        assert salesforce.soap_merges == [(sf_keep, sf_dup)] and sf_erased in salesforce.deleted
+        assert set(salesforce.contacts) == {sf_keep}
+        assert {t["WhoId"] for t in salesforce.tasks.values()} == {sf_keep} and len(salesforce.tasks) == 2

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coccinelle.http import ExternalServiceError
-from customers import cached
+from customers import cached, events
 from customers.models import ChannelAddress, Customer, Interaction
 from customers.phones import normalize_whatsapp_id
 from webhooks.inbound import StatusUpdate
@@ -230,6 +230,8 @@ def _failed(interaction: Interaction, code: str, reason: str) -> Interaction:
     interaction.error_code = code[:32]
     interaction.raw_payload = {**interaction.raw_payload, "error": reason}
     interaction.save(update_fields=["status", "error_code", "raw_payload"])
+    shop_id = interaction.customer.shop_id
+    events.interaction_statuses_changed(interaction_ids=[interaction.pk], shop_id=shop_id)
     return interaction
 
 
@@ -271,6 +273,9 @@ def status_apply(update: StatusUpdate, *, reply_id: int | None = None) -> bool:
     if update.error_code and changed:
         interaction.raw_payload["error"] = update.error_message or f"error {update.error_code}"
         Interaction.objects.filter(pk=interaction.pk).update(raw_payload=interaction.raw_payload)
+    if changed:
+        # A queryset update sends no signal: listeners (the CRM's note or task of the message) are told.
+        events.interaction_statuses_changed(interaction_ids=[interaction.pk])
     return bool(changed)
 
 

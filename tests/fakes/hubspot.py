@@ -5,8 +5,9 @@ HubSpot's own examples.
 Bearer auth (a private-app token, or OAuth access tokens that expire), a rolling rate limit with the
 `X-HubSpot-RateLimit-*` headers and the 429 body, contacts (create, update, get, list, search, batch
 create/update/upsert with 207 partial answers whose errors carry their own `context`, and 409
-"Contact already exists. Existing ID: …"), custom contact properties (unique ones usable as upsert
-`idProperty`), notes associated to contacts (type 202), HubSpot's error body.
+"Contact already exists. Existing ID: …", GDPR delete and merge: hubspot_gdpr.py), custom contact
+properties (unique ones usable as upsert `idProperty`), notes associated to contacts (type 202; batch
+update and archive), HubSpot's error body.
 
 Like HubSpot: batch results come back in another order than the inputs, and without
 `objectWriteTraceId` (the schema marks it optional and HubSpot's examples omit it) unless
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from tests.fakes import FakeServer
+from tests.fakes.hubspot_gdpr import GdprMixin
 from tests.fakes.hubspot_notes import NOTE_TO_CONTACT, NotesMixin
 from tests.fakes.hubspot_reads import DEFAULT_CONTACT_PROPERTIES, NOT_FOUND_IN_BATCH, ReadsMixin, wanted
 from tests.fakes.hubspot_schema import (
@@ -92,7 +94,7 @@ def _item_error(reject: Reject, context: dict) -> dict:
     }
 
 
-class FakeHubSpot(NotesMixin, ReadsMixin, FakeServer):
+class FakeHubSpot(NotesMixin, GdprMixin, ReadsMixin, FakeServer):
     _iso = staticmethod(_iso)
 
     def __init__(
@@ -138,6 +140,7 @@ class FakeHubSpot(NotesMixin, ReadsMixin, FakeServer):
         self._ids = iter(range(101, 10**12))
         self._meta: dict[str, dict] = {}  # id -> {"created": epoch, "updated": epoch, "indexed": clock}
         self._hits: dict[str, list[tuple[float, bool]]] = {}  # bucket -> [(clock, served)]
+        self._init_gdpr()
         self._search_hits: dict[str, list[float]] = {}
         self._failures: list[tuple[int, dict | None, dict]] = []
         self._offset = 0.0
@@ -290,6 +293,7 @@ class FakeHubSpot(NotesMixin, ReadsMixin, FakeServer):
             ("POST", "/crm/v3/objects/notes"): self._create_note,
             ("POST", "/crm/v3/objects/notes/batch/create"): self._batch_create_notes,
             ("POST", "/crm/v3/properties/contacts"): self._create_property,
+            **self.gdpr_routes(),  # GDPR delete, merge, note updates and archiving (hubspot_gdpr.py)
         }
         if (method, path) in routes:
             return routes[(method, path)](request)
@@ -499,6 +503,7 @@ class FakeHubSpot(NotesMixin, ReadsMixin, FakeServer):
     def _contact_id(self, request, raw_id: str) -> str | None:
         id_property = (request.query.get("idProperty") or [None])[0]
         if id_property in (None, "hs_object_id"):
+            raw_id = self.resolve_merged(raw_id)  # a merged-away id answers with the survivor
             return raw_id if raw_id in self.contacts else None
         if not self._unique(id_property):
             raise invalid(f"{id_property} is not a unique property")

@@ -6,7 +6,8 @@ INVALID_SESSION_ID), counts API calls (`Sforce-Limit-Info`, 403 REQUEST_LIMIT_EX
 `daily_limit`), knows the Contact and Task fields (unknown field: INVALID_FIELD; lengths, required
 LastName, email format, restricted picklists), upserts by the external-id field one by one or 200 at a
 time (per-record results, `allOrNone`), creates Tasks that must point at an existing contact, and answers
-a small SOQL subset with Salesforce's string-literal escaping (a broken literal: MALFORMED_QUERY).
+a small SOQL subset with Salesforce's string-literal escaping (a broken literal: MALFORMED_QUERY),
+deletes records 200 at a time and merges Contacts with the SOAP API's merge() (salesforce_merge.py).
 Split in four: this module (routing, records, collections, query), salesforce_oauth.py (token and
 revoke endpoints), salesforce_schema.py (fields and per-field checks), salesforce_soql.py (the parser).
 
@@ -40,6 +41,7 @@ from urllib.parse import unquote
 import jwt
 
 from tests.fakes import FakeServer
+from tests.fakes.salesforce_merge import MergeMixin
 from tests.fakes.salesforce_oauth import OAuthMixin
 from tests.fakes.salesforce_schema import _CONTACT_FIELDS, _PREFIX, _TASK_FIELDS, SchemaMixin, _record_error
 from tests.fakes.salesforce_soql import _Reject, _Soql, _sort_key
@@ -63,7 +65,7 @@ def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
-class FakeSalesforce(OAuthMixin, SchemaMixin, FakeServer):
+class FakeSalesforce(OAuthMixin, SchemaMixin, MergeMixin, FakeServer):
     def __init__(
         self,
         client_id: str = "sf-client",
@@ -116,6 +118,7 @@ class FakeSalesforce(OAuthMixin, SchemaMixin, FakeServer):
         self._cursors: dict[str, list[dict]] = {}
         self._counter = itertools.count(1)
         self._lock = threading.RLock()
+        self._init_merge()
 
     # ---- switches -------------------------------------------------------------------------------
 
@@ -160,6 +163,8 @@ class FakeSalesforce(OAuthMixin, SchemaMixin, FakeServer):
                     [{"label": label, "url": f"/services/data/{self.api_version}", "version": version}],
                     {},
                 )
+            if request.path.startswith(f"/services/Soap/u/{self.api_version[1:]}"):
+                return self._soap(request)  # merge() (salesforce_merge.py)
             if not request.path.startswith("/services/data/"):
                 return (
                     404,
@@ -213,6 +218,8 @@ class FakeSalesforce(OAuthMixin, SchemaMixin, FakeServer):
                 return self._composite_create(request)
             if len(parts) == 2 and method == "PATCH":
                 return self._composite_update(request)
+            if len(parts) == 2 and method == "DELETE":
+                return self._composite_delete(request)
             if len(parts) == 4 and parts[2] == "Contact" and method == "PATCH":
                 return self._composite_upsert(request, parts[3])
         if len(parts) >= 2 and parts[0] == "sobjects":
@@ -240,9 +247,7 @@ class FakeSalesforce(OAuthMixin, SchemaMixin, FakeServer):
                 self._save(sobject, clean, record_id)
                 return 204, b""
             if method == "DELETE":
-                del self._tables[sobject][record_id]
-                if sobject == "Contact":
-                    self.reindex()
+                self._delete_record(sobject, record_id)
                 return 204, b""
         if len(rest) == 2 and sobject == "Contact" and method in ("GET", "PATCH"):
             field, value = rest
