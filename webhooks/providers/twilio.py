@@ -115,17 +115,17 @@ def parse_status(params: Mapping) -> StatusUpdate:
 
 
 def inbound_event(params: Mapping) -> RawEvent:
-    """An incoming message to store as it came: the form, keyed by its MessageSid. It is read here once
-    so that a request the worker could never read gets its 400 now (MalformedWebhook)."""
-    message = parse_inbound(params)
-    return RawEvent(
-        PROVIDER,
-        "message",
-        message.provider_message_id,
-        _first(message.raw, "To")[:255],
-        message.sender_raw[:255],
-        message.raw,
-    )
+    """An incoming message to store as it came: the form, keyed by its MessageSid. Only what the row
+    needs is read here (the id, the receiving and the sending address, each required), so that a
+    request no worker could ever read gets its 400 now (MalformedWebhook); the rest (the sender's
+    number, media, location) is read by the worker (parse_inbound), off the provider's clock."""
+    raw = _flatten(params)
+    message_sid = _first(raw, "MessageSid", "SmsMessageSid", "SmsSid")
+    _require_sid(message_sid)
+    sender, to = _first(raw, "From"), _first(raw, "To")
+    if not sender or not to:
+        raise MalformedWebhook("Twilio inbound without From or To")
+    return RawEvent(PROVIDER, "message", message_sid, to[:255], sender[:255], raw)
 
 
 def status_event(params: Mapping, *, reply_id: str = "") -> RawEvent:
