@@ -6,7 +6,20 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from customers import (
             cached,  # noqa: F401 - forgets cached shops when a shop or number changes
             events,  # noqa: F401 - connects the signal handlers that report changes
         )
+
+        connection_created.connect(_sqlite_unaccent, dispatch_uid="customers.sqlite_unaccent")
+
+
+def _sqlite_unaccent(sender, connection, **kwargs):
+    """SQLite has no `unaccent`: the search's (customers/search.py) is this Python function, which folds
+    accents as PostgreSQL's extension does."""
+    if connection.vendor == "sqlite":
+        from customers.search import fold
+
+        connection.connection.create_function("UNACCENT", 1, fold, deterministic=True)

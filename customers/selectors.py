@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from customers.models import AuditEntry, Customer, Interaction, Membership, Shop
-from customers.phones import try_normalize_phone
+from customers.search import SEARCH_MAX_WORDS, cap_search, customer_search_filter, search_rank, search_words
 
 
 def shops_for_user(user) -> QuerySet[Shop]:
@@ -30,46 +30,8 @@ def role_in_shop(user, shop_id) -> str | None:
     return Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
 
 
-# Each word of a search adds its own conditions (three LIKEs here, one per search field in the admin),
-# and a query of ~1,800 words made SQLite refuse the statement ("Expression tree is too large") and
-# PostgreSQL plan for seconds. Nobody finds a person with more than a few words, and no name, e-mail or
-# phone is longer than a hundred characters: the rest of a longer search is ignored.
-SEARCH_MAX_WORDS = 10
-SEARCH_MAX_WORD_CHARS = 100
-
-
-def search_words(query: str) -> list[str]:
-    """The words of a search that count: the first SEARCH_MAX_WORDS, each cut to SEARCH_MAX_WORD_CHARS."""
-    return [word[:SEARCH_MAX_WORD_CHARS] for word in (query or "").split()[:SEARCH_MAX_WORDS]]
-
-
-def cap_search(query: str) -> str:
-    """The search as it is run: its counting words, separated by single spaces."""
-    return " ".join(search_words(query))
-
-
-def customer_search_filter(query: str, countries) -> Q:
-    """A filter matching a name, e-mail, phone written in any format, WhatsApp id or sender address.
-
-    A phone typed the local way (`06 98 76 54 32`) is normalised with each shop's country, so it finds
-    the stored `+33698765432`; partial digits still match by substring.
-    """
-    query = cap_search(query)
-    condition = Q()
-    for word in search_words(query):
-        condition &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
-    condition |= Q(email__iexact=query)
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if len(digits) >= 3:
-        condition |= Q(phone__contains=digits.lstrip("0") or digits)
-    for country in set(countries):
-        phone = try_normalize_phone(query, country)
-        if phone:
-            condition |= Q(phone=phone)
-    if query:
-        # A sender known only by its address as sent (`SUPPORT`, `whatsapp:InfoSMS`): any part finds it.
-        condition |= Q(whatsapp_user_id=query) | Q(external_address__icontains=query)
-    return condition
+# Search lives in customers/search.py; its names stay importable from here.
+__all__ = ["SEARCH_MAX_WORDS", "cap_search", "customer_search_filter", "search_words"]
 
 
 def customers_with_figures(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -172,9 +134,12 @@ def customer_list(shop: Shop, params: dict) -> QuerySet[Customer]:
         last_message=Subquery(latest.values("body")[:1]),
         last_message_direction=Subquery(latest.values("direction")[:1]),
     )
-    return queryset.prefetch_related("tags").order_by(
-        *LIST_SORTS.get(params.get("sort"), LIST_SORTS["last_contact"])
-    )
+    order = LIST_SORTS.get(params.get("sort"), LIST_SORTS["last_contact"])
+    if params.get("q") and not params.get("sort"):
+        # A search without a chosen sort: the best matches first (customers.search.search_rank).
+        queryset = queryset.annotate(search_rank=search_rank(params["q"], [shop.country]))
+        order = ("search_rank", *order)
+    return queryset.prefetch_related("tags").order_by(*order)
 
 
 def month_start(shop: Shop, now=None):

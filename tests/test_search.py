@@ -1,0 +1,76 @@
+"""Search that finds what a person means, on PostgreSQL and on SQLite alike (customers/search.py):
+accents and case aside, full names in either order, e-mail only for e-mail-shaped queries, phone digits
+only for mostly-digit queries, the best match first."""
+
+import pytest
+
+from customers.models import Customer
+from customers.search import fold
+from customers.selectors import customer_list, customer_search_filter
+
+
+@pytest.fixture
+def people(shop, make_customer):
+    return {
+        "celine": make_customer(shop, first_name="Céline", last_name="Lefèvre", phone="+33698765432"),
+        "julie": make_customer(
+            shop, first_name="Julie", last_name="Martin", phone="+33611157157", email="julie@example.com"
+        ),
+        "client": make_customer(shop, first_name="Paul", last_name="Durand", email="client157@example.com"),
+        "oeuvre": make_customer(shop, first_name="Zoë", last_name="Cœur"),
+        "martine": make_customer(shop, first_name="Martine", last_name="Julien"),
+    }
+
+
+def found(query: str) -> set[str]:
+    matches = Customer.objects.filter(customer_search_filter(query, ["FR"]))
+    return set(matches.values_list("first_name", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("celine", {"Céline"}),
+        ("CÉLINE", {"Céline"}),
+        ("lefevre", {"Céline"}),
+        ("Lefèvre", {"Céline"}),
+        ("coeur", {"Zoë"}),
+        ("zoe", {"Zoë"}),
+        # Words are found inside names: Martine Julien answers to both too (ranked after, see below).
+        ("julie martin", {"Julie", "Martine"}),
+        ("martin julie", {"Julie", "Martine"}),
+        ("lefevre celine", {"Céline"}),
+    ],
+)
+def test_names_are_found_whatever_the_accents_case_and_order(people, query, expected):
+    assert found(query) == expected
+
+
+def test_an_email_shaped_query_looks_at_emails_only(people):
+    # The digits of client157@… are in Julie's phone too: an e-mail search must not find her.
+    assert found("client157@example.com") == {"Paul"}
+    assert found("JULIE@example") == {"Julie"}
+
+
+def test_a_mostly_digit_query_is_a_phone_and_nothing_else(people):
+    assert found("06 98 76 54 32") == {"Céline"}
+    assert found("+33 6 11 15") == {"Julie"}
+    assert found("157") == {"Julie"}  # digits only: a phone, never the 157 of an e-mail
+    assert found("martin 157") == set()  # mostly letters: a name, and no one is called "157"
+
+
+def test_a_search_lists_the_exact_and_full_name_matches_first(shop, people):
+    # "martin julie": Julie Martin (full name, reversed) before Martine Julien (names starting so).
+    rows = list(customer_list(shop, {"q": "martin julie"}))
+    assert [c.first_name for c in rows] == ["Julie", "Martine"]
+    rows = list(customer_list(shop, {"q": "+33611157157"}))
+    assert [c.first_name for c in rows] == ["Julie"]
+
+
+def test_fold_matches_the_databases_unaccent(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT UNACCENT(LOWER(%s))", ["Éloïse Lefèvre-Cœur ß"])
+        (in_database,) = cursor.fetchone()
+    assert in_database == fold("Éloïse Lefèvre-Cœur ß") == "eloise lefevre-coeur ss"
