@@ -149,6 +149,30 @@ def test_an_erase_hubspot_refuses_is_retried_then_failed_and_visible(
     assert contact not in hubspot.contacts and not SyncItem.objects.exists()
 
 
+def test_a_failed_erase_is_shown_in_the_admins_sync_queue_and_retried_from_there(
+    client, owner, hs_connection, hubspot, shop, make_customer
+):
+    customer, contact = pushed_customer(hs_connection, make_customer, shop, email="j@ex.com")
+    customer_erase(customer=customer)
+    hubspot.fail_next(403, {"status": "error", "message": "missing scope", "category": "MISSING_SCOPES"})
+    sync_drain(hs_connection)
+    row = SyncItem.objects.get(kind="erase")
+    assert row.state == "failed" and row.customer_id is None
+
+    client.force_login(owner)
+    listing = client.get("/admin/crm_backends/syncitem/?state__exact=failed")
+    assert listing.status_code == 200 and contact in listing.content.decode()
+    detail = client.get(f"/admin/crm_backends/syncitem/{row.pk}/change/")
+    assert detail.status_code == 200 and "j@ex.com" not in detail.content.decode()  # ids only
+    retried = client.post(
+        "/admin/crm_backends/syncitem/", {"action": "retry", "_selected_action": [row.pk]}, follow=True
+    )
+    assert retried.status_code == 200
+    row.refresh_from_db()
+    assert row.state == "pending"  # a worker pushes it; nothing was sent from the request
+    assert contact in hubspot.contacts
+
+
 # --- erase: Salesforce ---------------------------------------------------------------------------------
 
 
