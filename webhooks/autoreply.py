@@ -176,19 +176,26 @@ def turn_messages(customer: Customer, inbound: Interaction) -> list[Interaction]
     """The turn `inbound` ends, oldest first: the customer's messages since the shop last wrote or
     the last turn was decided (a turn left unanswered, e.g. while replies were paused, is not read
     again with the next one). None when a newer message arrived (its own task decides); [] when the
-    shop has written since (an answer to this turn, automatic or by a person)."""
-    talk = customer.interactions.exclude(message_type__in=NOT_A_TURN)
-    if talk.filter(direction=INBOUND, pk__gt=inbound.pk).exists():
-        return None
+    shop has written since (an answer to this turn, automatic or by a person).
+
+    Two queries: the shop's last message, then the customer's latest messages since, newest first (a
+    newer one than `inbound` comes first if there is one; a turn is at most MAX_TURN_MESSAGES long, so
+    that many and `inbound`'s newer neighbour are all that can matter)."""
     written = customer.interactions.filter(direction=OUTBOUND).order_by("-pk").values_list("pk", flat=True)
     since = written.first() or 0
+    talk = customer.interactions.exclude(message_type__in=NOT_A_TURN).filter(
+        direction=INBOUND, pk__gt=min(since, inbound.pk)
+    )
+    latest = list(talk.order_by("-pk")[: MAX_TURN_MESSAGES + 1])
+    if latest and latest[0].pk > inbound.pk:
+        return None
     if since > inbound.pk:
         return []
-    decided = talk.filter(
-        direction=INBOUND, pk__gt=since, pk__lt=inbound.pk, raw_payload__has_key=DECIDED_MARK
-    )
-    since = decided.order_by("-pk").values_list("pk", flat=True).first() or since
-    turn = talk.filter(direction=INBOUND, pk__gt=since, pk__lte=inbound.pk).order_by("-pk")
+    turn = []
+    for message in latest:
+        if message.pk < inbound.pk and message.raw_payload.get(DECIDED_MARK):
+            break  # the previous turn, decided: this one starts after it
+        turn.append(message)
     return list(reversed(turn[:MAX_TURN_MESSAGES]))
 
 
