@@ -224,7 +224,7 @@ def _drain_interactions(connection, backend, report):
 
 
 def _push_interactions(connection, backend, rows, contacts, report):
-    payloads = interaction_payloads([r.interaction_id for r in rows], contacts)
+    payloads = interaction_payloads([r.interaction_id for r in rows], contacts, shop_id=connection.shop_id)
     rows, failures = _with_payload(rows, payloads, key=lambda r: r.interaction_id)
     items = [payloads[r.interaction_id] for r in rows]
     outcomes = _push(connection, backend.push_interactions, items, rows, report)
@@ -405,9 +405,12 @@ def customer_payloads(connection, customer_ids) -> dict[int, CustomerPayload]:
 
 
 def interaction_payloads(
-    interaction_ids, contacts: dict, notes: dict | None = None
+    interaction_ids, contacts: dict, notes: dict | None = None, *, shop_id: int
 ) -> dict[int, InteractionPayload]:
-    rows = Interaction.objects.filter(pk__in=interaction_ids).select_related("author")
+    # Only the connection's shop's messages, as for customers: a stray row is no payload (failed, not
+    # pushed into another shop's CRM).
+    rows = Interaction.objects.filter(pk__in=interaction_ids, customer__shop_id=shop_id)
+    rows = rows.select_related("author")
     notes = notes or {}
     return {
         i.pk: InteractionPayload(

@@ -76,9 +76,8 @@ def statuses(connection, backend, rows, contacts, report) -> None:
             connection=connection, interaction_id__in=[r.interaction_id for r in rows]
         ).values_list("interaction_id", "external_id")
     )
-    payloads = interaction_payloads(
-        [r.interaction_id for r in rows if r.interaction_id in notes], contacts, notes
-    )
+    known = [r.interaction_id for r in rows if r.interaction_id in notes]
+    payloads = interaction_payloads(known, contacts, notes, shop_id=connection.shop_id)
     unknown = [r for r in rows if r.interaction_id not in payloads]
     if unknown:
         _without_note(connection, unknown, report)

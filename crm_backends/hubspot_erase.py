@@ -8,8 +8,12 @@ Erase, per the connection's `on_erase` option:
   mobile phone, WhatsApp number, language, tags and `coccinelle_id` are cleared (sent as "", which
   HubSpot documents as clearing the property). Lead status and lifecycle stage stay: they say nothing
   about the person. This is the one place Coccinelle clears HubSpot properties, on purpose.
-In both modes the notes Coccinelle pushed for the customer (message texts) are archived first
-(`POST /crm/v3/objects/notes/batch/archive`). A contact HubSpot no longer has (404) is erased already.
+The notes Coccinelle pushed for the customer (message texts) are archived
+(`POST /crm/v3/objects/notes/batch/archive`): first when anonymising, after the GDPR delete otherwise (which
+purges associated content itself; an archived note sits in HubSpot's recycle bin). Anonymising is no
+GDPR erasure in HubSpot: the contact's property history still shows the old values, and the secondary
+e-mails of contacts merged into it (`hs_additional_emails`, not writable here) stay (the README says so).
+A contact HubSpot no longer has (404) is erased already.
 
 Merge: `POST /crm/v3/objects/contacts/merge` `{primaryObjectId, objectIdToMerge}`; HubSpot moves the
 merged contact's notes and associations to the primary and answers with the record that remains.
@@ -31,14 +35,17 @@ class EraseMergeMixin:
 
     def _erase(self, item) -> PushOutcome:
         try:
-            self._archive_notes(item.activities)
             if self.erase_mode == "anonymise":
+                self._archive_notes(item.activities)
                 path = f"/crm/v3/objects/contacts/{quote(item.external_id, safe='')}"
                 self._call("PATCH", path, json={"properties": self.anonymous_properties()})
             else:
+                # The GDPR delete first: it purges the contact's associated content for good, where an
+                # archived note would sit in the recycle bin; what it leaves is archived after.
                 self._call(
                     "POST", "/crm/v3/objects/contacts/gdpr-delete", json={"objectId": item.external_id}
                 )
+                self._archive_notes(item.activities)
         except CrmError as exc:
             if exc.status == 404:
                 return PushOutcome(item.key, True, item.external_id)  # gone already: nothing left of them

@@ -84,10 +84,16 @@ def test_hubspot_erase_gdpr_deletes_the_contact_and_its_notes(hs_connection, hub
     # Only the CRM's ids survive the customer: no name, e-mail or phone in the outbox row.
     assert (row.customer_id, row.external_id, set(row.payload["activities"])) == (None, contact, note_ids)
     assert "Julie" not in str(row.payload) and "j@ex.com" not in str(row.payload)
+    hubspot.requests.clear()
     drain(hs_connection)
     assert contact not in hubspot.contacts and hubspot.gdpr_deleted == [contact]
     assert not hubspot.notes
     assert not SyncItem.objects.exists()
+    # The GDPR delete before anything else: it purges for good what an archive would only bin.
+    paths = [request.path for request in hubspot.requests if request.method == "POST"]
+    assert paths.index("/crm/v3/objects/contacts/gdpr-delete") < paths.index(
+        "/crm/v3/objects/notes/batch/archive"
+    )
 
 
 def test_an_erased_customer_never_pushed_leaves_nothing_to_do(hs_connection, hubspot, shop, make_customer):
