@@ -30,7 +30,15 @@ from crm_backends import options as opt
 from crm_backends.base import Check, CrmBackend, CrmError, PulledContact, PushOutcome
 from crm_backends.hubspot_erase import EraseMergeMixin
 from crm_backends.hubspot_notes import NotesMixin
-from crm_backends.hubspot_results import Sent, error_text, match, outcome, transient_status
+from crm_backends.hubspot_results import (
+    Sent,
+    error_text,
+    match,
+    outcome,
+    read_back_claims,
+    read_back_requests,
+    transient_status,
+)
 from crm_backends.ratelimit import credential_key, limiter_for
 
 logger = logging.getLogger(__name__)
@@ -206,11 +214,24 @@ class HubSpotBackend(NotesMixin, EraseMergeMixin, CrmBackend):
         retry = [s for s in sent if _lifecycle_refused(found.errors.get(s.key, [])) and _drop_lifecycle([s])]
         if retry:
             answers.update(self._send(path, retry))
+        unanswered = [s for s in sent if s.key not in answers]
+        if unanswered and not found.unexplained:
+            answers.update(self._read_back(unanswered))
         for item in sent:
             if item.key not in answers:
                 unclaimed = [{"message": m} for m in found.unexplained]
                 answers[item.key] = unclaimed or [{"message": "HubSpot did not return this record"}]
         return answers
+
+    def _read_back(self, sent: list[Sent]) -> dict:
+        """Records HubSpot wrote without a result we could recognise (its answers need not echo the
+        properties we match on, and a merged-away id comes back as the record it went into): read
+        back by the same identity, so that a record written is never marked failed."""
+        found = {}
+        for group, body in read_back_requests(sent):
+            answer = self._json("POST", "/crm/v3/objects/contacts/batch/read", json=body)
+            found.update(read_back_claims(group, answer))
+        return found
 
     # --- contacts ----------------------------------------------------------------------------------
 

@@ -62,6 +62,43 @@ def match(sent: list[Sent], body: dict) -> Matched:
     return out
 
 
+def read_back_requests(sent: list[Sent]) -> list[tuple[list[Sent], dict]]:
+    """Batch reads (`POST /crm/v3/objects/contacts/batch/read`) that find the records of inputs a write
+    answered without a result of their own: by the unique property they were upserted on, or by id
+    asking for `hs_merged_object_ids` (HubSpot answers a merged-away id with the record it went into)."""
+    requests = []
+    for name in dict.fromkeys(s.identity[0] for s in sent):
+        if not name or name == "hs_timestamp":
+            continue  # created without an identity, or a note: nothing to read them back by
+        group = [s for s in sent if s.identity[0] == name]
+        # BatchReadInputSimplePublicObjectId: inputs, properties and propertiesWithHistory, idProperty.
+        body = {"inputs": [{"id": s.identity[1]} for s in group], "propertiesWithHistory": []}
+        if name == "hs_object_id":
+            body["properties"] = ["hs_merged_object_ids"]
+        else:
+            body.update(idProperty=name, properties=[name])
+        requests.append((group, body))
+    return requests
+
+
+def read_back_claims(group: list[Sent], body: dict) -> dict:
+    """{key: HubSpot id} of the inputs the read found (see read_back_requests)."""
+    found = {}
+    for result in _list(body, "results"):
+        record = str(result.get("id") or "").strip()
+        props = result.get("properties") if isinstance(result.get("properties"), dict) else {}
+        merged = {m.strip() for m in str(props.get("hs_merged_object_ids") or "").split(";") if m.strip()}
+        for s in group:
+            name, value = s.identity
+            if name == "hs_object_id":
+                mine = value in ({record} | merged)
+            else:
+                mine = props.get(name) is not None and _norm(name, props[name]) == _norm(name, value)
+            if record and mine:
+                found[s.key] = record
+    return found
+
+
 def outcome(key, answer) -> PushOutcome:
     """A `_send` answer as an outcome: a HubSpot id (written), or the errors that are this input's."""
     if isinstance(answer, str):

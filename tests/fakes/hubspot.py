@@ -108,6 +108,7 @@ class FakeHubSpot(NotesMixin, GdprMixin, ReadsMixin, FakeServer):
         search_rate_limit: int | None = 5,
         search_index_lag: float = 0.0,
         echo_trace_ids: bool = False,
+        echo_written_properties: bool = True,
         refuse_blank: bool = True,
         ui_domain: str = "app.hubspot.com",
         portal_id: int = PORTAL_ID,
@@ -120,6 +121,8 @@ class FakeHubSpot(NotesMixin, GdprMixin, ReadsMixin, FakeServer):
         self.max_batch, self.oauth_client, self.token_ttl = max_batch, oauth_client, token_ttl
         self.search_rate_limit, self.search_index_lag = search_rate_limit, search_index_lag
         self.echo_trace_ids, self.refuse_blank = echo_trace_ids, refuse_blank
+        # HubSpot's own batch upsert example answers `"properties": {}`: off, writes echo none.
+        self.echo_written_properties = echo_written_properties
         self.ui_domain, self.portal_id = ui_domain, portal_id
         self.scopes = set(ALL_SCOPES)  # of the static token; OAuth tokens get the same
         self.contacts: dict[str, dict] = _Contacts()
@@ -382,9 +385,9 @@ class FakeHubSpot(NotesMixin, GdprMixin, ReadsMixin, FakeServer):
 
     # ---- contacts -------------------------------------------------------------------------------
 
-    def _contact_out(self, contact_id: str, wanted=None, trace=None, new=None) -> dict:
+    def _contact_out(self, contact_id: str, wanted=None, trace=None, new=None, written=False) -> dict:
         meta = self._meta[contact_id]
-        props = dict(self.contacts[contact_id])
+        props = dict(self.contacts[contact_id]) if self.echo_written_properties or not written else {}
         props.update(
             hs_object_id=contact_id,
             createdate=_iso(meta["created"]),
@@ -563,7 +566,7 @@ class FakeHubSpot(NotesMixin, GdprMixin, ReadsMixin, FakeServer):
         results = []
         for props, trace in checked:
             contact_id = self._store_contact(props)
-            results.append(self._contact_out(contact_id, trace=trace))
+            results.append(self._contact_out(contact_id, trace=trace, written=True))
         return self._batch_answer(201, started, results, [])
 
     def _batch_update(self, request):
@@ -571,7 +574,8 @@ class FakeHubSpot(NotesMixin, GdprMixin, ReadsMixin, FakeServer):
         refuses the whole batch."""
         started = time.time()
         inputs = self._inputs(request, need_id=True)
-        ids = [item["id"] for item in inputs]
+        # A merged-away id writes the record it was merged into, whose id the result carries.
+        ids = [self.resolve_merged(item["id"]) for item in inputs]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise invalid(f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique")
@@ -586,7 +590,7 @@ class FakeHubSpot(NotesMixin, GdprMixin, ReadsMixin, FakeServer):
         results = []
         for contact_id, props, trace in checked:
             self._store_contact(props, contact_id)
-            results.append(self._contact_out(contact_id, trace=trace))
+            results.append(self._contact_out(contact_id, trace=trace, written=True))
         errors = []
         if missing:
             errors.append(
@@ -625,7 +629,7 @@ class FakeHubSpot(NotesMixin, GdprMixin, ReadsMixin, FakeServer):
                     context["objectWriteTraceId"] = [trace]
                 errors.append(_item_error(reject, context))
                 continue
-            results.append(self._contact_out(contact_id, trace=trace, new=new))
+            results.append(self._contact_out(contact_id, trace=trace, new=new, written=True))
         return self._batch_answer(200, started, results, errors)
 
     def _upsert_one(self, item) -> tuple[str, bool]:

@@ -43,21 +43,27 @@ class ReadsMixin:
     def _batch_read(self, request):
         started = time.time()
         body = self._body(request)
-        inputs = self._inputs(request, need_id=False)
+        inputs = read_inputs(body, max_size=self.max_batch)
         id_property = body.get("idProperty")
         names = list(body.get("properties") or DEFAULT_CONTACT_PROPERTIES)
         results, missing = [], []
         for item in inputs:
             raw = str(item.get("id"))
-            contact_id = (
-                self._by_property(id_property, raw)
-                if id_property
-                else (raw if raw in self.contacts else None)
-            )
+            if id_property:
+                contact_id = self._by_property(id_property, raw)
+            else:  # a merged-away id answers with the record it was merged into
+                resolved = self.resolve_merged(raw)
+                contact_id = resolved if resolved in self.contacts else None
             if contact_id is None:
                 missing.append(raw)
             else:
-                results.append(self._contact_out(contact_id, names))
+                result = self._contact_out(contact_id, names)
+                if "hs_merged_object_ids" in names:
+                    merged = sorted(
+                        k for k, v in self.merged_into.items() if self.resolve_merged(v) == contact_id
+                    )
+                    result["properties"]["hs_merged_object_ids"] = ";".join(merged) or None
+                results.append(result)
         errors = []
         if missing:
             errors.append(
@@ -151,3 +157,19 @@ def _int_param(request, name: str, default: int) -> int:
 def wanted(request, default) -> list[str]:
     names = [n for raw in request.query.get("properties", []) for n in raw.split(",") if n]
     return sorted(set(default) | set(names))
+
+
+def read_inputs(body: dict, *, max_size: int) -> list[dict]:
+    """BatchReadInputSimplePublicObjectId: `inputs` of `{id}` (strings), `properties` and
+    `propertiesWithHistory` (lists of names) required, `idProperty` a unique property if given."""
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
+        raise invalid("Invalid input JSON: inputs must be a list of objects")
+    if len(inputs) > max_size:
+        raise invalid(f"Batch input size of {len(inputs)} exceeds the limit of {max_size}")
+    if not all(isinstance(i.get("id"), str) and i["id"] for i in inputs):
+        raise invalid("Invalid input JSON: each input requires an id (a string)")
+    for name in ("properties", "propertiesWithHistory"):
+        if not isinstance(body.get(name), list):
+            raise invalid(f"Invalid input JSON: {name} is required (a list of property names)")
+    return inputs
