@@ -467,8 +467,15 @@ def _clashes_on(answer, property_name) -> bool:
 
 
 def _lifecycle_refused(errors) -> bool:
-    """Portals refuse to move a lifecycle stage backwards: then HubSpot keeps the stage it has."""
-    return any(isinstance(e, dict) and "lifecyclestage" in str(e.get("message", "")) for e in errors)
+    """Portals refuse to move a lifecycle stage backwards: then HubSpot keeps the stage it has. A stage
+    the portal does not have at all ("… was not one of the allowed options", HubSpot's INVALID_OPTION
+    wording) is the owner's mapping to fix: it fails, saying so, instead of being dropped quietly."""
+    return any(
+        isinstance(e, dict)
+        and "lifecyclestage" in (message := str(e.get("message", "")))
+        and "not one of the allowed options" not in message
+        for e in errors
+    )
 
 
 def _drop_lifecycle(sent) -> bool:

@@ -75,3 +75,20 @@ def test_a_contact_merged_in_hubspot_is_updated_and_takes_the_survivors_id(
     assert julie_sync.status == "synced" and julie_sync.external_id == other
     assert hubspot.contacts[other]["lastname"] == "Martin"
     assert paul_sync.status == "synced" and hubspot.contacts[paul_id]["lastname"] == "Durand"
+
+
+def test_a_lifecycle_stage_the_portal_does_not_have_fails_saying_so(shop, hubspot, make_customer):
+    connection = CrmConnection(
+        shop=shop,
+        backend="hubspot",
+        options={"api_base": hubspot.url, "lifecycle_by_segment": {"prospect": "prospectus"}},
+    )
+    connection.set_secrets({"token": "hs-token"})
+    connection.save()
+    customer = make_customer(shop, first_name="Julie", email="julie@example.com", segment="prospect")
+
+    sync_drain(connection)
+
+    sync = CustomerSync.objects.get(customer=customer)
+    # Not dropped as if HubSpot had refused to move the stage backwards: the owner's mapping is wrong.
+    assert sync.status == "failed" and "prospectus" in sync.last_error
