@@ -181,7 +181,24 @@ class HubSpotBackend(NotesMixin, EraseMergeMixin, CrmBackend):
                 "connection its own token to use another api_base",
                 permanent=True,
             )
+        if settings.HUBSPOT_ACCESS_TOKEN and not self._owns_install_token():
+            # Two shops on one portal would share contacts (upserts by e-mail) and erase each other's.
+            raise CrmError(
+                "HubSpot: HUBSPOT_ACCESS_TOKEN serves one shop only and another shop's connection uses "
+                "it; give this connection its own private-app token",
+                permanent=True,
+            )
         return settings.HUBSPOT_ACCESS_TOKEN
+
+    def _owns_install_token(self) -> bool:
+        """The install's token goes to the oldest enabled HubSpot connection without a token of its own."""
+        from crm_backends.models import CrmConnection
+
+        others = CrmConnection.objects.filter(backend="hubspot", enabled=True, pk__lt=self.connection.pk)
+        return not any(
+            not other.secrets.get("token") and (other.options or {}).get("auth", "private_app") != "oauth"
+            for other in others.only("pk", "secrets_encrypted", "options")
+        )
 
     @property
     def _oauth(self):

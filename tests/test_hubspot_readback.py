@@ -92,3 +92,21 @@ def test_a_lifecycle_stage_the_portal_does_not_have_fails_saying_so(shop, hubspo
     sync = CustomerSync.objects.get(customer=customer)
     # Not dropped as if HubSpot had refused to move the stage backwards: the owner's mapping is wrong.
     assert sync.status == "failed" and "prospectus" in sync.last_error
+
+
+def test_the_install_wide_token_serves_one_shop_only(shop, other_shop, settings):
+    from crm_backends.hubspot import HubSpotBackend
+
+    settings.HUBSPOT_ACCESS_TOKEN = "hs-token"
+    vendor = {"api_base": "https://api.hubapi.com"}  # the install's token goes to HubSpot only
+    first = CrmConnection.objects.create(shop=shop, backend="hubspot", options=vendor)
+    second = CrmConnection.objects.create(shop=other_shop, backend="hubspot", options=vendor)
+
+    # The first shop's connection may use it (its request goes to HubSpot: not made here).
+    assert HubSpotBackend(first)._install_token() == "hs-token"
+    with pytest.raises(Exception, match="serves one shop only"):
+        HubSpotBackend(second)._install_token()
+    # With its own token, the second shop needs no install token at all.
+    second.set_secrets({"token": "shop-b-token"})
+    second.save()
+    assert HubSpotBackend(second)._token() == "shop-b-token"
