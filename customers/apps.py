@@ -11,6 +11,7 @@ class CustomersConfig(AppConfig):
         from customers import (
             cached,  # noqa: F401 - forgets cached shops when a shop or number changes
             events,  # noqa: F401 - connects the signal handlers that report changes
+            figures,  # noqa: F401 - keeps the per-customer figures with the orders and messages
         )
 
         connection_created.connect(_sqlite_unaccent, dispatch_uid="customers.sqlite_unaccent")

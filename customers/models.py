@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OrderBy, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -144,6 +144,35 @@ class Channel(models.TextChoices):
     MANUAL = "manual", "Manual entry"
 
 
+class ListIndex(models.Index):
+    """An index in a sort order with NULLS LAST, which only PostgreSQL accepts in an index. SQLite
+    refuses it there and already sorts NULLs last in a descending order: it gets the plain order."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        _path, expressions, options = self.deconstruct()
+        plain = [
+            OrderBy(e.expression, descending=e.descending) if isinstance(e, OrderBy) else e
+            for e in expressions
+        ]
+        return models.Index(*plain, **options).create_sql(model, schema_editor, using=using, **kwargs)
+
+
+# Customer columns derived from orders and messages (see customers/figures.py).
+FIGURE_FIELDS = frozenset(
+    {
+        "orders_count",
+        "total_spent",
+        "first_order_at",
+        "last_order_at",
+        "last_message_preview",
+        "last_message_at",
+        "last_inbound_id",
+    }
+)
+
+
 class Customer(models.Model):
     class Segment(models.TextChoices):
         PROSPECT = "prospect", "Prospect"
@@ -200,9 +229,28 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Figures kept with the data (customers/figures.py recomputes them in the transaction of every order
+    # or message change), so that the list sorts and shows them without aggregating a shop's orders and
+    # messages on every page view. db_default: rows inserted by SQL (bench, fixtures) start consistent.
+    orders_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    total_spent = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), db_default=Decimal("0"), editable=False
+    )
+    first_order_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_order_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The latest message the customer wrote (not the shop's replies): its start and its time.
+    last_message_preview = models.CharField(
+        max_length=200, blank=True, default="", db_default="", editable=False
+    )
+    last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The customer's newest inbound message id: the list's live updates start from the shop's highest one,
+    # read from an index instead of scanning the shop's messages.
+    last_inbound_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
-        ordering = ["-last_contact_at", "-id"]
+        # Never-contacted customers last on both databases (PostgreSQL puts NULLs first in a DESC sort),
+        # in customer_list_idx's order, so that the admin changelist reads its page from that index.
+        ordering = [F("last_contact_at").desc(nulls_last=True), "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["shop", "phone"],
@@ -227,15 +275,62 @@ class Customer(models.Model):
             ),
         ]
         indexes = [
-            # The list is ordered by last contact within a shop, and filtered by segment.
-            models.Index(fields=["shop", "-last_contact_at"], name="customer_list_idx"),
-            models.Index(fields=["shop", "segment"], name="customer_segment_idx"),
-            models.Index(fields=["shop", "needs_attention"], name="customer_attention_idx"),
-            models.Index(fields=["shop", "last_name", "first_name"], name="customer_name_idx"),
+            # One index per sort of the list, in the sort's exact order (customers.selectors.LIST_SORTS),
+            # so that a page reads its 25 rows from the index instead of sorting the shop.
+            ListIndex(
+                F("shop"),
+                F("last_contact_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="customer_list_idx",
+            ),
+            models.Index(
+                F("shop"), Lower("last_name"), Lower("first_name"), F("id"), name="customer_name_idx"
+            ),
+            models.Index(F("shop"), F("total_spent").desc(), F("id").desc(), name="customer_revenue_idx"),
+            # Filters, each followed by the default sort: a filtered page also stops after its rows.
+            ListIndex(
+                F("shop"),
+                F("segment"),
+                F("last_contact_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="customer_segment_idx",
+            ),
+            ListIndex(
+                F("shop"),
+                F("preferred_channel"),
+                F("last_contact_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="customer_channel_idx",
+            ),
+            # Few customers need attention: a partial index holds only them.
+            ListIndex(
+                F("shop"),
+                F("last_contact_at").desc(nulls_last=True),
+                F("id").desc(),
+                condition=Q(needs_attention=True),
+                name="customer_attention_idx",
+            ),
+            ListIndex(F("shop"), F("last_inbound_id").desc(nulls_last=True), name="customer_inbound_idx"),
+            # The stat cards (customers.selectors.dashboard_stats) count from these without the rows.
+            models.Index(fields=["shop", "created_at"], name="customer_stats_new_idx"),
+            models.Index(
+                fields=["shop", "last_order_at"], include=["last_contact_at"], name="customer_stats_order_idx"
+            ),
         ]
 
     def __str__(self):
         return self.display_name
+
+    def save(self, *args, **kwargs):
+        # The figures are written only by customers.figures (one UPDATE from the orders and messages):
+        # a record loaded before an order or message was recorded must not put its stale copy back.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in FIGURE_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self):

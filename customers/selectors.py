@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
@@ -35,23 +35,14 @@ __all__ = ["SEARCH_MAX_WORDS", "cap_search", "customer_search_filter", "search_w
 
 
 def customers_with_figures(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-    """Annotate orders_count, total_spent, first_order_at (one query, no N+1)."""
-    return queryset.annotate(
-        orders_count=Count("orders", distinct=True),
-        total_spent=Coalesce(
-            Sum("orders__amount"),
-            Value(Decimal("0")),
-            output_field=DecimalField(max_digits=12, decimal_places=2),
-        ),
-        first_order_at=Min("orders__placed_at"),
-        last_order_at=Max("orders__placed_at"),
-    )
+    """The customers with orders_count, total_spent, first_order_at and last_order_at: columns kept
+    with the orders (customers/figures.py), so nothing to aggregate any more; kept for its callers."""
+    return queryset
 
 
 def customer_figures(customer: Customer) -> dict:
-    """Orders, revenue, average basket and customer-since, for one customer."""
-    totals = customer.orders.aggregate(count=Count("id"), revenue=Sum("amount"))
-    count, revenue = totals["count"], totals["revenue"] or Decimal("0")
+    """Orders, revenue, average basket and customer-since, for one customer (from its columns)."""
+    count, revenue = customer.orders_count, customer.total_spent or Decimal("0")
     return {
         "orders_count": count,
         "revenue": revenue,
@@ -101,9 +92,11 @@ ACTIVE_DAYS = 30
 # The list's sort orders; the default puts who wrote last on top, and customers never heard from last.
 LIST_SORTS = {
     "last_contact": (F("last_contact_at").desc(nulls_last=True), "-pk"),
-    "name": (Lower("last_name"), Lower("first_name"), "pk"),
+    "name": (F("sort_last_name"), F("sort_first_name"), "pk"),
     "revenue": (F("total_spent").desc(), "-pk"),
 }
+# Lower() exactly as in customer_name_idx, so that the sort reads that index.
+SORT_ANNOTATIONS = {"sort_last_name": Lower("last_name"), "sort_first_name": Lower("first_name")}
 TIMELINE_PAGE_SIZE = 20
 TIMELINE_MAX_PAGE = 1000  # 20,000 entries back; a bigger number in the URL reads as the last we serve
 
@@ -128,18 +121,21 @@ def customer_filter(shop: Shop, params: dict) -> QuerySet[Customer]:
 
 
 def customer_list(shop: Shop, params: dict) -> QuerySet[Customer]:
-    """The list page's rows: filtered, with figures and the latest message, sorted; one query plus tags."""
-    latest = Interaction.objects.filter(customer=OuterRef("pk")).order_by("-occurred_at", "-pk")
-    queryset = customers_with_figures(customer_filter(shop, params)).annotate(
-        last_message=Subquery(latest.values("body")[:1]),
-        last_message_direction=Subquery(latest.values("direction")[:1]),
-    )
+    """The list page's rows: filtered and sorted, figures and latest message from the customer's own
+    columns; one query plus tags. Each sort has its index (Customer.Meta.indexes)."""
+    # The name sort's keys as selected values too: a keyset page continues from them (customers/keyset.py).
+    queryset = customer_filter(shop, params).annotate(**SORT_ANNOTATIONS)
     order = LIST_SORTS.get(params.get("sort"), LIST_SORTS["last_contact"])
     if params.get("q") and not params.get("sort"):
         # A search without a chosen sort: the best matches first (customers.search.search_rank).
         queryset = queryset.annotate(search_rank=search_rank(params["q"], [shop.country]))
         order = ("search_rank", *order)
     return queryset.prefetch_related("tags").order_by(*order)
+
+
+def list_is_unfiltered(params: dict) -> bool:
+    """No filter narrows the list: its count is the stat cards' total, no second count needed."""
+    return not any(params.get(key) for key in ("q", "segment", "channel", "tag", "attention"))
 
 
 def month_start(shop: Shop, now=None):
@@ -153,19 +149,33 @@ def month_start(shop: Shop, now=None):
 
 
 def dashboard_stats(shop: Shop, now=None) -> dict:
-    """The list's stat cards, in one query (definitions in the README's *Customer pages* section)."""
+    """The list's stat cards (definitions in the README's *Customer pages* section), exact, in one query.
+
+    Each card is its own COUNT over the index that holds its condition (customer_stats_*_idx and the
+    list's), so each reads only the matching index entries instead of every customer of the shop. A
+    customer active both ways is counted once: the orders part only counts those not contacted since."""
     now = now or timezone.now()
     since = now - timedelta(days=ACTIVE_DAYS)
-    # The join on orders repeats a customer once per order, hence distinct counts everywhere.
-    return Customer.objects.filter(shop=shop).aggregate(
-        total=Count("pk", distinct=True),
-        new_this_month=Count("pk", filter=Q(created_at__gte=month_start(shop, now)), distinct=True),
-        vip=Count("pk", filter=Q(segment=Customer.Segment.VIP), distinct=True),
-        active_30_days=Count(
-            "pk", filter=Q(last_contact_at__gte=since) | Q(orders__placed_at__gte=since), distinct=True
-        ),
-        needs_attention=Count("pk", filter=Q(needs_attention=True), distinct=True),
+    not_contacted = Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True)
+    counts = {
+        "total": Q(),
+        "new_this_month": Q(created_at__gte=month_start(shop, now)),
+        "vip": Q(segment=Customer.Segment.VIP),
+        "contacted_30_days": Q(last_contact_at__gte=since),
+        "ordered_30_days": Q(last_order_at__gte=since) & not_contacted,
+        "needs_attention": Q(needs_attention=True),
+    }
+    row = Shop.objects.filter(pk=shop.pk).values(
+        **{name: _count(condition) for name, condition in counts.items()}
     )
+    stats = row.get()
+    stats["active_30_days"] = stats.pop("contacted_30_days") + stats.pop("ordered_30_days")
+    return stats
+
+
+def _count(condition: Q) -> Coalesce:
+    matching = Customer.objects.filter(condition, shop=OuterRef("pk")).order_by().values("shop")
+    return Coalesce(Subquery(matching.annotate(n=Count("*")).values("n")), 0)
 
 
 @dataclass(frozen=True)
@@ -222,7 +232,15 @@ def interactions_after(customer: Customer, after_id: int) -> QuerySet[Interactio
 
 
 def latest_interaction_id(shop: Shop) -> int:
-    return Interaction.objects.filter(customer__shop=shop).aggregate(latest=Max("pk"))["latest"] or 0
+    """The newest message a customer of the shop wrote: where the list's live updates start (they
+    only look for inbound messages). Read from customer_inbound_idx, not from the shop's messages."""
+    latest = (
+        Customer.objects.filter(shop=shop, last_inbound_id__isnull=False)
+        .order_by(F("last_inbound_id").desc(nulls_last=True))
+        .values_list("last_inbound_id", flat=True)
+        .first()
+    )
+    return latest or 0
 
 
 def customers_written_after(shop: Shop, after_id: int) -> tuple[list[int], int]:

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from customers import events
-from customers.models import AuditEntry, Customer, Membership, Note, Shop, Tag
+from customers.figures import figures_refresh
+from customers.models import FIGURE_FIELDS, AuditEntry, Customer, Membership, Note, Shop, Tag
 from customers.text import clean_name
 
 logger = logging.getLogger(__name__)
@@ -347,6 +348,9 @@ def customer_merge(*, keep: Customer, others, actor=None) -> MergeResult:
                 details={"merged_customer": snapshot, "moved": counts},
             )
         keep.save()
+        # The others' orders and messages are now the kept one's: its figures follow, in this transaction.
+        figures_refresh([keep.pk])
+        keep.refresh_from_db(fields=sorted(FIGURE_FIELDS))
     logger.info("customer %s: merged %s", keep.pk, [o.pk for o in others])
     return MergeResult(kept=keep, merged_ids=[o.pk for o in others], moved=moved)
 

@@ -32,6 +32,7 @@ from customers.forms import (
     ShopSettingsForm,
     StaffMessageForm,
 )
+from customers.keyset import decode_cursor, encode_cursor, keyset_page
 from customers.privacy import customer_erase, customer_export_data
 from customers.selectors import (
     customer_figures,
@@ -42,6 +43,7 @@ from customers.selectors import (
     dashboard_stats,
     interactions_after,
     latest_interaction_id,
+    list_is_unfiltered,
 )
 from customers.services import (
     customer_confirm_profile_name,
@@ -66,31 +68,63 @@ def _int(value, default=0) -> int:
 # --- the list ---------------------------------------------------------------------------------------
 
 
+# The first pages have numbers (OFFSET is cheap there); beyond, Next and Previous carry the position of
+# the row they continue from (customers/keyset.py), so a deep page costs what the first one does.
+NUMBERED_PAGES = 5
+
+
 @require_GET
 @dashboard_view
 def customer_list_page(request):
     form = CustomerFilterForm(request.GET, shop=request.shop)
     params = form.params()
-    paginator = Paginator(customer_list(request.shop, params), params["per_page"])
-    page = paginator.get_page(request.GET.get("page"))
+    stats = dashboard_stats(request.shop)
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "after", "before"):
+        query.pop(name, None)
+    pages = _list_pages(request, customer_list(request.shop, params), params, stats)
     return render(
         request,
         "dashboard/customer_list.html",
         {
+            **pages,
             "form": form,
             "params": params,
-            "page": page,
-            "stats": dashboard_stats(request.shop),
+            "stats": stats,
             "query": query.urlencode(),
             "latest_id": latest_interaction_id(request.shop),
             # New rows go on top only where the newest contact is on top.
-            "live_prepend": params.get("sort", "last_contact") == "last_contact" and page.number == 1,
+            "live_prepend": params.get("sort", "last_contact") == "last_contact"
+            and not pages["keyset"]
+            and pages["page"].number == 1,
             "segment_labels": SEGMENT_LABELS,
             "channel_labels": CHANNEL_LABELS,
         },
     )
+
+
+def _list_pages(request, rows, params: dict, stats: dict) -> dict:
+    """The page of `rows` asked for: by number (`page`), or after/before a row's position (`after`,
+    `before`: customers/keyset.py); with the list's count and the cursor Next carries past the
+    numbered pages."""
+    # A search without a chosen sort is ranked, not in an index's order: it keeps numbered pages.
+    sort = None if params.get("q") and not params.get("sort") else params.get("sort", "last_contact")
+    after = decode_cursor(request.GET.get("after", ""), sort) if sort else None
+    before = decode_cursor(request.GET.get("before", ""), sort) if sort and not after else None
+    if after or before:
+        page = keyset_page(rows, sort, after=after, before=before, per_page=params["per_page"])
+        count = stats["total"] if list_is_unfiltered(params) else rows.count()
+        return {"page": page, "count": count, "keyset": True, "next_cursor": ""}
+    paginator = Paginator(rows, params["per_page"])
+    if list_is_unfiltered(params):
+        # The stat cards just counted the shop's customers: that is this list's count (a
+        # cached_property, set here so that the paginator does not count them again).
+        paginator.count = stats["total"]
+    page = paginator.get_page(request.GET.get("page"))
+    next_cursor = ""
+    if sort and page.number >= NUMBERED_PAGES and page.has_next():
+        next_cursor = encode_cursor(page[-1], sort)  # indexing a Page turns its rows into a list
+    return {"page": page, "count": paginator.count, "keyset": False, "next_cursor": next_cursor}
 
 
 @require_GET

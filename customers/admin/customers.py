@@ -121,6 +121,10 @@ class CustomerAdmin(ShopScopedAdmin):
     ]
     list_filter = ["segment", "preferred_channel", TagListFilter, "needs_attention", OptedOutFilter]
     list_select_related = ["shop"]
+    # With 100,000 customers a shop: 50 rows render in half the time of Django's 100, and the total
+    # beside a filtered count would be a second count of the whole shop on every search.
+    list_per_page = 50
+    show_full_result_count = False
     search_fields = ["first_name", "last_name", "email", "phone"]
     search_help_text = "Name, e-mail or phone in any format (06 98 76 54 32 finds +33698765432)."
     autocomplete_fields = ["tags"]
