@@ -118,6 +118,21 @@ def _drain_customers(connection, backend, report):
     )
 
 
+def split_outcomes(rows, outcomes: dict, key, failures: list) -> list:
+    """(row, outcome) of the rows the CRM wrote; the others go to `failures` as (row, error, permanent):
+    refused with the CRM's reason, or left out of its answer (retried)."""
+    written = []
+    for row in rows:
+        outcome = outcomes.get(key(row))
+        if outcome is None:
+            failures.append((row, NO_ANSWER, False))
+        elif outcome.ok:
+            written.append((row, outcome))
+        else:
+            failures.append((row, outcome.error or "refused by the CRM", outcome.permanent))
+    return written
+
+
 def _push_customers(connection, backend, rows, report):
     payloads = customer_payloads(connection, [r.customer_id for r in rows])
     rows, failures = _with_payload(rows, payloads, key=lambda r: r.customer_id)
@@ -126,16 +141,9 @@ def _push_customers(connection, backend, rows, report):
     if outcomes is None:
         _items_failed(connection, failures, report)
         return
-    synced = []
-    for row in rows:
-        outcome = outcomes.get(row.customer_id)
-        if outcome is None:
-            failures.append((row, NO_ANSWER, False))
-        elif outcome.ok:
-            # An answer without the id keeps the one we knew: never lose the link to the contact.
-            synced.append((row, outcome.external_id or payloads[row.customer_id].external_id))
-        else:
-            failures.append((row, outcome.error or "refused by the CRM", outcome.permanent))
+    written = split_outcomes(rows, outcomes, lambda r: r.customer_id, failures)
+    # An answer without the id keeps the one we knew: never lose the link to the contact.
+    synced = [(row, o.external_id or payloads[row.customer_id].external_id) for row, o in written]
     _customers_synced(connection, synced)
     report.pushed += len(synced)
     _items_failed(connection, failures, report)
@@ -231,15 +239,8 @@ def _push_interactions(connection, backend, rows, contacts, report):
     if outcomes is None:
         _items_failed(connection, failures, report)
         return
-    done = []
-    for row in rows:
-        outcome = outcomes.get(row.interaction_id)
-        if outcome is None:
-            failures.append((row, NO_ANSWER, False))
-        elif outcome.ok:
-            done.append((row, outcome.external_id))
-        else:
-            failures.append((row, outcome.error or "refused by the CRM", outcome.permanent))
+    written = split_outcomes(rows, outcomes, lambda r: r.interaction_id, failures)
+    done = [(row, outcome.external_id) for row, outcome in written]
     if done:
         _interactions_pushed(connection, done)
         SyncItem.objects.filter(pk__in=[row.pk for row, _ in done]).delete()

@@ -11,7 +11,7 @@ from operator import or_
 from django.db.models import Q
 
 from crm_backends.base import ErasePayload, MergePayload
-from crm_backends.drain import NO_ANSWER, _items_failed, _push, interaction_payloads
+from crm_backends.drain import _items_failed, _push, interaction_payloads, split_outcomes
 from crm_backends.models import CustomerSync, InteractionSync, SyncItem
 
 
@@ -119,15 +119,8 @@ def _survivor_is(connection, customer_id, external_id) -> None:
 def _finish(connection, rows, outcomes: dict, report, *, versioned=False) -> None:
     """Delete the rows done (a status row only if no newer status came meanwhile), record the others
     as failed or to retry."""
-    done, failures = [], []
-    for row in rows:
-        outcome = outcomes.get(row.pk)
-        if outcome is None:
-            failures.append((row, NO_ANSWER, False))
-        elif outcome.ok:
-            done.append(row)
-        else:
-            failures.append((row, outcome.error or "refused by the CRM", outcome.permanent))
+    failures = []
+    done = [row for row, _ in split_outcomes(rows, outcomes, lambda r: r.pk, failures)]
     if done:
         if versioned:
             by_version = defaultdict(list)

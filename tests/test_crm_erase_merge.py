@@ -10,25 +10,8 @@ from crm_backends.services import sync_drain, sync_retry_failed
 from customers.models import Interaction
 from customers.privacy import customer_erase
 from customers.services import customer_merge
+from tests.crm_fixtures import *  # noqa: F403 - the fakes and a connection to each
 from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.salesforce import FakeSalesforce
-
-
-@pytest.fixture(autouse=True)
-def _fakes_are_allowed_crm_hosts(settings):
-    settings.CRM_ALLOWED_HOSTS = ["127.0.0.1"]
-
-
-@pytest.fixture
-def hubspot():
-    with FakeHubSpot(token="hs-token") as fake:
-        yield fake
-
-
-@pytest.fixture
-def salesforce():
-    with FakeSalesforce() as fake:
-        yield fake
 
 
 def _connect(shop, backend, options, secrets):
@@ -36,21 +19,6 @@ def _connect(shop, backend, options, secrets):
     connection.set_secrets(secrets)
     connection.save()
     return connection
-
-
-@pytest.fixture
-def hs_connection(shop, hubspot):
-    return _connect(shop, "hubspot", {"api_base": hubspot.url}, {"token": "hs-token"})
-
-
-@pytest.fixture
-def sf_connection(shop, salesforce):
-    return _connect(
-        shop,
-        "salesforce",
-        {"login_url": salesforce.url},
-        {"client_id": "sf-client", "client_secret": "sf-secret", "refresh_token": "sf-refresh"},
-    )
 
 
 def drain(connection):

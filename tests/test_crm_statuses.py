@@ -4,50 +4,12 @@ like any other (with their author)."""
 
 from unittest import mock
 
-import pytest
-
 from crm_backends import services
-from crm_backends.models import CrmConnection, InteractionSync, SyncItem
+from crm_backends.models import InteractionSync, SyncItem
 from crm_backends.services import sync_drain
 from customers import events
 from customers.models import Interaction
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.salesforce import FakeSalesforce
-
-
-@pytest.fixture(autouse=True)
-def _fakes_are_allowed_crm_hosts(settings):
-    settings.CRM_ALLOWED_HOSTS = ["127.0.0.1"]
-
-
-@pytest.fixture
-def hubspot():
-    with FakeHubSpot(token="hs-token") as fake:
-        yield fake
-
-
-@pytest.fixture
-def hs_connection(shop, hubspot):
-    connection = CrmConnection(shop=shop, backend="hubspot", options={"api_base": hubspot.url})
-    connection.set_secrets({"token": "hs-token"})
-    connection.save()
-    return connection
-
-
-@pytest.fixture
-def salesforce():
-    with FakeSalesforce() as fake:
-        yield fake
-
-
-@pytest.fixture
-def sf_connection(shop, salesforce):
-    connection = CrmConnection(shop=shop, backend="salesforce", options={"login_url": salesforce.url})
-    connection.set_secrets(
-        {"client_id": "sf-client", "client_secret": "sf-secret", "refresh_token": "sf-refresh"}
-    )
-    connection.save()
-    return connection
+from tests.crm_fixtures import *  # noqa: F403 - the fakes and a connection to each
 
 
 def drain(connection):

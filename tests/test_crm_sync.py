@@ -15,44 +15,9 @@ from crm_backends.services import sync_drain
 from customers.models import Customer, Interaction, Order
 from customers.segments import segments_refresh
 from customers.services import customer_merge, customers_add_tag
+from tests.crm_fixtures import *  # noqa: F403 - the fakes and a connection to each
 from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.salesforce import FakeSalesforce
-
-
-@pytest.fixture(autouse=True)
-def _fakes_are_allowed_crm_hosts(settings):
-    """The local fakes listen on 127.0.0.1, which is no CRM's host: allow it, as ops would for a fake."""
-    settings.CRM_ALLOWED_HOSTS = ["127.0.0.1"]
-
-
-@pytest.fixture
-def hubspot():
-    with FakeHubSpot(token="hs-token") as fake:
-        yield fake
-
-
-@pytest.fixture
-def hs_connection(shop, hubspot):
-    connection = CrmConnection(shop=shop, backend="hubspot", options={"api_base": hubspot.url})
-    connection.set_secrets({"token": "hs-token"})
-    connection.save()
-    return connection
-
-
-@pytest.fixture
-def salesforce():
-    with FakeSalesforce() as fake:
-        yield fake
-
-
-@pytest.fixture
-def sf_connection(shop, salesforce):
-    connection = CrmConnection(shop=shop, backend="salesforce", options={"login_url": salesforce.url})
-    connection.set_secrets(
-        {"client_id": "sf-client", "client_secret": "sf-secret", "refresh_token": "sf-refresh"}
-    )
-    connection.save()
-    return connection
 
 
 def drain(connection):
