@@ -31,7 +31,7 @@ from urllib.parse import unquote
 from tests.fakes import FakeServer
 from tests.fakes.hubspot_gdpr import GdprMixin
 from tests.fakes.hubspot_notes import NOTE_TO_CONTACT, NotesMixin
-from tests.fakes.hubspot_reads import DEFAULT_CONTACT_PROPERTIES, NOT_FOUND_IN_BATCH, ReadsMixin, wanted
+from tests.fakes.hubspot_reads import DEFAULT_CONTACT_PROPERTIES, ReadsMixin, not_found_errors, wanted
 from tests.fakes.hubspot_schema import (
     LEAD_STATUSES,
     LIFECYCLE_STAGES,
@@ -591,19 +591,7 @@ class FakeHubSpot(NotesMixin, GdprMixin, ReadsMixin, FakeServer):
         for contact_id, props, trace in checked:
             self._store_contact(props, contact_id)
             results.append(self._contact_out(contact_id, trace=trace, written=True))
-        errors = []
-        if missing:
-            errors.append(
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": NOT_FOUND_IN_BATCH,
-                    "context": {"ids": missing},
-                    "errors": [],
-                    "links": {},
-                }
-            )
-        return self._batch_answer(200, started, results, errors)
+        return self._batch_answer(200, started, results, not_found_errors(missing))
 
     def _batch_upsert(self, request):
         """Each input is upserted on its own: a bad one is an error of its own (207) whose `context`

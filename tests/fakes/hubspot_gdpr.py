@@ -20,7 +20,7 @@ Recorded: `gdpr_deleted` (contact ids), `merges` ((primary, merged) pairs), `mer
 
 import time
 
-from tests.fakes.hubspot_reads import NOT_FOUND_IN_BATCH
+from tests.fakes.hubspot_reads import not_found_errors
 from tests.fakes.hubspot_schema import Reject, error, invalid, string_values
 
 
@@ -111,19 +111,7 @@ class GdprMixin:
             self.notes[note_id]["properties"].update(props)
             self._meta[note_id]["updated"] = time.time()
             results.append(self._note_out(note_id, trace=trace))
-        errors = []
-        if missing:
-            errors.append(
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": NOT_FOUND_IN_BATCH,
-                    "context": {"ids": missing},
-                    "errors": [],
-                    "links": {},
-                }
-            )
-        return self._batch_answer(200, started, results, errors)
+        return self._batch_answer(200, started, results, not_found_errors(missing))
 
     def _batch_archive_notes(self, request):
         inputs = self._body(request).get("inputs")

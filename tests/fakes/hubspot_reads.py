@@ -64,17 +64,7 @@ class ReadsMixin:
                     )
                     result["properties"]["hs_merged_object_ids"] = ";".join(merged) or None
                 results.append(result)
-        errors = []
-        if missing:
-            errors.append(
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": NOT_FOUND_IN_BATCH,
-                    "context": {"ids": missing},
-                }
-            )
-        return self._batch_answer(200, started, results, errors)
+        return self._batch_answer(200, started, results, not_found_errors(missing))
 
     def _search(self, request):
         body = self._body(request)
@@ -173,3 +163,19 @@ def read_inputs(body: dict, *, max_size: int) -> list[dict]:
         if not isinstance(body.get(name), list):
             raise invalid(f"Invalid input JSON: {name} is required (a list of property names)")
     return inputs
+
+
+def not_found_errors(missing: list[str]) -> list[dict]:
+    """A batch's per-item errors for ids the portal does not have, as HubSpot writes them (207)."""
+    if not missing:
+        return []
+    return [
+        {
+            "status": "error",
+            "category": "OBJECT_NOT_FOUND",
+            "message": NOT_FOUND_IN_BATCH,
+            "context": {"ids": missing},
+            "errors": [],
+            "links": {},
+        }
+    ]
