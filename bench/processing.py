@@ -51,23 +51,45 @@ def store(forms: list[dict]) -> dict:
 
 
 def queries(forms: list[dict]) -> dict:
-    """Process each form's event in this process, as the worker does, and count its SQL statements
-    (Django's count: BEGIN, SAVEPOINT and COMMIT included). The replies' sends are tasks of their own,
-    not counted here."""
+    """Count SQL statements (Django's count: BEGIN, SAVEPOINT and COMMIT included) as the worker runs:
+    the first five forms' events processed each alone (one task for one event: the least a message can
+    cost in a batch of its own), then the others' events stored together and processed in batches
+    (events_process_due), then those turns decided and their replies sent as the reply task does
+    (turns_respond, sends to the fake Twilio included). Per message."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from webhooks.inbound_events import events_process, events_store
+    from webhooks import autoreply
+    from webhooks.inbound_events import events_process, events_process_due, events_store
     from webhooks.providers import twilio
 
+    scheduled: list = []
+    autoreply._publish_turns = lambda turns, **kw: scheduled.extend(turns)  # decided below, not queued
+    alone, together = forms[:5], forms[5:]
     counts = []
-    for form in forms:
+    for form in alone:
         with transaction.atomic():
             events_store([twilio.inbound_event(form)])
         with CaptureQueriesContext(connection) as captured:
             events_process(provider="twilio", keys=[form["MessageSid"]])
         counts.append(len(captured.captured_queries))
-    return {"median": statistics.median(counts), "min": min(counts), "max": max(counts), "n": len(counts)}
+    scheduled.clear()
+    with transaction.atomic():
+        for form in together:
+            events_store([twilio.inbound_event(form)])
+    with CaptureQueriesContext(connection) as captured:
+        events_process_due()
+    batch = len(captured.captured_queries)
+    with CaptureQueriesContext(connection) as captured:
+        autoreply.turns_respond(list(scheduled))
+    turns = len(captured.captured_queries)
+    return {
+        "alone": statistics.median(counts),
+        "batch": batch / len(together),
+        "batch_size": len(together),
+        "turns": turns / max(len(scheduled), 1),
+        "turns_count": len(scheduled),
+    }
 
 
 def main() -> None:

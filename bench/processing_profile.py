@@ -1,13 +1,14 @@
 """Where the worker spends its time on one inbound message: events_process and the reply's send, in-process.
 
-    .venv/bin/python bench/processing_profile.py [--events 200] [--top 30]
+    .venv/bin/python bench/processing_profile.py [--events 1000] [--top 30]
 
 Runs on its own PostgreSQL database (recreated: bench_processing_profile) and Redis db (9, emptied before
 and after), with the production-like settings of bench/webhook.py (DEBUG off, Redis cache), a shop with a
 HubSpot connection (outbox rows written, nothing pushed) and a fake Twilio API on 127.0.0.1. Stores
---events messages (half from new senders, half a second message from the same senders), then for each:
-events_process (profiled), then the reply's send (profiled apart). Prints the mean time of each step,
-the SQL statements per message, and cProfile's busiest functions.
+--events / 2 messages from new senders and processes them as the worker does (events_process_due, in
+batches), then decides and sends their turns as the reply task does (turns_respond, TURNS_PER_TASK at a
+time); then a second message from each sender, the same way. Prints the time and SQL statements per
+message of each step, and cProfile's busiest functions.
 """
 
 import argparse
@@ -16,7 +17,6 @@ import io
 import os
 import pstats
 import re
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -52,8 +52,9 @@ def setup_django(args, fake_url: str) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=200, help="messages (half new senders, half returning)")
+    parser.add_argument("--events", type=int, default=1000, help="messages (half new, half returning)")
     parser.add_argument("--top", type=int, default=30, help="functions listed")
+    parser.add_argument("--dump", help="also write each profile to DUMP-<step>.prof (pstats files)")
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/bench_processing_profile"
     )
@@ -71,62 +72,52 @@ def run(args, fake) -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from customers.models import Interaction
-    from webhooks.autoreply import turn_respond
-    from webhooks.inbound_events import events_process, events_store
-    from webhooks.outbound import interaction_send
+    from webhooks import autoreply
+    from webhooks.inbound_events import events_process_due, events_store
     from webhooks.providers import twilio
+    from webhooks.tasks import TURNS_PER_TASK
 
     signer = Signer(auth_token=AUTH_TOKEN, url=f"http://127.0.0.1{WEBHOOK_PATH}")
     senders = signer.new_senders(args.events // 2)
-    forms = [signer.form(s) for s in senders] + [signer.form(s) for s in senders]
-    with transaction.atomic():
-        for form in forms:
-            events_store([twilio.inbound_event(form)])
-    harness.redis_flush(args.redis_url)  # the tasks it queued: this process runs the events itself
+    # The turns the batches schedule, decided here (the reply_for_turns task's body) instead of queued.
+    scheduled: list = []
+    autoreply._publish_turns = lambda turns, **kw: scheduled.append(list(turns))
 
-    process_profile, turn_profile, send_profile = cProfile.Profile(), cProfile.Profile(), cProfile.Profile()
-    process_ms, turn_ms, send_ms, statements = [], [], [], []
-    for form in forms:
+    process_profile, turn_profile = cProfile.Profile(), cProfile.Profile()
+    process_ms, turn_ms, statements = [], [], []
+    for label in ("new senders", "returning"):
+        forms = [signer.form(s) for s in senders]
+        with transaction.atomic():
+            for form in forms:
+                events_store([twilio.inbound_event(form)])
+        harness.redis_flush(args.redis_url)  # the tasks it queued: this process runs the events itself
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             process_profile.enable()
-            events_process(provider="twilio", keys=[form["MessageSid"]])
+            events_process_due(seconds=3600)
             process_profile.disable()
-            process_ms.append((time.perf_counter() - started) * 1000)
-        statements.append(len(captured.captured_queries))
-        inbound = Interaction.objects.filter(provider_message_id=form["MessageSid"]).first()
-        # The turn's decision (a task a few seconds later in production), then the reply's send.
+            process_ms.append((time.perf_counter() - started) * 1000 / len(forms))
+        statements.append(len(captured.captured_queries) / len(forms))
+        turns = [turn for batch in scheduled for turn in batch]
+        scheduled.clear()
         started = time.perf_counter()
         turn_profile.enable()
-        turn_respond(customer_id=inbound.customer_id, inbound_id=inbound.pk)
+        for start in range(0, len(turns), TURNS_PER_TASK):
+            autoreply.turns_respond(turns[start : start + TURNS_PER_TASK])
         turn_profile.disable()
-        turn_ms.append((time.perf_counter() - started) * 1000)
-        reply = Interaction.objects.select_related("customer__shop").filter(in_reply_to=inbound).first()
-        if reply is not None:
-            started = time.perf_counter()
-            send_profile.enable()
-            interaction_send(reply)
-            send_profile.disable()
-            send_ms.append((time.perf_counter() - started) * 1000)
-    half = len(forms) // 2
-    print(
-        f"events_process: mean {statistics.mean(process_ms):.1f} ms (new senders "
-        f"{statistics.mean(process_ms[:half]):.1f}, returning {statistics.mean(process_ms[half:]):.1f}); "
-        f"SQL statements median new {statistics.median(statements[:half]):g}, "
-        f"returning {statistics.median(statements[half:]):g}"
-    )
-    print(f"turn decisions: {len(turn_ms)}, mean {statistics.mean(turn_ms):.1f} ms")
-    print(
-        f"reply sends: {len(send_ms)}, mean {statistics.mean(send_ms or [0]):.1f} ms; "
-        f"the fake Twilio got {len(fake.times)}"
-    )
+        turn_ms.append((time.perf_counter() - started) * 1000 / max(len(turns), 1))
+        print(
+            f"{label}: {len(forms)} events, processing {process_ms[-1]:.2f} ms and {statements[-1]:.1f} "
+            f"statements a message; {len(turns)} turns, {turn_ms[-1]:.2f} ms a turn (decision and send)"
+        )
+    print(f"the fake Twilio got {len(fake.times)} messages")
     for title, profile in (
         ("events_process", process_profile),
-        ("turn_respond", turn_profile),
-        ("interaction_send", send_profile),
+        ("turns_respond", turn_profile),
     ):
         print(f"\n== {title}")
+        if args.dump:
+            profile.dump_stats(f"{args.dump}-{title}.prof")
         stats = pstats.Stats(profile)
         print_by_package(stats)
         out = io.StringIO()

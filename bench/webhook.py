@@ -106,7 +106,7 @@ class Bench:
     workdir: Path
     runs: dict = field(default_factory=dict)  # Target.key -> [Run]
     processing: list = field(default_factory=list)  # [ProcessingRun]
-    queries: dict = field(default_factory=dict)  # shape -> {"median", "min", "max", "n"}
+    queries: dict = field(default_factory=dict)  # shape -> bench/processing.py queries()
     excluded_drains: int = 0
     task_times: dict = field(default_factory=dict)  # task name -> [seconds], from the worker's log
 
@@ -165,7 +165,7 @@ def parse_args() -> argparse.Namespace:
         help="AUTO_REPLY_DEBOUNCE_SECONDS for the worker: a wait before each turn's reply (production: 5), "
         "not work, so left out of the throughput by default",
     )
-    parser.add_argument("--query-sample", type=int, default=20, help="messages per shape counted in-process")
+    parser.add_argument("--query-sample", type=int, default=55, help="messages per shape counted in-process")
     parser.add_argument("--skip-acceptance", action="store_true", help="processing only (no ratios)")
     parser.add_argument("--skip-processing", action="store_true", help="acceptance only")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/bench_webhook")
@@ -624,9 +624,10 @@ def report_processing(bench: Bench) -> None:
     )
     for shape, counts in bench.queries.items():
         print(
-            f"SQL statements per message, {shape} sender: median {counts['median']:g} "
-            f"(min {counts['min']}, max {counts['max']}; in-process sample of {counts['n']}, "
-            "CaptureQueriesContext, BEGIN/SAVEPOINT/COMMIT included)"
+            f"SQL statements per message, {shape} sender: {counts['alone']:g} processed alone, "
+            f"{counts['batch']:.1f} in a batch of {counts['batch_size']}; its turn's decision and "
+            f"reply sent: {counts['turns']:.1f} a turn in a task of {counts['turns_count']} "
+            "(in-process, CaptureQueriesContext, BEGIN/SAVEPOINT/COMMIT included)"
         )
 
 

@@ -366,6 +366,10 @@ CELERY_BEAT_SCHEDULE["media-download-sweep"] = {
     "schedule": 5 * 60,
 }
 
+# Replies a worker's batch recorded are sent to the provider this many at a time (threads waiting on
+# HTTP; the database work stays in the task's own thread). 1 sends them one after the other.
+OUTBOUND_SEND_CONCURRENCY = env.int("OUTBOUND_SEND_CONCURRENCY", default=8)
+
 # Automatic replies: at most this many per customer per hour (two bots must not talk forever).
 AUTO_REPLY_MAX_PER_HOUR = env.int("AUTO_REPLY_MAX_PER_HOUR", default=3)
 # Seconds the worker waits after a customer's message before answering: the messages sent meanwhile are

@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from customers.models import ChannelAddress, Customer, Interaction
 from customers.privacy import customer_erase
 from tests.concurrency import run_concurrently
-from webhooks import inbound_events, tasks
+from webhooks import autoreply, inbound_events, tasks
 from webhooks.models import InboundEvent
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -198,18 +198,17 @@ def test_a_worker_dying_mid_event_leaves_it_pending_for_the_sweep(
     client, shop, monkeypatch, django_capture_on_commit_callbacks
 ):
     post_twilio(client, sms())
-    real = inbound_events.inbound_receive
+    real = autoreply.turn_schedule
 
-    def dies(message, **kwargs):
-        real(message, **kwargs)  # the interaction is written, then the process dies before the commit
-        raise WorkerKilled
+    def dies(inbound, **kwargs):
+        raise WorkerKilled  # the interaction is written, then the process dies before the commit
 
-    monkeypatch.setattr(inbound_events, "inbound_receive", dies)
+    monkeypatch.setattr(autoreply, "turn_schedule", dies)
     with pytest.raises(WorkerKilled):
         inbound_events.events_process(provider="twilio", keys=["SM" + "a" * 32])
     event = InboundEvent.objects.get()
     assert event.state == State.PENDING and event.attempts == 0 and not Interaction.objects.exists()
-    monkeypatch.setattr(inbound_events, "inbound_receive", real)
+    monkeypatch.setattr(autoreply, "turn_schedule", real)
     assert inbound_events.events_sweep() == 0  # not yet: it might still be on its way to a worker
     with django_capture_on_commit_callbacks(execute=True):
         assert process_due() == 1
@@ -219,15 +218,15 @@ def test_a_worker_dying_mid_event_leaves_it_pending_for_the_sweep(
 
 def test_an_error_is_retried_with_backoff_then_succeeds(client, shop, monkeypatch, settings):
     post_twilio(client, sms())
-    real, calls = inbound_events.inbound_receive, []
+    real, calls = autoreply.turn_schedule, []
 
-    def flaky(message, **kwargs):
+    def flaky(inbound, **kwargs):
         calls.append(1)
-        if len(calls) == 1:
+        if len(calls) <= 2:  # the batch's plain path, then the event alone: one attempt
             raise ConnectionError("database went away")
-        return real(message, **kwargs)
+        return real(inbound, **kwargs)
 
-    monkeypatch.setattr(inbound_events, "inbound_receive", flaky)
+    monkeypatch.setattr(autoreply, "turn_schedule", flaky)
     report = inbound_events.events_process(provider="twilio", keys=["SM" + "a" * 32])
     assert (report.retrying, report.processed) == (1, 0)
     event = InboundEvent.objects.get()
@@ -246,8 +245,8 @@ def test_after_the_last_attempt_the_event_is_failed_and_reprocess_brings_it_in(
 ):
     settings.INBOUND_MAX_ATTEMPTS = 2
     post_twilio(client, sms())
-    real = inbound_events.inbound_receive
-    monkeypatch.setattr(inbound_events, "inbound_receive", lambda m, **kw: 1 / 0)
+    real = autoreply.turn_schedule
+    monkeypatch.setattr(autoreply, "turn_schedule", lambda inbound, **kw: 1 / 0)
     process_due()
     process_due()
     event = InboundEvent.objects.get()
@@ -260,7 +259,7 @@ def test_after_the_last_attempt_the_event_is_failed_and_reprocess_brings_it_in(
     page = client.get(reverse("admin:webhooks_inboundevent_change", args=[event.pk]))
     assert "Julie Martin" in page.content.decode()
     # The cause is fixed; Reprocess.
-    monkeypatch.setattr(inbound_events, "inbound_receive", real)
+    monkeypatch.setattr(autoreply, "turn_schedule", real)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:webhooks_inboundevent_changelist"),

@@ -16,6 +16,7 @@ import logging
 from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from coccinelle import db
 from customers import events
 from customers.models import Customer, Interaction, Shop
 from webhooks.replies import Action, Decision, ShopInfo, decide, decide_turn
@@ -67,6 +69,36 @@ def decide_for_turn(customer: Customer, turn: list[Interaction]) -> Decision:
         first_name=customer.first_name or None,
         language_hint=customer.language or None,
     )
+
+
+@dataclass
+class Together:
+    """Turns decided together (webhooks.autoreply_batch): the figures they need read for all at
+    once, their writes kept for one statement each at the end (write)."""
+
+    hourly: dict[int, int]  # automatic replies in the last hour, by customer id
+    languages: list[Customer] = field(default_factory=list)
+    decided: list[Interaction] = field(default_factory=list)  # DECIDED_MARK set on raw_payload
+    replies: list[Interaction] = field(default_factory=list)  # automatic replies, not yet inserted
+    flagged: list[Customer] = field(default_factory=list)  # to be marked needs_attention
+
+    def write(self) -> None:
+        if self.decided:
+            db.rows_update(self.decided, ["raw_payload"])
+        if self.languages:
+            db.rows_update(list({c.pk: c for c in self.languages}.values()), ["language"])
+        if self.flagged:
+            Customer.objects.filter(pk__in={c.pk for c in self.flagged}).update(needs_attention=True)
+        if self.replies:
+            Interaction.objects.bulk_create(self.replies)
+        by_shop: dict[int, list[int]] = {}
+        for reply in self.replies:
+            by_shop.setdefault(reply.customer.shop_id, []).append(reply.pk)
+        for shop_id, ids in by_shop.items():  # a bulk insert sends no post_save
+            events.interactions_recorded(shop_id=shop_id, interaction_ids=ids)
+
+
+_together: ContextVar[Together | None] = ContextVar("autoreply_together", default=None)
 
 
 # Set by the worker's batches: the turns a batch of events schedules share one task, and the replies a
@@ -123,6 +155,10 @@ def turns_respond(turns: list[tuple[int, int]]) -> Counter:
     send_interaction and its retries). A turn whose decision fails is rolled back alone and left
     undecided, for beat's sweep."""
     outcomes = Counter()
+    if len(turns) > 1:
+        from webhooks import autoreply_batch  # it builds on this module
+
+        outcomes, turns = autoreply_batch.turns_respond_together(turns)
     for customer_id, inbound_id in turns:
         replies: list[Interaction] = []
         token = _replies_batch.set(replies)
@@ -136,10 +172,9 @@ def turns_respond(turns: list[tuple[int, int]]) -> Counter:
 
 
 def _send_all(replies: list[Interaction]) -> None:
-    from webhooks.outbound import send_recorded
+    from webhooks.outbound import send_recorded_many
 
-    for reply in replies:
-        send_recorded(reply)
+    send_recorded_many(replies)
 
 
 def _turn_respond_alone(customer_id: int, inbound_id: int, replies: list[Interaction]) -> str:
@@ -186,14 +221,23 @@ def turn_messages(customer: Customer, inbound: Interaction) -> list[Interaction]
     talk = customer.interactions.exclude(message_type__in=NOT_A_TURN).filter(
         direction=INBOUND, pk__gt=min(since, inbound.pk)
     )
-    latest = list(talk.order_by("-pk")[: MAX_TURN_MESSAGES + 1])
+    return turn_of(list(talk.order_by("-pk")[: MAX_TURN_MESSAGES + 1]), since=since, inbound=inbound)
+
+
+def turn_of(latest: list[Interaction], *, since: int, inbound: Interaction) -> list[Interaction] | None:
+    """turn_messages from what it reads: `latest`, the customer's latest MAX_TURN_MESSAGES + 1 messages
+    that can make a turn (newest first; older ones may be included, they are left out here), and
+    `since`, the id of the shop's last message to them (0 for none)."""
+    latest = [message for message in latest if message.pk > min(since, inbound.pk)]
     if latest and latest[0].pk > inbound.pk:
         return None
     if since > inbound.pk:
         return []
     turn = []
     for message in latest:
-        if message.pk < inbound.pk and message.raw_payload.get(DECIDED_MARK):
+        if message.pk == inbound.pk:
+            message = inbound  # the caller's copy: it carries what the caller marks on it
+        elif message.pk < inbound.pk and message.raw_payload.get(DECIDED_MARK):
             break  # the previous turn, decided: this one starts after it
         turn.append(message)
     return list(reversed(turn[:MAX_TURN_MESSAGES]))
@@ -217,17 +261,24 @@ def turn_respond(*, customer_id: int, inbound_id: int) -> str:
         inbound = customer and customer.interactions.filter(pk=inbound_id).first()
         if inbound is None:
             return "gone"  # erased since
-        turn = turn_messages(customer, inbound)
-        if turn is None:
-            return "superseded"
-        if not turn:
-            return "answered"
-        if inbound.raw_payload.get(DECIDED_MARK):
-            return "decided"
-        Interaction.objects.filter(pk=inbound.pk).update(
-            raw_payload={**inbound.raw_payload, DECIDED_MARK: True}
-        )
-        reply = respond(customer=customer, turn=turn)
+        return turn_decide(customer, inbound, turn_messages(customer, inbound))
+
+
+def turn_decide(customer: Customer, inbound: Interaction, turn: list[Interaction] | None) -> str:
+    """Decide the turn (turn_messages) `inbound` ends, its customer locked; what happened, for the log."""
+    if turn is None:
+        return "superseded"
+    if not turn:
+        return "answered"
+    if inbound.raw_payload.get(DECIDED_MARK):
+        return "decided"
+    inbound.raw_payload = {**inbound.raw_payload, DECIDED_MARK: True}
+    together = _together.get()
+    if together is not None:
+        together.decided.append(inbound)
+    else:
+        Interaction.objects.filter(pk=inbound.pk).update(raw_payload=inbound.raw_payload)
+    reply = respond(customer=customer, turn=turn)
     return "replied" if reply else "silent"
 
 
@@ -297,14 +348,22 @@ def _silence_reason(customer: Customer, decision: Decision, inbound: Interaction
 
 
 def automatic_replies_last_hour(customer: Customer) -> int:
+    together = _together.get()
+    if together is not None:
+        recorded = sum(1 for reply in together.replies if reply.customer_id == customer.pk)
+        return together.hourly.get(customer.pk, 0) + recorded
     since = timezone.now() - timedelta(hours=1)
     return customer.interactions.filter(is_automatic=True, occurred_at__gte=since).count()
 
 
 def _remember_language(customer: Customer, decision: Decision) -> None:
     if not customer.language and decision.language:
-        Customer.objects.filter(pk=customer.pk).update(language=decision.language)
         customer.language = decision.language
+        together = _together.get()
+        if together is not None:
+            together.languages.append(customer)
+        else:
+            Customer.objects.filter(pk=customer.pk).update(language=decision.language)
 
 
 def _opt_out(customer, inbound, decision):
@@ -317,7 +376,11 @@ def _opt_out(customer, inbound, decision):
 
 
 def _flag(customer: Customer, inbound: Interaction, *, escalate: bool) -> None:
-    Customer.objects.filter(pk=customer.pk).update(needs_attention=True)
+    together = _together.get()
+    if together is not None:
+        together.flagged.append(customer)
+    else:
+        Customer.objects.filter(pk=customer.pk).update(needs_attention=True)
     customer.needs_attention = True
     if escalate:
         from webhooks.tasks import notify_owners
@@ -360,7 +423,17 @@ def record_outbound(
 ) -> Interaction:
     """An outbound message, recorded before it is sent so that nothing sent goes unrecorded."""
     shop_address = (in_reply_to.raw_payload.get("_shop_address", "") if in_reply_to else "") or ""
-    return Interaction.objects.create(
+    reply = _outbound(customer, channel, body, provider, in_reply_to, automatic, author, via, shop_address)
+    together = _together.get()
+    if together is not None and automatic:
+        together.replies.append(reply)  # inserted with the batch's others (Together.write)
+    else:
+        reply.save(force_insert=True)
+    return reply
+
+
+def _outbound(customer, channel, body, provider, in_reply_to, automatic, author, via, shop_address):
+    return Interaction(
         customer=customer,
         channel=channel,
         direction=Interaction.Direction.OUTBOUND,

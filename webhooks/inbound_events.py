@@ -3,8 +3,9 @@
 The edge (`webhooks.views`) calls `events_store` with rows built by the provider modules: one INSERT,
 idempotent on (provider, event key), then, after the commit, one `process_inbound` task is published
 unless one is already waiting (a flag in the shared cache). The worker's task processes every due event
-in batches of BATCH (`events_process_due`): one transaction a batch, one savepoint an event, the CRM
-outbox written and the turns' reply task published once per batch.
+in batches of BATCH (`events_process_due`): one transaction a batch, the plain messages recorded
+together (webhooks.inbound_bulk), the others one savepoint each, the CRM outbox written and the turns'
+reply task published once per batch.
 
 Claiming: `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent workers share the rows and never process
 one twice. Ordering: events of one sender to one shop are processed in arrival order; a batch leaves
@@ -25,10 +26,10 @@ from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from coccinelle import cache
+from coccinelle import cache, db
 from customers import events
 from customers.models import Customer
-from webhooks import autoreply
+from webhooks import autoreply, inbound_bulk
 from webhooks.inbound import InboundMessage, MalformedWebhook, RawEvent
 from webhooks.models import InboundEvent
 from webhooks.outbound import status_apply
@@ -40,9 +41,12 @@ logger = logging.getLogger(__name__)
 # An event not picked up this long after it arrived is assumed lost on the way to a worker (the broker
 # was down, the task was dropped): the sweep hands it to one again.
 LOST_AFTER = timedelta(seconds=60)
-# Events a batch claims (one transaction, a savepoint or three an event: PostgreSQL keeps 64
-# subtransactions per transaction in memory and slows every snapshot beyond), and Reprocess's per task.
-BATCH = 15
+# Events a batch claims (one transaction), and Reprocess's per task. Plain messages share one savepoint
+# (webhooks.inbound_bulk); the others take one to three each, and PostgreSQL keeps 64 subtransactions
+# per transaction in memory and slows every snapshot beyond: a batch processes at most ONE_BY_ONE of
+# those and leaves the rest pending for the next batch.
+BATCH = 50
+ONE_BY_ONE = 15
 STATE = InboundEvent.State
 
 
@@ -54,6 +58,7 @@ class ProcessReport:
     failed: int = 0
     claimed: int = 0  # rows claimed, set aside included
     set_aside: int = 0  # claimed, but a sender's earlier event was another worker's: left pending
+    left: int = 0  # claimed, but beyond the batch's ONE_BY_ONE: left pending for the next batch
 
     def __add__(self, other: "ProcessReport") -> "ProcessReport":
         return ProcessReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -132,7 +137,7 @@ def events_process_due(*, batch: int = BATCH, seconds: float = 20) -> ProcessRep
             # than claim the same rows again at once.
             transaction.on_commit(lambda: _carry_on(countdown=1))
             return report
-        if done.claimed < batch:
+        if done.claimed < batch and not done.left:
             return report
         if time.monotonic() > deadline:
             transaction.on_commit(lambda: _carry_on(countdown=None))
@@ -200,18 +205,25 @@ def _process_batch(scope: Q, *, limit: int | None = None, requeue: bool = False)
     Messages first, in arrival order; then statuses ordered by the message they update, so that two
     batches take the messages' row locks in one order and never wait on each other."""
     now = timezone.now()
-    with transaction.atomic(), events.collected(), autoreply.turns_batched():
+    with transaction.atomic(), events.collected(), autoreply.turns_batched(), cache.memoized():
         claim = InboundEvent.objects.filter(scope & _due(now)).order_by("pk")
         claim = claim.select_for_update(skip_locked=True)
         claimed = list(claim[:limit] if limit else claim)
         batch = sorted(_in_arrival_order(claimed, now), key=_lock_order)
-        outcomes = Counter(_process_one(event) for event in batch)
-        InboundEvent.objects.bulk_update(batch, [*_OUTCOME_FIELDS, "shop", "customer"])
+        plain, rest = inbound_bulk.split(batch)
+        # Later ones wait for the next batch; a person's events are all plain or all in `rest`, so
+        # leaving the end of `rest` keeps each person's order.
+        rest, later = rest[:ONE_BY_ONE], rest[ONE_BY_ONE:]
+        outcomes = _process_plain(plain) + Counter(_process_one(event) for event in rest)
+        done = [event for event in batch if event not in later]
+        db.rows_update(done, [*_OUTCOME_FIELDS, "shop", "customer"])
     set_aside = [event for event in claimed if event not in batch]
-    if set_aside and requeue:
+    if requeue:
         for provider, keys in _by_provider(set_aside).items():
             transaction.on_commit(lambda p=provider, k=keys: enqueue(p, k, countdown=1))
-    return ProcessReport(claimed=len(claimed), set_aside=len(set_aside), **outcomes)
+        for provider, keys in _by_provider(later).items():
+            transaction.on_commit(lambda p=provider, k=keys: enqueue(p, k))
+    return ProcessReport(claimed=len(claimed), set_aside=len(set_aside), left=len(later), **outcomes)
 
 
 def _lock_order(event: InboundEvent) -> tuple:
@@ -254,6 +266,28 @@ def _in_arrival_order(claimed: list[InboundEvent], now) -> list[InboundEvent]:
 
 def _due(now) -> Q:
     return Q(state=STATE.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+def _process_plain(plain: list[inbound_bulk.Plain]) -> Counter:
+    """The batch's plain messages, recorded together in one savepoint (webhooks.inbound_bulk); when
+    that fails, each through the pipeline in a savepoint of its own, so that each records its own
+    outcome."""
+    if not plain:
+        return Counter()
+    try:
+        with transaction.atomic(), events.dropped_on_error():
+            inbound_bulk.record(plain)
+    except Exception as exc:  # noqa: BLE001 - nothing of it was kept: each event is tried alone
+        logger.warning("plain messages not recorded together (%s: %s): one by one", type(exc).__name__, exc)
+        for item in plain:
+            item.event.shop_id = item.event.customer_id = None
+        return Counter(_process_one(item.event) for item in plain)
+    now = timezone.now()
+    for item in plain:
+        event = item.event
+        event.attempts += 1
+        event.state, event.error, event.next_attempt_at, event.processed_at = STATE.PROCESSED, "", None, now
+    return Counter(processed=len(plain))
 
 
 def _process_one(event: InboundEvent) -> str:

@@ -1,12 +1,16 @@
 """Sending recorded outbound messages through the provider's API, and applying delivery reports."""
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from coccinelle import db
 from coccinelle.http import ExternalServiceError
 from customers import cached, events
 from customers.models import ChannelAddress, Customer, Interaction
@@ -85,26 +89,56 @@ def interaction_send(interaction: Interaction) -> Interaction:
     Raises ExternalServiceError for transient failures so that the task retries; permanent failures
     are recorded on the interaction (status failed) and not raised.
     """
+    call = _prepared(interaction)
+    if call is None:
+        return interaction
+    try:
+        result = call()
+    except ExternalServiceError as exc:
+        return _not_sent(interaction, exc)
+    return _sent(interaction, result)
+
+
+def _prepared(interaction: Interaction):
+    """The provider call that sends `interaction` (HTTP only: it touches no database, so it may run
+    in another thread), or None when there is nothing to send: already sent (a task retried after
+    success), or refused (recorded failed, with the reason)."""
     if interaction.provider_message_id or interaction.status not in ("queued", ""):
-        return interaction  # already sent (a task retried after success)
+        return None
     customer = interaction.customer
     try:
         check_can_send(customer, interaction.channel)
-        result = _dispatch(interaction, customer)
+        return _dispatch(interaction, customer)
     except SendRefused as exc:
-        return _failed(interaction, "refused", str(exc))
-    except ExternalServiceError as exc:
-        if not exc.permanent:
-            raise
-        return _failed(interaction, str(exc.status or ""), str(exc))
-    interaction.provider_message_id = result.provider_message_id
-    interaction.status = result.status or "sent"
-    # raw_payload too: _dispatch marks a message that went to the sandbox.
-    interaction.save(update_fields=["provider_message_id", "status", "raw_payload"])
+        _failed(interaction, "refused", str(exc))
+        return None
+
+
+def _not_sent(interaction: Interaction, exc: ExternalServiceError) -> Interaction:
+    """A provider's refusal is recorded; a passing failure is raised again, for a retry."""
+    if not exc.permanent:
+        raise exc
+    return _failed(interaction, str(exc.status or ""), str(exc))
+
+
+def _sent(interaction: Interaction, result) -> Interaction:
+    _accepted(interaction, result).save(update_fields=_SENT_FIELDS)
     return interaction
 
 
+def _accepted(interaction: Interaction, result) -> Interaction:
+    """The provider's answer on the interaction (saved by the caller)."""
+    interaction.provider_message_id = result.provider_message_id
+    interaction.status = result.status or "sent"
+    return interaction
+
+
+# raw_payload too: _dispatch marks a message that went to the sandbox.
+_SENT_FIELDS = ["provider_message_id", "status", "raw_payload"]
+
+
 def _dispatch(interaction: Interaction, customer: Customer):
+    """The call to the provider's API for this message (made by the caller)."""
     provider = interaction.provider or default_provider(customer.shop_id, interaction.channel)
     address = _shop_address(interaction, customer.shop_id, provider)
     if _sandboxed(provider):
@@ -112,7 +146,8 @@ def _dispatch(interaction: Interaction, customer: Customer):
     if provider == ChannelAddress.Provider.TWILIO:
         if not _configured(provider):
             raise SendRefused("Twilio is not configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN).")
-        return twilio.send(
+        return partial(
+            twilio.send,
             from_address=address,
             to=_recipient(customer, interaction.channel, provider),
             body=interaction.body,
@@ -124,7 +159,8 @@ def _dispatch(interaction: Interaction, customer: Customer):
         )
     if not _configured(provider):
         raise SendRefused("The WhatsApp Cloud API is not configured (WHATSAPP_ACCESS_TOKEN).")
-    return meta.send_text(
+    return partial(
+        meta.send_text,
         phone_number_id=address,
         to=_recipient(customer, interaction.channel, provider),
         body=interaction.body,
@@ -198,7 +234,7 @@ def _sandbox_send(interaction: Interaction):
     # message goes out for real once credentials are set). The mark is what says this one never
     # reached a phone, on the timeline and in the admin.
     interaction.raw_payload = {**interaction.raw_payload, "sandbox": True}
-    return sandbox.send(channel=interaction.channel, body=interaction.body)
+    return partial(sandbox.send, channel=interaction.channel, body=interaction.body)
 
 
 def default_provider(shop_id: int, channel: str) -> str:
@@ -314,16 +350,67 @@ def send_recorded(interaction: Interaction) -> str:
     """Send a reply recorded by the batch that just committed (with its customer and shop loaded), in
     the batch's own task. A passing failure goes to the send_interaction task, which retries with
     backoff; anything else is logged and leaves the message queued, for beat's resend of stuck messages."""
-    from webhooks.tasks import send_interaction  # tasks imports this module
-
-    interaction_id = interaction.pk
     try:
         return interaction_send(interaction).status
-    except ExternalServiceError as exc:
-        logger.warning("reply %s not sent (%s): retried by a task", interaction_id, exc)
-        _retry_later(send_interaction, interaction_id)
-    except Exception:  # noqa: BLE001 - the batch's other replies still go out
-        logger.exception("reply %s not sent: left queued for the resend sweep", interaction_id)
+    except Exception as exc:  # noqa: BLE001 - the batch's other replies still go out
+        return _left_queued(interaction, exc)
+
+
+def send_recorded_many(interactions: list[Interaction]) -> list[str]:
+    """send_recorded for each reply a batch committed, their provider calls made side by side
+    (OUTBOUND_SEND_CONCURRENCY at a time): what costs a send is waiting on the provider's answer. The
+    database reads and writes around each call stay in this thread, in the order of the list."""
+    if len(interactions) < 2 or settings.OUTBOUND_SEND_CONCURRENCY < 2:
+        return [send_recorded(interaction) for interaction in interactions]
+    calls = {}
+    for interaction in interactions:
+        try:
+            calls[interaction.pk] = _prepared(interaction)
+        except Exception as exc:  # noqa: BLE001 - as send_recorded
+            _left_queued(interaction, exc)
+    pending = [(interaction, call) for interaction in interactions if (call := calls.get(interaction.pk))]
+    answers = _senders().map(_answer, [call for _, call in pending])
+    sent = []
+    for (interaction, _), (result, exc) in zip(pending, answers, strict=True):
+        try:
+            if exc is None:
+                sent.append(_accepted(interaction, result))
+            elif isinstance(exc, ExternalServiceError):
+                _not_sent(interaction, exc)
+            else:
+                raise exc
+        except Exception as failure:  # noqa: BLE001 - as send_recorded
+            _left_queued(interaction, failure)
+    db.rows_update(sent, _SENT_FIELDS)  # one statement for all of them (a save each cost a commit each)
+    return [interaction.status for interaction in interactions]
+
+
+def _answer(call) -> tuple:
+    try:
+        return call(), None
+    except Exception as exc:  # noqa: BLE001 - handed back to the task's thread, which records it
+        return None, exc
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _senders() -> ThreadPoolExecutor:
+    """This process's sending threads (made again in a forked worker process: threads do not fork)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(settings.OUTBOUND_SEND_CONCURRENCY, "outbound-send"))
+    return _pool[1]
+
+
+def _left_queued(interaction: Interaction, exc: Exception) -> str:
+    from webhooks.tasks import send_interaction  # tasks imports this module
+
+    if isinstance(exc, ExternalServiceError):
+        logger.warning("reply %s not sent (%s): retried by a task", interaction.pk, exc)
+        _retry_later(send_interaction, interaction.pk)
+    else:
+        logger.error("reply %s not sent: left queued for the resend sweep", interaction.pk, exc_info=exc)
     return "queued"
 
 

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from customers import cached, events
@@ -106,7 +107,6 @@ def _identify(shop: Shop, message: InboundMessage) -> tuple[Customer, bool]:
     (customers.services.customer_identify); a system message moving the person to a new number or user
     id moves this customer.
     """
-    at = message.timestamp or timezone.now()
     readable = message.sender_phone or message.sender_whatsapp_id
     ids = {
         "phone": message.sender_phone,
@@ -121,21 +121,26 @@ def _identify(shop: Shop, message: InboundMessage) -> tuple[Customer, bool]:
         if customer is not None:
             customer.shop = shop  # the same shop (filtered): saves a query later
             return customer, False
-        defaults = {
-            "source": message.channel,
-            "preferred_channel": message.channel,
-            "segment": Customer.Segment.PROSPECT,
-            "first_contact_at": at,
-            "last_contact_at": at,
-        }
-        customer, created = customer_create_or_find(shop=shop, defaults=defaults, **ids)
+        customer, created = customer_create_or_find(shop=shop, defaults=new_customer_defaults(message), **ids)
     if message.message_type == "system":
         customer = _move_identity(customer, message)
     # The shop is the one just read (a customer found by lookup would load it again for the reply).
     customer.shop = shop
     if created:
-        _tag_new_customer(customer, ["auto-created", message.channel])
+        tag_new_customers([(customer, new_customer_tags(message))])
     return customer, created
+
+
+def new_customer_defaults(message: InboundMessage) -> dict:
+    """A customer created by their first message."""
+    at = message.timestamp or timezone.now()
+    return {
+        "source": message.channel,
+        "preferred_channel": message.channel,
+        "segment": Customer.Segment.PROSPECT,
+        "first_contact_at": at,
+        "last_contact_at": at,
+    }
 
 
 def _external_address(message: InboundMessage) -> str:
@@ -171,27 +176,53 @@ def _move_identity(customer: Customer, message: InboundMessage) -> Customer:
     return customer
 
 
-def _tag_new_customer(customer: Customer, names: list[str]) -> None:
-    """Tag a customer created in this transaction: the shop's tags in one read (created the first time),
-    the links in one insert. No link can exist yet, so none is looked for; the pipeline tells the
-    customer's change to listeners itself (events.customers_changed), as customers_add_tag does."""
-    shop = customer.shop
-    found = {tag.name: tag for tag in Tag.objects.filter(shop=shop, name__in=names)}
-    missing = [name for name in names if name not in found]
-    if missing:
-        found.update((tag.name, tag) for tag in tags_get_or_create(shop=shop, names=missing))
+def new_customer_tags(message: InboundMessage) -> list[str]:
+    return ["auto-created", message.channel]
+
+
+def tag_new_customers(tagged: list[tuple[Customer, list[str]]]) -> None:
+    """Tag customers created in this transaction (with their shop loaded): the shops' tags in one read
+    (created the first time), the links in one insert. No link can exist yet, so none is looked for;
+    the pipeline tells the customers' change to listeners itself (events.customers_changed), as
+    customers_add_tag does."""
+    wanted: dict[int, set[str]] = {}
+    shops = {}
+    for customer, names in tagged:
+        wanted.setdefault(customer.shop_id, set()).update(names)
+        shops[customer.shop_id] = customer.shop
+    if not wanted:
+        return
+    query = Q()
+    for shop_id, names in wanted.items():
+        query |= Q(shop_id=shop_id, name__in=names)
+    found = {(tag.shop_id, tag.name): tag for tag in Tag.objects.filter(query)}
+    for shop_id, names in wanted.items():
+        missing = sorted(name for name in names if (shop_id, name) not in found)
+        if missing:
+            created = tags_get_or_create(shop=shops[shop_id], names=missing)
+            found.update(((shop_id, tag.name), tag) for tag in created)
     through = Customer.tags.through
-    through.objects.bulk_create(
-        [through(customer_id=customer.pk, tag_id=found[name].pk) for name in dict.fromkeys(names)],
-        ignore_conflicts=True,
-    )
+    links = [
+        through(customer_id=customer.pk, tag_id=found[(customer.shop_id, name)].pk)
+        for customer, names in tagged
+        for name in dict.fromkeys(names)
+    ]
+    through.objects.bulk_create(links, ignore_conflicts=True)
 
 
 def _record(customer: Customer, message: InboundMessage) -> Interaction:
     """The message as the timeline shows it; reactions, edits and revokes that arrived before it are
     applied to it now (webhooks.amendments)."""
+    interaction = interaction_for(customer, message)
+    interaction.save(force_insert=True)
+    amendments.adopt(interaction)
+    return interaction
+
+
+def interaction_for(customer: Customer, message: InboundMessage) -> Interaction:
+    """The message as the timeline shows it, not yet saved (webhooks.inbound_bulk saves many at once)."""
     location = message.location
-    interaction = Interaction.objects.create(
+    return Interaction(
         customer=customer,
         channel=message.channel,
         direction=Interaction.Direction.INBOUND,
@@ -227,11 +258,16 @@ def _record(customer: Customer, message: InboundMessage) -> Interaction:
         occurred_at=message.timestamp or timezone.now(),
         raw_payload={**message.raw, "_shop_address": message.shop_address},
     )
-    amendments.adopt(interaction)
-    return interaction
 
 
 def _update_profile(customer: Customer, message: InboundMessage, *, created: bool) -> None:
+    fields = profile_changes(customer, message)
+    Customer.objects.filter(pk=customer.pk).update(**fields, updated_at=timezone.now())
+
+
+def profile_changes(customer: Customer, message: InboundMessage) -> dict:
+    """What `message` changes on its sender's profile (last contact, channel, name), set on `customer`
+    too; the caller writes it."""
     at = message.timestamp or timezone.now()
     fields = {"last_contact_at": max(filter(None, [customer.last_contact_at, at]))}
     if customer.first_contact_at is None:
@@ -242,7 +278,7 @@ def _update_profile(customer: Customer, message: InboundMessage, *, created: boo
     fields.update(_name_fields(customer, message))
     for name, value in fields.items():
         setattr(customer, name, value)
-    Customer.objects.filter(pk=customer.pk).update(**fields, updated_at=timezone.now())
+    return fields
 
 
 def _name_fields(customer: Customer, message: InboundMessage) -> dict:
