@@ -173,6 +173,26 @@ FIGURE_FIELDS = frozenset(
 )
 
 
+class FoldedName(models.Func):
+    """First and last name in lower case, separated by a space, and on PostgreSQL without accents:
+    what the name search compares its folded words with (customers/search.py). `f_unaccent` is
+    migration customers 0008's IMMUTABLE wrapper of the unaccent extension (a stored generated column
+    may only call immutable functions). SQLite's column folds no accents: its search folds at query
+    time instead (a Python function, customers/apps.py), which is fast enough at its sizes."""
+
+    output_field = models.TextField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="LOWER(%(expressions)s)", arg_joiner=" || ' ' || "
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="f_unaccent(LOWER(%(expressions)s))", arg_joiner=" || ' ' || "
+        )
+
+
 class Customer(models.Model):
     class Segment(models.TextChoices):
         PROSPECT = "prospect", "Prospect"
@@ -189,6 +209,10 @@ class Customer(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customers")
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
+    # Kept by the database from the two above, for the name search's trigram index (PostgreSQL).
+    search_name = models.GeneratedField(
+        expression=FoldedName("first_name", "last_name"), output_field=models.TextField(), db_persist=True
+    )
     # Automatic sources never overwrite a name a person entered or confirmed.
     name_source = models.CharField(max_length=8, choices=NameSource.choices, blank=True, default="")
     # NULL rather than "" when absent, so that the per-shop unique constraints ignore missing values.
@@ -328,7 +352,7 @@ class Customer(models.Model):
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in FIGURE_FIELDS
+                if not f.primary_key and not f.generated and f.name not in FIGURE_FIELDS
             ]
         super().save(*args, **kwargs)
 

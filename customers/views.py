@@ -73,6 +73,21 @@ def _int(value, default=0) -> int:
 NUMBERED_PAGES = 5
 
 
+# A ranked search has no index order to seek in: its pages keep their numbers, this many at most.
+SEARCH_PAGES = 40
+
+
+def _numbered(page: str | None, sort: str | None) -> str | None:
+    """The numbered page to show: past NUMBERED_PAGES (SEARCH_PAGES for a ranked search), the last
+    numbered one, whatever the link said (`last`, `2000`): an OFFSET walks past every earlier row, so
+    a deep page would cost its depth. Next goes on from there."""
+    limit = NUMBERED_PAGES if sort else SEARCH_PAGES
+    if page == "last":
+        return str(limit)
+    number = _int(page, 1)
+    return str(limit) if number and number > limit else page
+
+
 @require_GET
 @dashboard_view
 def customer_list_page(request):
@@ -120,7 +135,7 @@ def _list_pages(request, rows, params: dict, stats: dict) -> dict:
         # The stat cards just counted the shop's customers: that is this list's count (a
         # cached_property, set here so that the paginator does not count them again).
         paginator.count = stats["total"]
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(_numbered(request.GET.get("page"), sort))
     next_cursor = ""
     if sort and page.number >= NUMBERED_PAGES and page.has_next():
         next_cursor = encode_cursor(page[-1], sort)  # indexing a Page turns its rows into a list

@@ -599,3 +599,23 @@ def test_membership_user_choices_hold_no_user_of_another_shop(client, owner, oth
 def test_staff_cannot_add_memberships(client, staff):
     client.force_login(staff)
     assert client.get(reverse("admin:customers_membership_add")).status_code == 403
+
+
+def test_the_admin_numbers_its_first_pages_only_and_shows_the_last_of_them_past_it(
+    client, owner, shop, make_customer, monkeypatch
+):
+    # Page 2,000 by number walks past 100,000 rows (OFFSET): the admin numbers MAX_PAGES pages, and a
+    # link past them shows the last one rather than an error.
+    from customers.admin.customers import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "MAX_PAGES", 2)
+    for n in range(120):
+        make_customer(shop, first_name=f"C{n:03d}")
+    client.force_login(owner)
+    url = reverse("admin:customers_customer_changelist")
+
+    second, past = client.get(url, {"p": 2}), client.get(url, {"p": 3})
+
+    assert past.status_code == 200
+    assert past.context["cl"].paginator.num_pages == 2 and past.context["cl"].result_count == 120
+    assert [c.pk for c in past.context["cl"].result_list] == [c.pk for c in second.context["cl"].result_list]

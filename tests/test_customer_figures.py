@@ -304,3 +304,21 @@ def test_a_cursor_that_is_not_ours_shows_the_first_page(as_owner, shop, make_cus
     response = as_owner.get(LIST, {"after": "not-a-cursor", "sort": "revenue"})
     assert response.status_code == 200 and not response.context["keyset"]
     assert len(response.context["page"].object_list) == 1
+
+
+@pytest.mark.parametrize("asked", ["3", "2000", "last"])
+def test_a_numbered_page_past_the_first_ones_shows_the_last_numbered_one(
+    as_owner, shop, make_customer, asked
+):
+    # Page 2000 by number would make the database walk past 50,000 rows (OFFSET): the list shows the
+    # last numbered page instead, and Next goes on by position from there, at a constant cost.
+    for n in range(60):
+        make_customer(shop, first_name=f"C{n:02d}", last_contact_at=timezone.now() - n * DAY)
+    with mock.patch("customers.views.NUMBERED_PAGES", 2):
+        second = as_owner.get(LIST, {"page": 2})
+        response = as_owner.get(LIST, {"page": asked})
+        link = re.search(r'rel="next" href="\?([^"]+)"', response.content.decode()).group(1)
+        onwards = as_owner.get(f"{LIST}?{link.replace('&amp;', '&')}")
+    assert response.status_code == 200 and response.context["page"].number == 2
+    assert row_ids(response) == row_ids(second) and len(row_ids(second)) == 25
+    assert onwards.context["keyset"] and len(row_ids(onwards)) == 10  # the third page, by position
