@@ -351,6 +351,9 @@ INBOUND_MAX_ATTEMPTS = env.int("INBOUND_MAX_ATTEMPTS", default=6)
 INBOUND_RETRY_BASE_SECONDS = env.int("INBOUND_RETRY_BASE_SECONDS", default=30)
 # How often beat hands over events left behind (the broker was down) and retries that are due.
 INBOUND_SWEEP_SECONDS = env.int("INBOUND_SWEEP_SECONDS", default=30)
+# A web process that saw the "task queued" flag up this recently publishes no task without asking Redis
+# (webhooks.inbound_events.wake_worker); a task that processed events looks once more a second after.
+INBOUND_WAKEUP_LOCAL_SECONDS = env.float("INBOUND_WAKEUP_LOCAL_SECONDS", default=0.5)
 CELERY_BEAT_SCHEDULE["inbound-events-sweep"] = {
     "task": "webhooks.tasks.sweep_inbound_events",
     "schedule": INBOUND_SWEEP_SECONDS,

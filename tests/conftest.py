@@ -40,6 +40,14 @@ def _celery_in_memory_broker():
 
 
 @pytest.fixture(autouse=True)
+def _wake_every_time(settings):
+    """Each webhook asks the shared cache whether a task is queued: a test's tasks run at once, in
+    process, so the running app's half-second shortcut would leave the next webhook's event
+    unprocessed (its tests turn it back on: tests/test_inbound_batches.py)."""
+    settings.INBOUND_WAKEUP_LOCAL_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager():
     """Tasks run in-process in tests, whatever REDIS_URL says; the end-to-end worker tests opt out."""
     from coccinelle.celery import app

@@ -202,6 +202,36 @@ def test_webhooks_arriving_while_a_task_waits_publish_no_other(client, shop, sha
 
 
 @pytest.mark.django_db
+def test_a_web_process_that_just_saw_the_flag_asks_no_one_and_the_task_looks_again_after(
+    client, shop, shared_cache, monkeypatch, settings
+):
+    settings.INBOUND_WAKEUP_LOCAL_SECONDS = 60  # the running app's shortcut, long enough for a test
+    monkeypatch.setattr(inbound_events, "_flag_seen_at", None)
+    published, asked, carried_on = [], [], []
+    monkeypatch.setattr(tasks.process_inbound, "delay", lambda: published.append(1))
+    real_raise = inbound_events.cache.flag_raise
+    monkeypatch.setattr(inbound_events.cache, "flag_raise", lambda *a: asked.append(1) or real_raise(*a))
+    monkeypatch.setattr(inbound_events, "_carry_on", lambda **kwargs: carried_on.append(kwargs))
+
+    def task():  # as the worker runs it, its after-commit calls included
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return events_process_due()
+
+    post_twilio(client, SMS_URL, _form("+33652000001"))
+    task()  # it ran and lowered the flag: with no shortcut, the next webhook would publish again
+    post_twilio(client, SMS_URL, _form("+33652000002"))
+
+    # One question to Redis, one task: the second webhook took the flag it had just seen as still up.
+    assert (len(asked), len(published)) == (1, 1)
+    # The task that processed the first event looks again a moment later, and finds the second.
+    assert carried_on == [{"countdown": inbound_events.FOLLOW_UP_SECONDS}]
+    assert task().processed == 1
+    assert InboundEvent.objects.filter(state="processed").count() == 2
+    assert len(carried_on) == 2  # it found one: once more, which will find none and ask for nothing
+    assert task().claimed == 0 and len(carried_on) == 2
+
+
+@pytest.mark.django_db
 def test_without_a_shared_cache_every_webhook_wakes_a_worker(client, shop, monkeypatch, settings):
     # The embedded default: each process has its own cache, so no flag can be shared.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -96,20 +96,48 @@ WAKEUP_FLAG = "inbound:process-queued"
 WAKEUP_FLAG_SECONDS = 10
 
 
+# A web process that found the flag up (or raised it) less than INBOUND_WAKEUP_LOCAL_SECONDS ago takes
+# it as still up without asking Redis again: under load that round trip was a fifth of a webhook's time
+# (bench/webhook_profile.py). Safe because a task that processed events looks again FOLLOW_UP_SECONDS
+# after it ran out of them (events_process_due), which covers an event stored meanwhile by a process
+# whose copy of the flag was stale: such an event waits a second at most.
+FOLLOW_UP_SECONDS = 1.0
+_flag_seen_at: float | None = None
+
+
 def wake_worker() -> bool:
     """Have a worker process what is due: one task for every event that arrives while it is queued.
     A broker that is down loses nothing: the rows are committed and beat's sweep hands them over."""
+    global _flag_seen_at
     from webhooks.tasks import process_inbound
 
-    if not cache.flag_raise(WAKEUP_FLAG, WAKEUP_FLAG_SECONDS):
+    window = settings.INBOUND_WAKEUP_LOCAL_SECONDS
+    if (
+        window
+        and _flag_seen_at is not None
+        and cache.is_shared()
+        and time.monotonic() - _flag_seen_at < window
+    ):
+        return True
+    raised = cache.flag_raise(WAKEUP_FLAG, WAKEUP_FLAG_SECONDS)
+    _flag_seen_at = time.monotonic()
+    if not raised:
         return True
     try:
         process_inbound.delay()
         return True
     except Exception as exc:  # noqa: BLE001 - any broker failure; the events are already stored
         cache.flag_lower(WAKEUP_FLAG)
+        _flag_seen_at = None  # the next webhook tries again
         logger.warning("inbound processing not enqueued (%s); the sweep will retry", exc)
         return False
+
+
+def _flag_recently_seen() -> bool:
+    window = settings.INBOUND_WAKEUP_LOCAL_SECONDS
+    if not window or _flag_seen_at is None or not cache.is_shared():
+        return False
+    return time.monotonic() - _flag_seen_at < window
 
 
 def enqueue(provider: str, keys: list[str], *, countdown: float | None = None) -> bool:
@@ -138,6 +166,10 @@ def events_process_due(*, batch: int = BATCH, seconds: float = 20) -> ProcessRep
             transaction.on_commit(lambda: _carry_on(countdown=1))
             return report
         if done.claimed < batch and not done.left:
+            if report.claimed and cache.is_shared() and settings.INBOUND_WAKEUP_LOCAL_SECONDS:
+                # Once more in a moment, for an event whose webhook took the flag as still up
+                # (WAKEUP_LOCAL_SECONDS); that task, finding nothing, asks for no other.
+                transaction.on_commit(lambda: _carry_on(countdown=FOLLOW_UP_SECONDS))
             return report
         if time.monotonic() > deadline:
             transaction.on_commit(lambda: _carry_on(countdown=None))
