@@ -3,7 +3,8 @@
     .venv/bin/python bench/pages.py [--runs 5] [--reseed] [--explain] [--only SUBSTRING]
 
 Seeds a PostgreSQL database of its own (bench_pages; kept between runs, seeded once: --reseed starts
-again) with 10 shops of 100,000 customers; the shop viewed also has 200,000 messages, ~67,000 orders
+again) with 10 shops of 100,000 customers, interleaved in the table as shops growing side by side leave
+them; the shop viewed also has 200,000 messages, ~67,000 orders
 and tags. Seeding is set-based SQL (`generate_series`), then the per-customer figures are computed once
 and the database is vacuumed and analysed (as autovacuum leaves a production one): under a minute here.
 Then, in-process with Django's test client signed in as the shop's owner (DEBUG off), requests every
@@ -120,9 +121,11 @@ def seed() -> str:
     owner = get_user_model().objects.create_user("bench-owner", password="bench", is_staff=True)
     Membership.objects.create(user=owner, shop=shops[0], role=Membership.Role.OWNER)
     with connection.cursor() as cursor:
-        for index, shop in enumerate(shops):
-            cursor.execute(CUSTOMERS_SQL, {"shop": shop.pk, "n": PER_SHOP, "base": index * PER_SHOP,
-                                           "first": FIRST_NAMES, "last": LAST_NAMES})  # fmt: skip
+        # The shops' customers interleaved, as shops signing up and growing side by side leave them: each
+        # shop's rows spread over the whole table (seeded shop after shop, a shop's rows sat side by side,
+        # which made PostgreSQL prefer reading a shop's every row to its search indexes).
+        params = {"shops": [shop.pk for shop in shops], "n": SHOPS * PER_SHOP, "per_shop": PER_SHOP}
+        cursor.execute(CUSTOMERS_SQL, {**params, "first": FIRST_NAMES, "last": LAST_NAMES})
         viewed = shops[0].pk
         cursor.execute(MESSAGES_SQL, {"shop": viewed, "n": MESSAGES})
         cursor.execute(ORDERS_SQL, {"shop": viewed, "n": ORDERS})
@@ -142,11 +145,11 @@ INSERT INTO customers_customer (
     profile_name, preferred_channel, language, segment, segment_manual, address_line1, address_line2,
     postal_code, city, country, opted_out_at, auto_replies_paused_until, needs_attention,
     first_contact_at, last_contact_at, source, created_at, updated_at)
-SELECT %(shop)s,
+SELECT (%(shops)s::bigint[])[1 + s],
        (%(first)s::text[])[1 + g %% cardinality(%(first)s::text[])],
        (%(last)s::text[])[1 + (g / 7) %% cardinality(%(last)s::text[])],
        'human',
-       '+336' || lpad((%(base)s + g)::text, 8, '0'),
+       '+336' || lpad((s * %(per_shop)s + g)::text, 8, '0'),
        NULL,
        CASE WHEN g %% 10 < 7 THEN 'client' || g || '@example.com' END,
        NULL, '',
@@ -159,31 +162,37 @@ SELECT %(shop)s,
        now() - (g %% 700) * interval '1 day' - (g %% 1440) * interval '1 minute',
        CASE WHEN g %% 3 = 0 THEN 'sms' ELSE 'whatsapp' END,
        now() - (g %% 900) * interval '1 day', now()
-FROM generate_series(1, %(n)s) AS g
+-- Row r goes to shop s = r mod SHOPS, as its g-th customer (1 to PER_SHOP).
+FROM generate_series(0, %(n)s - 1) AS r,
+     LATERAL (SELECT r %% cardinality(%(shops)s::bigint[]) AS s,
+                     1 + r / cardinality(%(shops)s::bigint[]) AS g) AS placed
+ORDER BY r
 """
 
 MESSAGES_SQL = """
-WITH ids AS (SELECT min(id) AS first_id FROM customers_customer WHERE shop_id = %(shop)s)
+WITH shop_customers AS (
+    SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM customers_customer WHERE shop_id = %(shop)s)
 INSERT INTO customers_interaction (
     customer_id, channel, direction, body, media, location, button_reply, message_type, content,
     context_message_id, forwarded, reactions, edits, edited_at, deleted_at, provider, provider_message_id,
     status, error_code, occurred_at, raw_payload, author_id, is_automatic, in_reply_to_id, created_at)
-SELECT ids.first_id + (i %% 100000),
+SELECT shop_customers.id,
        CASE WHEN i %% 3 = 0 THEN 'sms' ELSE 'whatsapp' END,
        CASE WHEN i %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
        CASE WHEN i %% 2 = 0 THEN 'Bonjour, avez-vous la robe bleue en 38 ?' ELSE 'Oui, nous l''avons.' END,
        '[]', NULL, '', 'text', '{}', '', false, '[]', '[]', NULL, NULL, 'twilio',
        'SMbench' || i, CASE WHEN i %% 2 = 0 THEN 'received' ELSE 'delivered' END, '',
        now() - (i %% 700) * interval '1 day', '{}', NULL, i %% 2 = 1, NULL, now()
-FROM generate_series(1, %(n)s) AS i, ids
+FROM generate_series(1, %(n)s) AS i JOIN shop_customers ON shop_customers.n = i %% 100000
 """
 
 ORDERS_SQL = """
-WITH ids AS (SELECT min(id) AS first_id FROM customers_customer WHERE shop_id = %(shop)s)
+WITH shop_customers AS (
+    SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM customers_customer WHERE shop_id = %(shop)s)
 INSERT INTO customers_order (shop_id, customer_id, reference, amount, currency, placed_at)
-SELECT %(shop)s, ids.first_id + ((i * 7919) %% 100000), 'B' || i, 20 + (i %% 480), 'EUR',
+SELECT %(shop)s, shop_customers.id, 'B' || i, 20 + (i %% 480), 'EUR',
        now() - (i %% 700) * interval '1 day'
-FROM generate_series(1, %(n)s) AS i, ids
+FROM generate_series(1, %(n)s) AS i JOIN shop_customers ON shop_customers.n = (i * 7919) %% 100000
 """
 
 TAGS_SQL = """

@@ -322,3 +322,22 @@ def test_a_numbered_page_past_the_first_ones_shows_the_last_numbered_one(
     assert response.status_code == 200 and response.context["page"].number == 2
     assert row_ids(response) == row_ids(second) and len(row_ids(second)) == 25
     assert onwards.context["keyset"] and len(row_ids(onwards)) == 10  # the third page, by position
+
+
+def test_a_ranked_search_counts_its_matches_with_its_page(as_owner, shop, make_customer):
+    # One statement reads a page of matches and their number (a window count): the same count and
+    # rows as counting apart, on every page, and a page past the last shows the last.
+    for n in range(30):
+        make_customer(shop, first_name="Céline", last_name=f"X{n:02d}")
+    make_customer(shop, first_name="Paul", last_name="Durand")
+
+    first, second = as_owner.get(LIST, {"q": "celine"}), as_owner.get(LIST, {"q": "celine", "page": 2})
+    past = as_owner.get(LIST, {"q": "celine", "page": 9})
+    nobody = as_owner.get(LIST, {"q": "zzzz"})
+
+    assert (first.context["count"], len(row_ids(first)), len(row_ids(second))) == (30, 25, 5)
+    assert set(row_ids(first)).isdisjoint(row_ids(second))
+    assert row_ids(past) == row_ids(second) and past.context["page"].number == 2
+    assert nobody.context["count"] == 0 and row_ids(nobody) == []
+    assert second.context["page"].paginator.num_pages == 2 and not second.context["page"].has_next()
+    assert first.context["page"].has_next() and not first.context["keyset"]
