@@ -22,7 +22,8 @@ def rows_update(objs: list, fields: list[str]) -> int:
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
     params, rows = [], []
-    for obj in objs:
+    # In id order, so that two statements updating some of the same rows lock them in the same order.
+    for obj in sorted(objs, key=lambda obj: obj.pk):
         values = [column.get_db_prep_save(getattr(obj, column.attname), connection) for column in columns]
         params.extend(values)
         rows.append("(" + ", ".join(["%s"] * len(values)) + ")")
@@ -31,7 +32,7 @@ def rows_update(objs: list, fields: list[str]) -> int:
         names = [quote(column.column) for column in columns]
         # Typed: a column of NULLs in VALUES would be text otherwise.
         sets = [
-            f"{name} = v.{name}::{column.db_type(connection)}"
+            f"{name} = v.{name}::{_cast(column.db_type(connection))}"
             for name, column in zip(names, columns, strict=True)
             if column is not meta.pk
         ]
@@ -52,3 +53,10 @@ def rows_update(objs: list, fields: list[str]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _cast(db_type: str) -> str:
+    """The type a VALUES column is cast to: the column's, without a length (`varchar(32)` -> `varchar`),
+    so that a value too long is refused by the column as an UPDATE would, not cut short by the cast."""
+    base, _, _ = db_type.partition("(")
+    return base if base in ("varchar", "character varying", "char", "character") else db_type

@@ -34,6 +34,7 @@ from customers.forms import (
     StaffMessageForm,
 )
 from customers.keyset import decode_cursor, encode_cursor, keyset_page
+from customers.paging import CappedPaginator
 from customers.privacy import customer_erase, customer_export_data
 from customers.selectors import (
     customer_figures,
@@ -88,7 +89,7 @@ def _ranked_page(rows, per_page: int, asked: str | None) -> Page | None:
     found = list(rows.annotate(search_total=Window(Count("pk")))[start : start + per_page])
     if not found and number > 1:
         return None
-    paginator = Paginator(rows, per_page)
+    paginator = CappedPaginator(rows, per_page, max_pages=SEARCH_PAGES)
     paginator.count = found[0].search_total if found else 0  # a cached_property: no COUNT statement
     return Page(found, number, paginator)
 
@@ -150,7 +151,10 @@ def _list_pages(request, rows, params: dict, stats: dict) -> dict:
         counted = _ranked_page(rows, params["per_page"], _numbered(request.GET.get("page"), sort))
         if counted is not None:
             return {"page": counted, "count": counted.paginator.count, "keyset": False, "next_cursor": ""}
-    paginator = Paginator(rows, params["per_page"])
+    if sort is None:
+        paginator = CappedPaginator(rows, params["per_page"], max_pages=SEARCH_PAGES)
+    else:
+        paginator = Paginator(rows, params["per_page"])
     if list_is_unfiltered(params):
         # The stat cards just counted the shop's customers: that is this list's count (a
         # cached_property, set here so that the paginator does not count them again).

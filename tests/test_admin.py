@@ -606,7 +606,7 @@ def test_the_admin_numbers_its_first_pages_only_and_shows_the_last_of_them_past_
 ):
     # Page 2,000 by number walks past 100,000 rows (OFFSET): the admin numbers MAX_PAGES pages, and a
     # link past them shows the last one rather than an error.
-    from customers.admin.customers import CappedPaginator
+    from customers.paging import CappedPaginator
 
     monkeypatch.setattr(CappedPaginator, "MAX_PAGES", 2)
     for n in range(120):

@@ -341,3 +341,20 @@ def test_a_ranked_search_counts_its_matches_with_its_page(as_owner, shop, make_c
     assert nobody.context["count"] == 0 and row_ids(nobody) == []
     assert second.context["page"].paginator.num_pages == 2 and not second.context["page"].has_next()
     assert first.context["page"].has_next() and not first.context["keyset"]
+
+
+def test_a_ranked_search_numbers_its_first_pages_only_and_offers_no_next_past_them(
+    as_owner, shop, make_customer
+):
+    for n in range(60):
+        make_customer(shop, first_name="Céline", last_name=f"Y{n:02d}")
+    with mock.patch("customers.views.SEARCH_PAGES", 2):
+        last, past = (
+            as_owner.get(LIST, {"q": "celine", "page": 2}),
+            as_owner.get(LIST, {"q": "celine", "page": 3}),
+        )
+
+    assert last.context["count"] == 60  # the real count, shown
+    assert last.context["page"].paginator.num_pages == 2 and not last.context["page"].has_next()
+    assert 'rel="next"' not in last.content.decode()
+    assert row_ids(past) == row_ids(last)

@@ -363,3 +363,35 @@ def test_rows_update_writes_each_rows_own_values_in_one_statement(shop):
     assert (second.error, second.next_attempt_at, second.customer_id) == ("Boom: “quoted” ’", at, None)
     assert second.payload == {"nested": {"list": [1, None, "é"]}}
     assert third.state == "pending" and third.payload == events[2].payload  # not in the list: untouched
+
+
+@pytest.mark.django_db
+def test_plain_messages_that_cannot_be_recorded_together_go_one_by_one_under_the_cap(
+    shop, turns, monkeypatch
+):
+    # Two workers creating the same new customer at once, a bug: the batch's plain messages are then
+    # taken one by one, ONE_BY_ONE a batch like any other, and none is lost.
+    def fails(plain):
+        raise RuntimeError("unique violation")
+
+    monkeypatch.setattr(inbound_bulk, "record", fails)
+    count = inbound_events.ONE_BY_ONE + 5
+    report = _process([_form(f"+336160000{n:02d}") for n in range(count)])
+
+    assert (report.processed, report.left) == (count, 5)
+    assert Interaction.objects.filter(direction="inbound").count() == count
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_rows_update_refuses_a_value_too_long_as_an_update_would(shop):
+    from django.db import DataError
+
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        events_store([twilio.inbound_event(_form("+33617000001"))])
+    event = InboundEvent.objects.get()
+    event.state = "x" * 40  # the column holds 16
+
+    with pytest.raises(DataError), transaction.atomic():
+        rows_update([event], ["state"])
+    assert InboundEvent.objects.get().state == "pending"

@@ -55,18 +55,24 @@ def _send_all(replies: list[Interaction]) -> None:
 def _decide_all(turns: list[tuple[int, int]]) -> tuple[Counter, list[tuple[int, int]]]:
     outcomes, left = Counter(), []
     with transaction.atomic(), events.collected():
-        found = Interaction.objects.filter(pk__in=[inbound_id for _, inbound_id in turns], direction=INBOUND)
-        messages = {message.pk: message for message in found}
-        customers = _locked({message.customer_id for message in messages.values()})
+        asked = Interaction.objects.filter(pk__in=[inbound_id for _, inbound_id in turns], direction=INBOUND)
+        owners = set(asked.values_list("customer_id", flat=True))
+        customers = _locked(owners)
+        # Read once their customers are locked: a copy of a turn decided meanwhile by another task (it
+        # held the customer) is seen decided here, never decided twice from a stale read.
+        messages = {message.pk: message for message in asked.filter(customer_id__in=customers)}
+        held = set()
+        if owners - customers.keys():
+            held = set(asked.exclude(customer_id__in=customers).values_list("pk", flat=True))
         decidable = []
         for customer_id, inbound_id in turns:
             message = messages.get(inbound_id)
-            if message is None:
-                outcomes["gone"] += 1  # erased since
-            elif message.customer_id not in customers:
+            if message is not None:
+                decidable.append(message)
+            elif inbound_id in held:
                 left.append((customer_id, inbound_id))  # another transaction holds the customer
             else:
-                decidable.append(message)
+                outcomes["gone"] += 1  # erased since
         ids = {message.customer_id for message in decidable}
         since = _last_written(ids)
         floor = min((min(since.get(m.customer_id, 0), m.pk) for m in decidable), default=0)

@@ -212,7 +212,7 @@ def _profiles_changed(plain: list[Plain], new: dict[int, Customer]) -> dict[froz
 
 def _update_known(groups: dict[frozenset, list[Customer]]) -> None:
     for fields, customers in groups.items():
-        db.rows_update(customers, sorted(fields))
+        db.rows_update(customers, sorted(fields))  # in id order (rows_update): two batches lock alike
 
 
 def _adopt_amendments(messages: list[Interaction]) -> None:

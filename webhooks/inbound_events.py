@@ -111,13 +111,7 @@ def wake_worker() -> bool:
     global _flag_seen_at
     from webhooks.tasks import process_inbound
 
-    window = settings.INBOUND_WAKEUP_LOCAL_SECONDS
-    if (
-        window
-        and _flag_seen_at is not None
-        and cache.is_shared()
-        and time.monotonic() - _flag_seen_at < window
-    ):
+    if _flag_recently_seen():
         return True
     raised = cache.flag_raise(WAKEUP_FLAG, WAKEUP_FLAG_SECONDS)
     _flag_seen_at = time.monotonic()
@@ -243,10 +237,13 @@ def _process_batch(scope: Q, *, limit: int | None = None, requeue: bool = False)
         claimed = list(claim[:limit] if limit else claim)
         batch = sorted(_in_arrival_order(claimed, now), key=_lock_order)
         plain, rest = inbound_bulk.split(batch)
-        # Later ones wait for the next batch; a person's events are all plain or all in `rest`, so
-        # leaving the end of `rest` keeps each person's order.
+        outcomes = _process_plain(plain)
+        if plain and not outcomes:  # not recorded together: one by one, with the others
+            rest = [event for event in batch if event in rest or any(item.event is event for item in plain)]
+        # Later ones wait for the next batch; a person's events are all plain or all in `rest`, and
+        # `rest` is in arrival order, so leaving its end keeps each person's order.
         rest, later = rest[:ONE_BY_ONE], rest[ONE_BY_ONE:]
-        outcomes = _process_plain(plain) + Counter(_process_one(event) for event in rest)
+        outcomes += Counter(_process_one(event) for event in rest)
         done = [event for event in batch if event not in later]
         db.rows_update(done, [*_OUTCOME_FIELDS, "shop", "customer"])
     set_aside = [event for event in claimed if event not in batch]
@@ -301,9 +298,9 @@ def _due(now) -> Q:
 
 
 def _process_plain(plain: list[inbound_bulk.Plain]) -> Counter:
-    """The batch's plain messages, recorded together in one savepoint (webhooks.inbound_bulk); when
-    that fails, each through the pipeline in a savepoint of its own, so that each records its own
-    outcome."""
+    """The batch's plain messages, recorded together in one savepoint (webhooks.inbound_bulk). An
+    empty count when that failed: the caller then takes them one by one, each in a savepoint of its
+    own so that each records its own outcome (two workers creating one new customer at once, a bug)."""
     if not plain:
         return Counter()
     try:
@@ -313,7 +310,7 @@ def _process_plain(plain: list[inbound_bulk.Plain]) -> Counter:
         logger.warning("plain messages not recorded together (%s: %s): one by one", type(exc).__name__, exc)
         for item in plain:
             item.event.shop_id = item.event.customer_id = None
-        return Counter(_process_one(item.event) for item in plain)
+        return Counter()
     now = timezone.now()
     for item in plain:
         event = item.event

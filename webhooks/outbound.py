@@ -2,7 +2,7 @@
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
 from functools import lru_cache, partial
 
@@ -10,7 +10,6 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from coccinelle import db
 from coccinelle.http import ExternalServiceError
 from customers import cached, events
 from customers.models import ChannelAddress, Customer, Interaction
@@ -122,14 +121,9 @@ def _not_sent(interaction: Interaction, exc: ExternalServiceError) -> Interactio
 
 
 def _sent(interaction: Interaction, result) -> Interaction:
-    _accepted(interaction, result).save(update_fields=_SENT_FIELDS)
-    return interaction
-
-
-def _accepted(interaction: Interaction, result) -> Interaction:
-    """The provider's answer on the interaction (saved by the caller)."""
     interaction.provider_message_id = result.provider_message_id
     interaction.status = result.status or "sent"
+    interaction.save(update_fields=_SENT_FIELDS)
     return interaction
 
 
@@ -365,7 +359,7 @@ def send_recorded(interaction: Interaction) -> str:
 def send_recorded_many(interactions: list[Interaction]) -> list[str]:
     """send_recorded for each reply a batch committed, their provider calls made side by side
     (OUTBOUND_SEND_CONCURRENCY at a time): what costs a send is waiting on the provider's answer. The
-    database reads and writes around each call stay in this thread, in the order of the list."""
+    database reads and writes around each call stay in this thread (threads make HTTP calls only)."""
     if len(interactions) < 2 or settings.OUTBOUND_SEND_CONCURRENCY < 2:
         return [send_recorded(interaction) for interaction in interactions]
     calls = {}
@@ -375,19 +369,21 @@ def send_recorded_many(interactions: list[Interaction]) -> list[str]:
         except Exception as exc:  # noqa: BLE001 - as send_recorded
             _left_queued(interaction, exc)
     pending = [(interaction, call) for interaction in interactions if (call := calls.get(interaction.pk))]
-    answers = _senders().map(_answer, [call for _, call in pending])
-    sent = []
-    for (interaction, _), (result, exc) in zip(pending, answers, strict=True):
+    futures = {_senders().submit(_answer, call): interaction for interaction, call in pending}
+    # Each answer saved as soon as it comes, while the others are still on their way: a delivery report
+    # can follow a provider's answer within milliseconds, and must find the message's id.
+    for future in as_completed(futures):
+        interaction = futures[future]
+        result, exc = future.result()
         try:
             if exc is None:
-                sent.append(_accepted(interaction, result))
+                _sent(interaction, result)
             elif isinstance(exc, ExternalServiceError):
                 _not_sent(interaction, exc)
             else:
                 raise exc
         except Exception as failure:  # noqa: BLE001 - as send_recorded
             _left_queued(interaction, failure)
-    db.rows_update(sent, _SENT_FIELDS)  # one statement for all of them (a save each cost a commit each)
     return [interaction.status for interaction in interactions]
 
 

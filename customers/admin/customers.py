@@ -2,10 +2,8 @@
 and timeline, and deletion as a GDPR erasure."""
 
 from django.contrib import admin
-from django.core.paginator import EmptyPage, Paginator
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from customers.admin import actions
@@ -13,6 +11,7 @@ from customers.admin.base import ALL, EDIT, OWNER, STAFF, ScopedInline, ShopScop
 from customers.admin.forms import CustomerForm, OrderInlineForm
 from customers.admin.records import delivery_label
 from customers.models import Customer, Interaction, Note, Order, Tag
+from customers.paging import CappedPaginator
 from customers.privacy import customer_erase
 from customers.selectors import customer_figures, customer_search_filter, shops_for_user
 from customers.services import NOTE_MAX_CHARS, customers_set_segment, note_add
@@ -106,29 +105,6 @@ class OptedOutFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CappedPaginator(Paginator):
-    """The admin's customer list numbers its first MAX_PAGES pages only: the database walks past every
-    row before the one asked for (OFFSET), so page 2,000 of a 100,000-customer shop cost 120 ms against
-    10 for page 1 (bench/pages.py). A person reaches the others by searching, filtering or sorting; the
-    dashboard's list goes through all of them with Next (keyset pages). The count stays the real one."""
-
-    MAX_PAGES = 40
-
-    @cached_property
-    def num_pages(self):
-        return min(super().num_pages, self.MAX_PAGES)
-
-    def validate_number(self, number):
-        # A page past the last numbered one (a link kept from before, a typed URL) shows the last one,
-        # rather than the admin's "something's wrong with your database" page.
-        try:
-            return super().validate_number(number)
-        except EmptyPage:
-            if int(number) > 1:
-                return self.num_pages
-            raise
-
-
 @admin.register(Customer)
 class CustomerAdmin(ShopScopedAdmin):
     form = CustomerForm
@@ -150,7 +126,7 @@ class CustomerAdmin(ShopScopedAdmin):
     # beside a filtered count would be a second count of the whole shop on every search.
     list_per_page = 50
     show_full_result_count = False
-    paginator = CappedPaginator
+    paginator = CappedPaginator  # the first 40 pages numbered (customers/paging.py)
     search_fields = ["first_name", "last_name", "email", "phone"]
     search_help_text = "Name, e-mail or phone in any format (06 98 76 54 32 finds +33698765432)."
     autocomplete_fields = ["tags"]

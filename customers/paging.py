@@ -1,0 +1,32 @@
+"""Numbered pages, the first ones only.
+
+An OFFSET makes the database walk past every earlier row, so page 2,000 of a 100,000-customer shop cost
+120 ms against 10 for page 1 (bench/pages.py). Lists that have nothing better number their first
+MAX_PAGES pages only: the admin's customer list, the dashboard's ranked searches (the dashboard's
+sorted list goes on by position instead: customers/keyset.py). The count stays the real one.
+"""
+
+from django.core.paginator import EmptyPage, Paginator
+from django.utils.functional import cached_property
+
+
+class CappedPaginator(Paginator):
+    MAX_PAGES = 40
+
+    def __init__(self, *args, max_pages: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_pages = max_pages or self.MAX_PAGES
+
+    @cached_property
+    def num_pages(self):
+        return min(super().num_pages, self.max_pages)
+
+    def validate_number(self, number):
+        # A page past the last numbered one (a link kept from before, a typed URL) shows the last one,
+        # rather than an error page (the admin's is "something's wrong with your database").
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if int(number) > 1:
+                return self.num_pages
+            raise
