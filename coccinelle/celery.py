@@ -1,7 +1,8 @@
+import gc
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coccinelle.settings")
 
@@ -24,3 +25,11 @@ def _close_old_connections(task=None, **kwargs):
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_process_init.connect
+def _freeze_what_is_loaded(**kwargs):
+    """As coccinelle/wsgi.py does for the web: what the worker process loaded lives as long as it, so a
+    full collection of the garbage collector need not walk it (batches make many objects)."""
+    gc.collect()
+    gc.freeze()

@@ -2,7 +2,7 @@
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 from functools import lru_cache, partial
 
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from coccinelle import db
 from coccinelle.http import ExternalServiceError
 from customers import cached, events
 from customers.models import ChannelAddress, Customer, Interaction
@@ -370,21 +371,38 @@ def send_recorded_many(interactions: list[Interaction]) -> list[str]:
             _left_queued(interaction, exc)
     pending = [(interaction, call) for interaction in interactions if (call := calls.get(interaction.pk))]
     futures = {_senders().submit(_answer, call): interaction for interaction, call in pending}
-    # Each answer saved as soon as it comes, while the others are still on their way: a delivery report
-    # can follow a provider's answer within milliseconds, and must find the message's id.
-    for future in as_completed(futures):
-        interaction = futures[future]
-        result, exc = future.result()
+    # The answers saved as soon as they come, while the others are still on their way (a delivery report
+    # can follow a provider's answer within milliseconds, and must find the message's id): those that
+    # came together in one statement.
+    waiting = set(futures)
+    while waiting:
+        done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+        _save_answers([(futures[future], *future.result()) for future in done])
+    return [interaction.status for interaction in interactions]
+
+
+def _save_answers(answers: list[tuple]) -> None:
+    """(interaction, result, exception) each: the accepted ones written in one statement, the others
+    recorded one by one (refused: failed with the reason; a passing failure: retried by a task)."""
+    accepted = []
+    for interaction, result, exc in answers:
         try:
             if exc is None:
-                _sent(interaction, result)
+                interaction.provider_message_id = result.provider_message_id
+                interaction.status = result.status or "sent"
+                accepted.append(interaction)
             elif isinstance(exc, ExternalServiceError):
                 _not_sent(interaction, exc)
             else:
                 raise exc
         except Exception as failure:  # noqa: BLE001 - as send_recorded
             _left_queued(interaction, failure)
-    return [interaction.status for interaction in interactions]
+    try:
+        db.rows_update(accepted, _SENT_FIELDS)
+    except Exception as failure:  # noqa: BLE001 - not recorded: left queued, for the resend sweep
+        for interaction in accepted:
+            interaction.provider_message_id, interaction.status = None, "queued"
+            logger.error("reply %s sent but not recorded: left queued", interaction.pk, exc_info=failure)
 
 
 def _answer(call) -> tuple:
