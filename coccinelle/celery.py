@@ -2,7 +2,7 @@ import gc
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun, worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coccinelle.settings")
 
@@ -27,9 +27,10 @@ def _close_old_connections(task=None, **kwargs):
     close_old_connections()
 
 
-@worker_process_init.connect
+@worker_init.connect
 def _freeze_what_is_loaded(**kwargs):
-    """As coccinelle/wsgi.py does for the web: what the worker process loaded lives as long as it, so a
-    full collection of the garbage collector need not walk it (batches make many objects)."""
+    """As coccinelle/wsgi.py does for the web: what the worker loaded lives as long as it, so the garbage
+    collector need not walk it. In the main process, before any pool starts: prefork children inherit
+    it (no collection in each child, which would copy every page they share), thread pools share it."""
     gc.collect()
     gc.freeze()

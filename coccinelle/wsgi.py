@@ -8,7 +8,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coccinelle.settings")
 application = get_wsgi_application()
 
 # What loading the project made (modules, URL patterns, settings, translations) lives as long as the
-# process: frozen, a full collection of the garbage collector no longer walks it. Measured with
-# bench/pages.py (2026-12-02 05:07 UTC, which freezes the same way): full collections of 72-79 ms landed
-# on single requests (pages of 32-52 ms median took 109-123 ms); with the freeze, none over 13 ms.
+# process: frozen (after one collection of the start-up's garbage), the garbage collector no longer
+# walks it. Measured with bench/pages.py (2026-12-02 05:07 UTC; see the README): collections of
+# 72-79 ms landed on single requests (pages of 32-52 ms median took 109-123 ms); frozen, the collector's
+# share of any page's worst run stayed under 21 ms.
+gc.collect()
 gc.freeze()

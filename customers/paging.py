@@ -23,10 +23,9 @@ class CappedPaginator(Paginator):
 
     def validate_number(self, number):
         # A page past the last numbered one (a link kept from before, a typed URL) shows the last one,
-        # rather than an error page (the admin's is "something's wrong with your database").
+        # and 0 or a negative the first, rather than an error page (the admin's is "something's wrong
+        # with your database").
         try:
             return super().validate_number(number)
         except EmptyPage:
-            if int(number) > 1:
-                return self.num_pages
-            raise
+            return self.num_pages if int(number) > 1 else 1

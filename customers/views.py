@@ -101,8 +101,8 @@ def _numbered(page: str | None, sort: str | None) -> str | None:
     limit = NUMBERED_PAGES if sort else SEARCH_PAGES
     if page == "last":
         return str(limit)
-    number = _int(page, 1)
-    return str(limit) if number and number > limit else page
+    # 0, a negative or a word is page 1 (Django would take 0 and negatives for the last page).
+    return str(min(_int(page, 1) or 1, limit))
 
 
 @require_GET

@@ -358,3 +358,13 @@ def test_a_ranked_search_numbers_its_first_pages_only_and_offers_no_next_past_th
     assert last.context["page"].paginator.num_pages == 2 and not last.context["page"].has_next()
     assert 'rel="next"' not in last.content.decode()
     assert row_ids(past) == row_ids(last)
+
+
+@pytest.mark.parametrize("asked", ["0", "-3", "abc"])
+def test_page_zero_or_negative_is_the_first_page_never_the_deepest(as_owner, shop, make_customer, asked):
+    # Django's get_page takes 0 and negatives for the last page: an OFFSET past every row.
+    for n in range(30):
+        make_customer(shop, first_name=f"C{n:02d}", last_contact_at=timezone.now() - n * DAY)
+    response = as_owner.get(LIST, {"page": asked})
+    assert response.context["page"].number == 1
+    assert row_ids(response) == row_ids(as_owner.get(LIST))

@@ -395,3 +395,30 @@ def test_rows_update_refuses_a_value_too_long_as_an_update_would(shop):
     with pytest.raises(DataError), transaction.atomic():
         rows_update([event], ["state"])
     assert InboundEvent.objects.get().state == "pending"
+
+
+@pytest.mark.django_db
+def test_replies_whose_wave_cannot_be_saved_together_are_saved_one_by_one(
+    shop, turns, fake_twilio, monkeypatch
+):
+    # One bad row (or a lost connection) fails the wave's single UPDATE: the replies the provider
+    # accepted are then saved each alone, never left queued for the resend sweep to send again.
+    from types import SimpleNamespace
+
+    from webhooks import outbound
+
+    waves = []
+
+    def fails(objs, fields):
+        waves.append(len(objs))
+        raise RuntimeError("value too long")
+
+    _process([_form(f"+3361800000{n}") for n in range(4)])
+    monkeypatch.setattr(outbound, "db", SimpleNamespace(rows_update=fails))  # the sends' writes only
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert autoreply.turns_respond(list(turns)) == Counter(replied=4)
+
+    assert sum(waves) == 4  # every accepted reply went through a wave that failed
+
+    replies = Interaction.objects.filter(direction="outbound")
+    assert replies.count() == 4 and replies.filter(provider_message_id__startswith="SM").count() == 4

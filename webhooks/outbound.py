@@ -382,27 +382,44 @@ def send_recorded_many(interactions: list[Interaction]) -> list[str]:
 
 
 def _save_answers(answers: list[tuple]) -> None:
-    """(interaction, result, exception) each: the accepted ones written in one statement, the others
-    recorded one by one (refused: failed with the reason; a passing failure: retried by a task)."""
+    """(interaction, result, exception) each: the accepted ones written first, in one statement (a
+    delivery report may follow within milliseconds), then the others one by one (refused: failed with
+    the reason; a passing failure: retried by a task)."""
     accepted = []
     for interaction, result, exc in answers:
-        try:
-            if exc is None:
-                interaction.provider_message_id = result.provider_message_id
-                interaction.status = result.status or "sent"
-                accepted.append(interaction)
-            elif isinstance(exc, ExternalServiceError):
-                _not_sent(interaction, exc)
-            else:
-                raise exc
-        except Exception as failure:  # noqa: BLE001 - as send_recorded
-            _left_queued(interaction, failure)
+        if exc is None:
+            interaction.provider_message_id = result.provider_message_id
+            interaction.status = result.status or "sent"
+            accepted.append(interaction)
     try:
         db.rows_update(accepted, _SENT_FIELDS)
-    except Exception as failure:  # noqa: BLE001 - not recorded: left queued, for the resend sweep
+    except Exception as failure:  # noqa: BLE001 - one bad row or a lost connection: each on its own
+        logger.warning("replies %s not saved together (%s): one by one", [i.pk for i in accepted], failure)
         for interaction in accepted:
-            interaction.provider_message_id, interaction.status = None, "queued"
-            logger.error("reply %s sent but not recorded: left queued", interaction.pk, exc_info=failure)
+            _save_sent(interaction)
+    for interaction, _, exc in answers:
+        if exc is None:
+            continue
+        try:
+            if not isinstance(exc, ExternalServiceError):
+                raise exc
+            _not_sent(interaction, exc)
+        except Exception as failure:  # noqa: BLE001 - as send_recorded
+            _left_queued(interaction, failure)
+
+
+def _save_sent(interaction: Interaction) -> None:
+    """A reply the provider accepted, saved alone. If even that fails, the provider's id goes to the
+    error log, so that a person can match the message the customer got with the one still queued."""
+    try:
+        interaction.save(update_fields=_SENT_FIELDS)
+    except Exception:  # noqa: BLE001 - logged with what was sent; the row keeps its last saved state
+        logger.exception(
+            "reply %s was sent (%s %s) but could not be saved",
+            interaction.pk,
+            interaction.provider,
+            interaction.provider_message_id,
+        )
 
 
 def _answer(call) -> tuple:
