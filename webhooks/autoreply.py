@@ -299,7 +299,9 @@ def respond(*, customer: Customer, turn: list[Interaction]) -> Interaction | Non
         customer.opted_out_at = None
         return _reply(customer, inbound, decision.text)
     if decision.needs_attention or decision.action == Action.ESCALATE:
-        _flag(customer, _escalating(customer, turn), escalate=decision.action == Action.ESCALATE)
+        escalate = decision.action == Action.ESCALATE
+        # Which message the owners' e-mail quotes is only worth reading for an escalation.
+        _flag(customer, _escalating(customer, turn) if escalate else inbound, escalate=escalate)
     silence = _silence_reason(customer, decision, inbound)
     if silence:
         logger.info("no automatic reply to customer %s: %s", customer.pk, silence)

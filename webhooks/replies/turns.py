@@ -53,7 +53,10 @@ def decide_turn(
         if found:
             return found
     media = _media_decision(messages, lang, shop, first_name)
-    said = decide(joined, shop=shop, first_name=first_name, language_hint=lang) if texts else None
+    # One text: the turn says what that message said, already decided above with the same language.
+    said = singles[0] if len(texts) == 1 else None
+    if len(texts) > 1:
+        said = decide(joined, shop=shop, first_name=first_name, language_hint=lang)
     if said is None or said.action is Action.NONE:
         return media or said or Decision(lang, "none", Action.NONE, "", needs_attention=False)
     if media is None:
