@@ -166,6 +166,12 @@ def _first_names() -> frozenset[str]:
     return frozenset(names - NOT_NAMES)
 
 
+def load() -> None:
+    """Read the first-name list now (~0.4 s, once a process): a worker does it as it starts
+    (coccinelle/celery.py), not on its first message."""
+    _first_names()
+
+
 def _is_known_first_name(token: str) -> bool:
     folded = _fold(token)
     if folded in NOT_NAMES:
