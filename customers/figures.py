@@ -39,14 +39,23 @@ def _order_figure(aggregate, output_field=None):
 
 def figure_expressions() -> dict:
     """Column -> expression computing it for the row being updated (also used by the migration)."""
-    inbound = Interaction.objects.filter(customer=OuterRef("pk"), direction=Interaction.Direction.INBOUND)
-    latest = inbound.order_by("-occurred_at", "-pk")
+    return {**_order_expressions(), **_message_expressions()}
+
+
+def _order_expressions() -> dict:
     money = DecimalField(max_digits=12, decimal_places=2)
     return {
         "orders_count": Coalesce(_order_figure(Count("pk"), IntegerField()), Value(0)),
         "total_spent": Coalesce(_order_figure(Sum("amount"), money), Value(Decimal("0")), output_field=money),
         "first_order_at": _order_figure(Min("placed_at")),
         "last_order_at": _order_figure(Max("placed_at")),
+    }
+
+
+def _message_expressions() -> dict:
+    inbound = Interaction.objects.filter(customer=OuterRef("pk"), direction=Interaction.Direction.INBOUND)
+    latest = inbound.order_by("-occurred_at", "-pk")
+    return {
         "last_message_preview": Coalesce(
             Subquery(latest.annotate(preview=Substr("body", 1, PREVIEW_CHARS)).values("preview")[:1]),
             Value(""),
@@ -56,22 +65,16 @@ def figure_expressions() -> dict:
     }
 
 
-# The figures read from messages (the others are read from orders).
-MESSAGE_FIGURES = ("last_message_preview", "last_message_at", "last_inbound_id")
-
-
-def figures_refresh(customer_ids, *, only: tuple[str, ...] | None = None) -> int:
-    """Recompute the figures of these customers from their orders and messages (or only the figures
-    named), in one UPDATE.
+def figures_refresh(customer_ids, *, messages_only: bool = False) -> int:
+    """Recompute the figures of these customers from their orders and messages (or from their messages
+    only), in one UPDATE.
 
     A queryset update: no post_save, so no CRM outbox row and no `updated_at` change for what is
     derived data, not an edit of the customer."""
     ids = sorted({int(pk) for pk in customer_ids if pk is not None})
     if not ids:
         return 0
-    expressions = figure_expressions()
-    if only is not None:
-        expressions = {name: expressions[name] for name in only}
+    expressions = _message_expressions() if messages_only else figure_expressions()
     return Customer.objects.filter(pk__in=ids).update(**expressions)
 
 
@@ -91,7 +94,7 @@ def _messages_recorded(*, shop_id, interaction_ids, **kwargs):
         pk__in=interaction_ids, direction=Interaction.Direction.INBOUND
     ).values_list("customer_id", flat=True)
     # A new message changes no order figure: those subqueries would cost the worker's batch for nothing.
-    figures_refresh(set(customers), only=MESSAGE_FIGURES)
+    figures_refresh(set(customers), messages_only=True)
 
 
 events.subscribe(events.INTERACTIONS_RECORDED, _messages_recorded)

@@ -97,10 +97,10 @@ WAKEUP_FLAG_SECONDS = 10
 
 
 # A web process that found the flag up (or raised it) less than INBOUND_WAKEUP_LOCAL_SECONDS ago takes
-# it as still up without asking Redis again: under load that round trip was a fifth of a webhook's time
-# (bench/webhook_profile.py). Safe because a task that processed events looks again FOLLOW_UP_SECONDS
-# after it ran out of them (events_process_due), which covers an event stored meanwhile by a process
-# whose copy of the flag was stale: such an event waits a second at most.
+# it as still up without asking Redis again: that round trip was an eighth of a webhook's time
+# in-process (bench/webhook_profile.py). Safe because a task that processed events looks again
+# FOLLOW_UP_SECONDS after it ran out of them (events_process_due), which covers an event stored
+# meanwhile by a process whose copy of the flag was stale: such an event waits a second at most.
 FOLLOW_UP_SECONDS = 1.0
 _flag_seen_at: float | None = None
 
