@@ -188,6 +188,21 @@ def deployed_gunicorn() -> tuple[dict, str]:
     return settings, " + ".join(sources) or "gunicorn's defaults"
 
 
+def deployed_worker_concurrency() -> tuple[int, str]:
+    """The processes of the Celery worker docker-compose.yml runs (`--concurrency`), and where it was
+    read; else Celery's own default, one per core."""
+    try:
+        text = (ROOT / "docker-compose.yml").read_text()
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        if "celery" in line and " worker" in line:
+            found = re.search(r"--concurrency[= ](\d+)", line)
+            if found:
+                return int(found.group(1)), "docker-compose.yml"
+    return os.cpu_count() or 1, "Celery's default (one process per core)"
+
+
 def _gunicorn_command_options(path: Path) -> dict:
     try:
         text = path.read_text()

@@ -3,7 +3,7 @@ bare one-INSERT Django view on the same stack.
 
     .venv/bin/python bench/webhook.py [--rounds 2] [--duration 10] [--warmup 2] [--connections 8]
         [--workers N] [--worker-class sync|gthread|…] [--threads N] [--conn-max-age SECONDS]
-        [--events 2000] [--worker-concurrency 1] [--skip-acceptance] [--skip-processing]
+        [--events 2000] [--worker-concurrency N] [--skip-acceptance] [--skip-processing]
 
 Starts two gunicorn servers with the same settings (by default production's: gunicorn.conf.py, as the
 Dockerfile and docker-compose.yml use it) on the same PostgreSQL database (recreated: bench_webhook) and
@@ -18,17 +18,17 @@ project/bare ratios against the targets (printed, not asserted).
 
 Processing: N events (--events) are stored as the webhook stores them (one row each; one task wakes the
 worker, as when they arrive while a task waits), then one real Celery worker (`celery -A
-bench.processing_worker worker --concurrency 1`: the project's app; --worker-concurrency for more
-processes) processes them: customer identified, message recorded, reply decided (--debounce: the wait
-before a turn's reply, 0 by default, as a wait is not work), recorded and sent to a local fake Twilio
-API (in this process, HTTP/1.1 on 127.0.0.1), CRM outbox rows written (the bench shop has a HubSpot
-connection; the push itself is excluded: the drain tasks go to a queue no worker consumes, see
-bench/processing_worker.py). Twice: N first messages from new senders, then a second message from each
-of them. Prints events/s from the commit of the stored events to the last event processed and the last
-reply received by the fake, the ratio to the bare view's requests/s, what was recorded against what was
-expected, the time spent inside each task (from the worker's log) and the SQL statements per message
-(counted in-process on a sample). Only 127.0.0.1 is
-ever contacted; every process started is stopped.
+bench.processing_worker worker --concurrency N`: the project's app, with the processes of the worker
+docker-compose.yml deploys unless --worker-concurrency says otherwise) processes them: customer identified,
+message recorded, reply decided (--debounce: the wait before a turn's reply, 0 by default, as a wait is not
+work), recorded and sent to a local fake Twilio API (in this process, HTTP/1.1 on 127.0.0.1), CRM outbox
+rows written (the bench shop has a HubSpot connection; the push itself is excluded: the drain tasks go to a
+queue no worker consumes, see bench/processing_worker.py). Twice: N first messages from new senders, then a
+second message from each of them. Prints events/s from the commit of the stored events to the last event
+processed and the last reply received by the fake, the ratio to the bare view's requests/s, what was
+recorded against what was expected, the time spent inside each task (from the worker's log) and the SQL
+statements per message (counted in-process on a sample). Only 127.0.0.1 is ever contacted; every process
+started is stopped.
 """
 
 import argparse
@@ -126,6 +126,7 @@ class Bench:
 
 def parse_args() -> argparse.Namespace:
     deployed, source = harness.deployed_gunicorn()
+    concurrency, concurrency_source = harness.deployed_worker_concurrency()
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
@@ -156,7 +157,10 @@ def parse_args() -> argparse.Namespace:
         "--processing-timeout", type=float, default=300, help="seconds a processing run may take at most"
     )
     parser.add_argument(
-        "--worker-concurrency", type=int, default=1, help="processes of the Celery worker (prefork)"
+        "--worker-concurrency",
+        type=int,
+        default=concurrency,
+        help=f"processes of the Celery worker (prefork); default: {concurrency_source}'s",
     )
     parser.add_argument(
         "--debounce",

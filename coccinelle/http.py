@@ -7,12 +7,21 @@ round trip, not three or four. A Session is not safe to share between threads (C
 gunicorn's gthread workers), hence one each; and one per process, since a forked child must not write
 to its parent's sockets. It keeps no cookies: one shop's CRM session must never ride along on
 another shop's call.
+
+The environment's proxy and CA settings (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...) apply as requests
+applies them, but are read once per process and host: requests reads them on every call, walking the
+whole environment twice, which cost 40 % of a send's time in the worker (0.3 of 0.7 ms, profiled
+2026-12-02 against the local fake Twilio) when a batch of replies sends dozens in a row. A change to those
+variables takes effect when the process restarts, like any other setting. ~/.netrc is not read: every
+call names its own credentials.
 """
 
 import logging
 import os
 import threading
+from functools import lru_cache
 from http.cookiejar import DefaultCookiePolicy
+from urllib.parse import urlsplit
 
 import requests
 
@@ -34,8 +43,24 @@ def session() -> requests.Session:
     if current is None or _local.pid != os.getpid():
         current = requests.Session()
         current.cookies.set_policy(_NO_COOKIES)
+        current.trust_env = False  # request() gives it the environment's settings, read once a host
         _local.session, _local.pid = current, os.getpid()
     return current
+
+
+def environment_settings(url: str) -> dict:
+    """What the environment says for calls to this URL's host: proxies (NO_PROXY honoured), the CA
+    bundle and client certificate, as a Session that trusts the environment would work them out."""
+    parts = urlsplit(url)
+    found = dict(_environment_settings(f"{parts.scheme}://{parts.netloc}/"))
+    found["proxies"] = dict(found["proxies"])  # the cached one stays as the environment said
+    return found
+
+
+@lru_cache(maxsize=256)
+def _environment_settings(origin: str) -> tuple:
+    merged = requests.Session().merge_environment_settings(origin, {}, None, None, None)
+    return (("proxies", merged["proxies"]), ("verify", merged["verify"]), ("cert", merged["cert"]))
 
 
 class ExternalServiceError(Exception):
@@ -53,6 +78,8 @@ def request(method: str, url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs
     The error message never includes request headers or credentials, only the service's own answer.
     """
     headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
+    for name, value in environment_settings(url).items():
+        kwargs.setdefault(name, value)
     try:
         response = session().request(method, url, headers=headers, timeout=timeout, **kwargs)
     except requests.Timeout as exc:

@@ -5,7 +5,12 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coccinelle.settings")
 
-application = get_wsgi_application()
+pages = get_wsgi_application()
+
+from coccinelle.webhook_handler import WebhookHandler, by_path  # noqa: E402 - needs Django set up
+
+# The providers' webhooks skip the pages' middleware (coccinelle/webhook_handler.py says why).
+application = by_path(pages=pages, webhooks=WebhookHandler())
 
 # What loading the project made (modules, URL patterns, settings, translations) lives as long as the
 # process: frozen (after one collection of the start-up's garbage), the garbage collector no longer

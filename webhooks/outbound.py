@@ -371,14 +371,24 @@ def send_recorded_many(interactions: list[Interaction]) -> list[str]:
             _left_queued(interaction, exc)
     pending = [(interaction, call) for interaction in interactions if (call := calls.get(interaction.pk))]
     futures = {_senders().submit(_answer, call): interaction for interaction, call in pending}
-    # The answers saved as soon as they come, while the others are still on their way (a delivery report
-    # can follow a provider's answer within milliseconds, and must find the message's id): those that
-    # came together in one statement.
+    # The answers saved soon after they come, while the others are still on their way (a delivery report
+    # must find the message's id): from the first answer of a wave, ANSWER_WAVE_SECONDS more to gather
+    # the answers close behind it, then one statement for the wave. Saved as each came, a fast provider's
+    # answers made waves of two or three, and the statements cost the task more than the sends
+    # (bench/processing_profile.py, 2026-12-02: 302 statements for 1,000 replies).
     waiting = set(futures)
     while waiting:
         done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+        if waiting:
+            more, waiting = wait(waiting, timeout=ANSWER_WAVE_SECONDS)
+            done |= more
         _save_answers([(futures[future], *future.result()) for future in done])
     return [interaction.status for interaction in interactions]
+
+
+# Twilio's first delivery report ("sent") comes a few hundred milliseconds after its answer at best, and
+# then goes through the webhook, the stored event and a batch: a wave's wait never makes it miss the id.
+ANSWER_WAVE_SECONDS = 0.05
 
 
 def _save_answers(answers: list[tuple]) -> None:

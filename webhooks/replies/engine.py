@@ -99,11 +99,17 @@ def _subscription_decision(lang: str, found: Classification, shop: ShopInfo) -> 
 
 
 def decide(
-    text: str, *, shop: ShopInfo, first_name: str | None = None, language_hint: str | None = None
+    text: str,
+    *,
+    shop: ShopInfo,
+    first_name: str | None = None,
+    language_hint: str | None = None,
+    language: str | None = None,
 ) -> Decision:
-    """Decide how to answer one inbound message. Never raises on odd input text."""
+    """Decide how to answer one inbound message, in `language` if the caller already chose it from this
+    very text (else detected, with the hint). Never raises on odd input text."""
     text = text if isinstance(text, str) else ""
-    lang = reply_language(text, shop, language_hint)
+    lang = language or reply_language(text, shop, language_hint)
     found = classify(text)
     if found.action is Action.NONE:
         return Decision(lang, found.intent, Action.NONE, "", needs_attention=False)

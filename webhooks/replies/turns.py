@@ -47,7 +47,11 @@ def decide_turn(
     joined = "\n".join(texts)
     lang = reply_language(joined, shop, language_hint)
     # STOP and START are whole-message keywords: each message is read on its own for them.
-    singles = [decide(text, shop=shop, first_name=first_name, language_hint=lang) for text in texts]
+    # A turn of one text: `lang` was read from that text, so it is not read again.
+    alone = lang if len(texts) == 1 else None
+    singles = [
+        decide(text, shop=shop, first_name=first_name, language_hint=lang, language=alone) for text in texts
+    ]
     for wanted in (Action.OPT_OUT, Action.OPT_IN, Action.ESCALATE):
         found = next((d for d in singles if d.action is wanted), None)
         if found:
