@@ -78,15 +78,15 @@ def request(method: str, url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs
     The error message never includes request headers or credentials, only the service's own answer.
     """
     headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
-    for name, value in environment_settings(url).items():
-        kwargs.setdefault(name, value)
     try:
+        for name, value in environment_settings(url).items():
+            kwargs.setdefault(name, value)
         response = session().request(method, url, headers=headers, timeout=timeout, **kwargs)
     except requests.Timeout as exc:
         raise ExternalServiceError(
             f"{method} {_host(url)}: timed out after {timeout}s", permanent=False
         ) from exc
-    except requests.RequestException as exc:
+    except (requests.RequestException, ValueError) as exc:  # ValueError: a URL requests cannot read
         raise ExternalServiceError(f"{method} {_host(url)}: {type(exc).__name__}", permanent=False) from exc
     if response.ok:
         return response

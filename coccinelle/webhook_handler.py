@@ -11,6 +11,7 @@ database connection is kept or closed as for any request.
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
+from django.utils import translation
 
 WEBHOOK_PREFIX = "/webhooks/"
 WEBHOOK_MIDDLEWARE = (
@@ -30,6 +31,11 @@ class WebhookHandler(WSGIHandler):
             super().load_middleware(is_async)
         finally:
             settings.MIDDLEWARE = everything
+
+    def __call__(self, environ, start_response):
+        # Without LocaleMiddleware, a thread would keep the language the last page it served switched on.
+        with translation.override(settings.LANGUAGE_CODE):
+            return super().__call__(environ, start_response)
 
 
 def by_path(*, pages, webhooks):

@@ -49,3 +49,10 @@ def test_a_call_that_names_its_own_proxies_keeps_them(monkeypatch):
         monkeypatch.delenv("no_proxy", raising=False)
         answer = http.request("GET", f"{vendor.url}/v1/ping", timeout=5, proxies={"http": None}).json()
     assert answer["served_by"] == "vendor"
+
+
+def test_a_ca_bundle_in_the_environment_is_the_one_calls_verify_with(monkeypatch, tmp_path):
+    bundle = tmp_path / "company-ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    assert http.environment_settings("https://api.twilio.com/2010-04-01/x")["verify"] == str(bundle)
