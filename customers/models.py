@@ -246,6 +246,18 @@ class Customer(models.Model):
     opted_out_at = models.DateTimeField(null=True, blank=True)
     auto_replies_paused_until = models.DateTimeField(null=True, blank=True)
     needs_attention = models.BooleanField(default=False)
+    # The inbox's clock: when the customer was handed over to a person (an escalation, a message the
+    # automatic reply could not answer); cleared with needs_attention when a person answers or marks the
+    # conversation handled.
+    attention_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who in the shop looks after the conversation (the inbox's "mine"); anyone may take it over.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_customers",
+    )
     first_contact_at = models.DateTimeField(null=True, blank=True)
     last_contact_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(
@@ -335,6 +347,12 @@ class Customer(models.Model):
                 name="customer_attention_idx",
             ),
             ListIndex(F("shop"), F("last_inbound_id").desc(nulls_last=True), name="customer_inbound_idx"),
+            # The inbox (customers.inbox): who waits, oldest first, from the few that need a person.
+            models.Index(
+                fields=["shop", "attention_since", "id"],
+                condition=Q(needs_attention=True),
+                name="customer_waiting_idx",
+            ),
             # The stat cards (customers.selectors.dashboard_stats) count from these without the rows.
             models.Index(fields=["shop", "created_at"], name="customer_stats_new_idx"),
             models.Index(

@@ -444,10 +444,10 @@ def customer_update(
 
 
 def customer_resolve_attention(*, customer: Customer) -> Customer:
-    """A person from the shop has dealt with what the customer needed."""
-    if customer.needs_attention:
-        customer.needs_attention = False
-        customer.save(update_fields=["needs_attention", "updated_at"])
+    """A person from the shop has dealt with what the customer needed (it leaves the inbox)."""
+    if customer.needs_attention or customer.attention_since:
+        customer.needs_attention, customer.attention_since = False, None
+        customer.save(update_fields=["needs_attention", "attention_since", "updated_at"])
     return customer
 
 

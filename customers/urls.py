@@ -3,11 +3,13 @@ it lives in webhooks)."""
 
 from django.urls import path
 
-from customers import views
+from customers import inbox_views, views
 
 app_name = "dashboard"
 
 urlpatterns = [
+    path("inbox/", inbox_views.inbox_page, name="inbox"),
+    path("inbox/updates/", inbox_views.inbox_updates, name="inbox-updates"),
     path("customers/", views.customer_list_page, name="customer-list"),
     path("customers/export.csv", views.customer_list_export, name="customer-list-export"),
     path("customers/updates/", views.customer_list_updates, name="customer-list-updates"),
@@ -15,6 +17,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/updates/", views.customer_updates, name="customer-updates"),
     path("customers/<int:customer_id>/notes/", views.customer_note_add, name="customer-note-add"),
     path("customers/<int:customer_id>/resolve/", views.customer_resolve, name="customer-resolve"),
+    path("customers/<int:customer_id>/assign/", inbox_views.customer_assign_view, name="customer-assign"),
     path("customers/<int:customer_id>/edit/", views.customer_edit, name="customer-edit"),
     path(
         "customers/<int:customer_id>/confirm-name/",

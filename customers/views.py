@@ -33,6 +33,7 @@ from customers.forms import (
     ShopSettingsForm,
     StaffMessageForm,
 )
+from customers.inbox import customer_thread, shop_people
 from customers.keyset import decode_cursor, encode_cursor, keyset_page
 from customers.paging import CappedPaginator
 from customers.privacy import customer_erase, customer_export_data
@@ -56,7 +57,7 @@ from customers.services import (
     shop_update,
 )
 
-TABS = ("overview", "activity", "notes")
+TABS = ("conversation", "overview", "activity", "notes")
 NOTES_SHOWN = 200
 
 
@@ -210,8 +211,8 @@ def customer_list_updates(request):
 
 def render_customer_detail(request, customer, *, tab=None, note_form=None, send_form=None, status=200):
     """The customer page; the send view (webhooks) renders it too, to show its form's errors in place."""
-    tab = tab if tab in TABS else request.GET.get("tab", "overview")
-    tab = tab if tab in TABS else "overview"
+    tab = tab if tab in TABS else request.GET.get("tab", "conversation")
+    tab = tab if tab in TABS else "conversation"
     context = {
         "customer": customer,
         "tags": list(customer.tags.all()),
@@ -219,13 +220,23 @@ def render_customer_detail(request, customer, *, tab=None, note_form=None, send_
         "channel_labels": CHANNEL_LABELS,
         "figures": customer_figures(customer),
         "tab": tab,
-        "tabs": [("overview", _("Overview")), ("activity", _("Activity")), ("notes", _("Notes"))],
+        "tabs": [
+            ("conversation", _("Conversation")),
+            ("overview", _("Overview")),
+            ("activity", _("Activity")),
+            ("notes", _("Notes")),
+        ],
+        "people": shop_people(customer.shop),
         "note_form": note_form or NoteForm(),
         "send_form": send_form or StaffMessageForm(initial={"channel": _default_channel(customer)}),
         "latest_id": latest_interaction_id_for(customer),
         "last_message": customer.interactions.order_by("-occurred_at", "-pk").first(),
         "profile_name_confirmable": _profile_name_confirmable(customer),
     }
+    if tab == "conversation":
+        before = _int(request.GET.get("before")) or None
+        context["thread"], context["thread_earlier"] = customer_thread(customer, before=before)
+        context["thread_is_latest"] = before is None
     if tab == "activity":
         context["timeline"] = customer_timeline(customer, _int(request.GET.get("page"), 1) or 1)
     if tab == "notes":
@@ -262,10 +273,11 @@ def customer_updates(request, customer_id):
     customer = shop_customer_or_404(request, customer_id)
     after = _int(request.GET.get("after"))
     new = list(interactions_after(customer, after))
-    html = [
-        render_to_string("dashboard/_timeline_entry.html", {"entry": {"kind": "message", "item": i}}, request)
-        for i in new
-    ]
+    if request.GET.get("view") == "thread":  # the Conversation tab: chat bubbles
+        html = [render_to_string("dashboard/_thread_message.html", {"item": i}, request) for i in new]
+    else:
+        entry = "dashboard/_timeline_entry.html"
+        html = [render_to_string(entry, {"entry": {"kind": "message", "item": i}}, request) for i in new]
     inbound = [i for i in new if i.direction == "inbound"]
     return JsonResponse(
         {

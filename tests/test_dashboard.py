@@ -390,7 +390,7 @@ def test_detail_shows_profile_figures_and_tabs(as_owner, shop, customer):
     customer.tags.add(*tags_get_or_create(shop=shop, names=["fidèle"]))
     Order.objects.create(shop=shop, customer=customer, reference="O1", amount=Decimal("30"))
     Order.objects.create(shop=shop, customer=customer, reference="O2", amount=Decimal("50"))
-    response = as_owner.get(detail(customer))
+    response = as_owner.get(detail(customer, "?tab=overview"))
     html = response.content.decode()
     expected = ["JM", "Julie Martin", "+33698765432", "julie@example.com", "julie.m", "fidèle", "Prospect",
                 "Opted out of messages", "Needs attention", "Mark as handled", "3 rue des Lilas"]  # fmt: skip
@@ -664,7 +664,11 @@ def test_pages_load_their_own_static_files(as_owner):
 
     html = as_owner.get(LIST).content.decode()
     urls = set(re.findall(r'(?:src|href)="(/static/[^"]+)"', html))
-    assert urls == {"/static/dashboard/live.js", "/static/dashboard/dashboard.css"}  # nothing from a CDN
+    assert urls == {  # nothing from a CDN
+        "/static/dashboard/live.js",
+        "/static/dashboard/dashboard.css",
+        "/static/dashboard/conversation.css",
+    }
     assert all(finders.find(url.removeprefix("/static/")) for url in urls)
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from coccinelle import db
 from customers import events
+from customers.inbox import customer_answered_by_person, customers_hand_over
 from customers.models import Customer, Interaction, Shop
 from webhooks.replies import Action, Decision, ShopInfo, decide, decide_turn
 
@@ -88,7 +89,7 @@ class Together:
         if self.languages:
             db.rows_update(list({c.pk: c for c in self.languages}.values()), ["language"])
         if self.flagged:
-            Customer.objects.filter(pk__in={c.pk for c in self.flagged}).update(needs_attention=True)
+            customers_hand_over({c.pk for c in self.flagged})
         if self.replies:
             Interaction.objects.bulk_create(self.replies)
         by_shop: dict[int, list[int]] = {}
@@ -382,7 +383,7 @@ def _flag(customer: Customer, inbound: Interaction, *, escalate: bool) -> None:
     if together is not None:
         together.flagged.append(customer)
     else:
-        Customer.objects.filter(pk=customer.pk).update(needs_attention=True)
+        customers_hand_over({customer.pk})
     customer.needs_attention = True
     if escalate:
         from webhooks.tasks import notify_owners
@@ -431,6 +432,8 @@ def record_outbound(
         together.replies.append(reply)  # inserted with the batch's others (Together.write)
     else:
         reply.save(force_insert=True)
+    if author is not None:
+        customer_answered_by_person(customer)  # a person wrote: the customer no longer waits
     return reply
 
 

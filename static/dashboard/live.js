@@ -38,7 +38,46 @@
     });
   }
 
+  function showThread(data, thread) {
+    // The Conversation tab: newest at the bottom, and only when it shows the latest messages.
+    if (thread.dataset.latest !== "1") return;
+    var empty = thread.querySelector("li.empty");
+    data.entries.forEach(function (html) {
+      var fresh = fragment(html);
+      var id = fresh.dataset.interactionId;
+      var current = id && thread.querySelector('[data-interaction-id="' + id + '"]');
+      if (current) {
+        current.replaceWith(fresh);
+      } else {
+        if (empty) empty.remove();
+        thread.appendChild(fresh);
+      }
+      fresh.classList.add("fresh");
+    });
+  }
+
+  function showInbox(data) {
+    // The inbox: the server sends its rows again only when what they show changed.
+    var list = document.getElementById("inbox-rows");
+    if (list && data.html) list.innerHTML = data.html;
+    var counts = data.counts || {};
+    Object.keys(counts).forEach(function (key) {
+      var badge = document.querySelector('[data-count="' + key + '"]');
+      if (badge) badge.textContent = String(counts[key]);
+    });
+    var nav = document.getElementById("inbox-count");
+    if (nav && typeof counts.all === "number") {
+      nav.textContent = String(counts.all);
+      nav.classList.toggle("waiting", counts.all > 0);
+    }
+  }
+
   function showDetail(data) {
+    var thread = document.getElementById("thread-list");
+    if (thread) {
+      showThread(data, thread);
+      return;
+    }
     var list = document.getElementById("timeline-list");
     if (!list || list.dataset.page !== "1") return;
     var empty = list.querySelector("li.empty");
@@ -71,6 +110,7 @@
       })
       .then(function (data) {
         if (live.dataset.kind === "list") showList(data, live);
+        else if (live.dataset.kind === "inbox") showInbox(data);
         else showDetail(data);
         live.dataset.after = String(data.after);
         announce(data.announce);
