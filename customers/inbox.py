@@ -1,11 +1,14 @@
 """The inbox: the customers waiting for a person, oldest first.
 
 A customer waits from the moment the automatic reply hands them over (an escalation, a question it could
-not answer: `customers_hand_over`, called by the reply engine) until a person of the shop answers them
-(`customer_answered_by_person`, called when a person's message is recorded) or marks the conversation
-handled (services.customer_resolve_attention). An automatic "someone will get back to you" is not an
-answer; a question the automatic reply fully answered never hands over. `attention_since` is the clock:
-the first hand-over not yet dealt with, so a customer who writes three times waits since the first.
+not answer, or one it would have answered but stayed silent on: replies off, paused while a person talks
+to the customer, the hourly cap, a message a day late; `customers_hand_over`, called by the reply engine)
+until a person of the shop answers them (`customer_answered_by_person`, called when a person's message
+is recorded) or marks the conversation handled (services.customer_resolve_attention). An automatic
+"someone will get back to you" is not an answer. A question the automatic reply fully answered never
+hands over, and does not end a wait either: a customer who asked for a refund and then for the opening
+hours still waits for an answer about the refund. `attention_since` is the clock: the first hand-over
+not yet dealt with, so a customer who writes three times waits since the first.
 """
 
 import hashlib
@@ -71,13 +74,17 @@ def inbox_count(shop: Shop) -> int:
     return Customer.objects.filter(shop=shop, needs_attention=True).count()
 
 
-def inbox_signature(customers: list[Customer], counts: dict) -> str:
-    """What the page shows, in a few characters: the live updates send the rows again only when it changes."""
+def inbox_signature(customers: list[Customer], counts: dict, people: list) -> str:
+    """What the page shows, in a few characters: the live updates send the rows again only when it changes
+    (a row, a count, the shop's people in the selects, or the minute: "waiting for 5 minutes" ages)."""
     parts = [
-        f"{c.pk}:{c.waiting_since}:{c.assigned_to_id}:{c.last_inbound_id}:{c.last_message_preview}"
+        f"{c.pk}:{c.display_name}:{c.waiting_since}:{c.assigned_to_id}:{c.last_inbound_id}:"
+        f"{c.last_message_preview}"
         for c in customers
     ]
     parts.append(repr(sorted(counts.items())))
+    parts.append(",".join(f"{p.pk}:{p.get_full_name() or p.get_username()}" for p in people))
+    parts.append(timezone.now().strftime("%Y%m%d%H%M"))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -93,8 +100,9 @@ class NotAMember(ValueError):
 
 
 def customer_assign(*, customer: Customer, user) -> Customer:
-    """Give the conversation to a member of the customer's shop (None: to nobody)."""
-    if user is not None and not Membership.objects.filter(shop_id=customer.shop_id, user=user).exists():
+    """Give the conversation to an active member of the customer's shop (None: to nobody)."""
+    member = Membership.objects.filter(shop_id=customer.shop_id, user=user, user__is_active=True)
+    if user is not None and not member.exists():
         raise NotAMember(f"{user} is not a member of {customer.shop}")
     customer.assigned_to = user
     Customer.objects.filter(pk=customer.pk).update(assigned_to=user)
@@ -112,3 +120,15 @@ def customer_thread(customer: Customer, *, before: int | None = None, size: int 
     newest = list(rows.order_by("-occurred_at", "-pk")[: size + 1])
     shown = newest[:size][::-1]
     return shown, (shown[0].pk if len(newest) > size else None)
+
+
+# The shop's latest messages whose delivery status the conversation view keeps up to date live.
+STATUS_WATCHED = 10
+
+
+def recent_outbound(customer: Customer, *, up_to: int) -> list[Interaction]:
+    """The shop's latest messages to the customer, up to message `up_to` (the page already shows them):
+    the live updates send them again so that a status that changed (queued, sent, delivered, failed) is
+    redrawn."""
+    outbound = customer.interactions.filter(direction=Interaction.Direction.OUTBOUND, pk__lte=up_to)
+    return list(outbound.select_related("author").order_by("-pk")[:STATUS_WATCHED])

@@ -36,6 +36,7 @@ def _inbox_context(request) -> dict:
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     counts = inbox_counts(request.shop, user=request.user)
+    people = shop_people(request.shop)
     # Where the row's forms come back to: the page, also when the rows came from the live updates.
     here = f"{reverse('dashboard:inbox')}?show={show}" + (f"&page={page.number}" if page.number > 1 else "")
     return {
@@ -46,9 +47,9 @@ def _inbox_context(request) -> dict:
         "page": page,
         "rows": rows,
         "counts": counts,
-        "people": shop_people(request.shop),
+        "people": people,
         "channel_labels": CHANNEL_LABELS,
-        "signature": inbox_signature(rows, counts),
+        "signature": inbox_signature(rows, counts, people),
     }
 
 
@@ -77,7 +78,8 @@ def customer_assign_view(request, customer_id):
     chosen = request.POST.get("assigned_to", "")
     user = None
     if chosen:
-        user = get_user_model().objects.filter(pk=int(chosen) if chosen.isdigit() else 0).first()
+        wanted = int(chosen) if chosen.isascii() and chosen.isdigit() else 0
+        user = get_user_model().objects.filter(pk=wanted).first()
         if user is None:
             messages.error(request, _("That person is not a member of this shop."))
             return redirect(_next_or(request, reverse("dashboard:inbox")))

@@ -33,7 +33,7 @@ from customers.forms import (
     ShopSettingsForm,
     StaffMessageForm,
 )
-from customers.inbox import customer_thread, shop_people
+from customers.inbox import customer_thread, recent_outbound, shop_people
 from customers.keyset import decode_cursor, encode_cursor, keyset_page
 from customers.paging import CappedPaginator
 from customers.privacy import customer_erase, customer_export_data
@@ -58,6 +58,7 @@ from customers.services import (
 )
 
 TABS = ("conversation", "overview", "activity", "notes")
+THREAD_MESSAGE = "dashboard/_thread_message.html"
 NOTES_SHOWN = 200
 
 
@@ -273,8 +274,15 @@ def customer_updates(request, customer_id):
     customer = shop_customer_or_404(request, customer_id)
     after = _int(request.GET.get("after"))
     new = list(interactions_after(customer, after))
+    statuses = []
     if request.GET.get("view") == "thread":  # the Conversation tab: chat bubbles
-        html = [render_to_string("dashboard/_thread_message.html", {"item": i}, request) for i in new]
+        html = [render_to_string(THREAD_MESSAGE, {"item": i}, request) for i in new]
+        shown = _shown_statuses(request.GET.get("statuses", ""))
+        statuses = [
+            {"id": i.pk, "status": i.status, "html": render_to_string(THREAD_MESSAGE, {"item": i}, request)}
+            for i in recent_outbound(customer, up_to=after)
+            if i.pk in shown and shown[i.pk] != i.status
+        ]
     else:
         entry = "dashboard/_timeline_entry.html"
         html = [render_to_string(entry, {"entry": {"kind": "message", "item": i}}, request) for i in new]
@@ -283,9 +291,20 @@ def customer_updates(request, customer_id):
         {
             "after": new[-1].pk if new else after,
             "entries": html,
+            "statuses": statuses,
             "announce": _("New message from %(name)s") % {"name": customer.display_name} if inbound else "",
         }
     )
+
+
+def _shown_statuses(value: str) -> dict[int, str]:
+    """`id:status,id:status` (what the page shows of the shop's recent messages) as a dict."""
+    shown = {}
+    for pair in value.split(",")[:50]:
+        pk, _, status = pair.partition(":")
+        if pk.isascii() and pk.isdigit():
+            shown[int(pk)] = status
+    return shown
 
 
 @require_POST

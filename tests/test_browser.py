@@ -181,7 +181,7 @@ def test_customer_page_note_send_and_live_inbound(page, boutique, twilio, live_s
     expect(page.get_by_role("heading", level=1)).to_have_text("Julie Martin")
     expect(page.locator(".avatar")).to_have_text("JM")
 
-    page.get_by_role("link", name="Notes").click()
+    page.get_by_role("link", name="Notes", exact=True).click()
     page.get_by_label("New note").fill("Wants the blue dress in 38 <b>asap</b>")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator(".notes")).to_contain_text("Wants the blue dress in 38 <b>asap</b>")

@@ -201,3 +201,54 @@ def test_new_messages_arrive_as_bubbles_in_the_thread(shop, owner):
     data = client.get(updates, {"after": start, "view": "thread"}).json()
     assert len(data["entries"]) == 1 and 'class="bubble inbound' in data["entries"][0]
     assert f'data-interaction-id="{new.pk}"' in data["entries"][0]
+
+
+def test_a_customer_writing_back_while_a_person_talks_to_them_waits_for_that_person(shop, owner, staff):
+    customer = customer_writes("Je veux parler à quelqu'un", "+33611111111", "SM" + "1" * 32)
+    staff_message_send(customer=customer, channel="sms", body="Bonjour, que puis-je faire ?", author=staff)
+    assert waiting_ids(signed_in(owner)) == []
+    # Automatic replies are paused while the person talks: the answer to this one is the person's.
+    automatic = customer.interactions.filter(direction="outbound", is_automatic=True)
+    before = automatic.count()
+    customer_writes("Quels sont vos horaires samedi ?", "+33611111111", "SM" + "2" * 32)
+    assert automatic.count() == before
+    assert waiting_ids(signed_in(owner)) == [customer.pk]
+
+
+def test_with_automatic_replies_off_every_question_waits_for_a_person(shop, owner):
+    shop.auto_replies_enabled = False
+    shop.save()
+    customer = customer_writes("Quels sont vos horaires ?")
+    assert not customer.interactions.filter(direction="outbound").exists()
+    assert waiting_ids(signed_in(owner)) == [customer.pk]
+
+
+def test_a_plain_thank_you_never_waits(shop, owner):
+    shop.auto_replies_enabled = False
+    shop.save()
+    customer_writes("ok")
+    assert waiting_ids(signed_in(owner)) == []
+
+
+def test_inactive_people_and_odd_ids_cannot_be_given_a_conversation(shop, owner, staff):
+    upset = customer_writes("Je veux parler à quelqu'un")
+    staff.is_active = False
+    staff.save()
+    client = signed_in(owner)
+    assign = f"/dashboard/customers/{upset.pk}/assign/"
+    assert client.post(assign, {"assigned_to": staff.pk}).status_code == 302
+    assert client.post(assign, {"assigned_to": "²"}).status_code == 302  # a digit to Python, not an id
+    assert Customer.objects.get(pk=upset.pk).assigned_to_id is None
+
+
+def test_a_delivery_status_that_changed_is_redrawn_in_the_thread(shop, owner):
+    customer = Customer.objects.create(shop=shop, first_name="Julie", phone="+33611111111")
+    sent = message(customer, "Votre robe est prête", direction="outbound", status="queued", author=owner)
+    client = signed_in(owner)
+    updates = f"/dashboard/customers/{customer.pk}/updates/"
+    shown = {"after": sent.pk, "view": "thread", "statuses": f"{sent.pk}:queued"}
+    assert client.get(updates, shown).json()["statuses"] == []
+    Interaction.objects.filter(pk=sent.pk).update(status="delivered")
+    changed = client.get(updates, shown).json()
+    assert [s["id"] for s in changed["statuses"]] == [sent.pk]
+    assert 'data-status="delivered"' in changed["statuses"][0]["html"]

@@ -306,6 +306,10 @@ def respond(*, customer: Customer, turn: list[Interaction]) -> Interaction | Non
     silence = _silence_reason(customer, decision, inbound)
     if silence:
         logger.info("no automatic reply to customer %s: %s", customer.pk, silence)
+        if silence in UNANSWERED and decision.text and not customer.needs_attention:
+            # Something the automatic reply would have answered got no answer: a person must see it (the
+            # inbox), above all when the person already talking to the customer paused the replies.
+            _flag(customer, inbound, escalate=False)
         return None
     if decision.action == Action.REPLY and _llm_enabled() and inbound.body.strip():
         # The model reads the conversation, this turn included; a turn ending with a photo is
@@ -330,23 +334,31 @@ def _escalating(customer: Customer, turn: list[Interaction]) -> Interaction:
 STALE_AFTER = timedelta(hours=24)
 
 
+STALE = "the message is over a day old"
+REPLIES_OFF = "automatic replies are off for the shop"
+PERSON_HANDLING = "a person from the shop is handling the conversation"
+HOURLY_CAP = "hourly cap on automatic replies reached"
+# Silences that leave a message the engine would have answered without an answer.
+UNANSWERED = frozenset({STALE, REPLIES_OFF, PERSON_HANDLING, HOURLY_CAP})
+
+
 def _silence_reason(customer: Customer, decision: Decision, inbound: Interaction) -> str:
     if customer.opted_out_at:
         return "the customer opted out"
     if not (customer.phone or customer.whatsapp_user_id):
         # A sender known only by its address (a carrier's "SUPPORT" notice): nothing can reach it.
         return "the sender has no number to answer"
-    if inbound.occurred_at < timezone.now() - STALE_AFTER:
-        return "the message is over a day old"
-    if not customer.shop.auto_replies_enabled:
-        return "automatic replies are off for the shop"
-    if customer.auto_replies_paused_until and customer.auto_replies_paused_until > timezone.now():
-        return "a person from the shop is handling the conversation"
     if decision.action == Action.NONE or not decision.text:
         return "nothing to answer"
+    if inbound.occurred_at < timezone.now() - STALE_AFTER:
+        return STALE
+    if not customer.shop.auto_replies_enabled:
+        return REPLIES_OFF
+    if customer.auto_replies_paused_until and customer.auto_replies_paused_until > timezone.now():
+        return PERSON_HANDLING
     if automatic_replies_last_hour(customer) >= settings.AUTO_REPLY_MAX_PER_HOUR:
         # Two bots answering each other must not talk forever.
-        return "hourly cap on automatic replies reached"
+        return HOURLY_CAP
     return ""
 
 

@@ -38,8 +38,24 @@
     });
   }
 
+  function shownStatuses(thread) {
+    // The shop's last messages on screen and their status: the server sends back those that changed.
+    var bubbles = thread.querySelectorAll(".bubble.outbound[data-interaction-id]");
+    var recent = Array.prototype.slice.call(bubbles, -10);
+    return recent
+      .map(function (bubble) {
+        return bubble.dataset.interactionId + ":" + bubble.dataset.status;
+      })
+      .join(",");
+  }
+
   function showThread(data, thread) {
-    // The Conversation tab: newest at the bottom, and only when it shows the latest messages.
+    // Delivery statuses of the shop's recent messages: a bubble whose status changed is drawn again.
+    (data.statuses || []).forEach(function (entry) {
+      var current = thread.querySelector('[data-interaction-id="' + entry.id + '"]');
+      if (current && current.dataset.status !== entry.status) current.replaceWith(fragment(entry.html));
+    });
+    // New messages: newest at the bottom, and only when the thread shows the latest ones.
     if (thread.dataset.latest !== "1") return;
     var empty = thread.querySelector("li.empty");
     data.entries.forEach(function (html) {
@@ -59,6 +75,9 @@
   function showInbox(data) {
     // The inbox: the server sends its rows again only when what they show changed.
     var list = document.getElementById("inbox-rows");
+    // Not under someone choosing in a select or about to press a button: the next poll brings it.
+    var busy = list && list.contains(document.activeElement) && document.activeElement !== list;
+    if (busy) return false;
     if (list && data.html) list.innerHTML = data.html;
     var counts = data.counts || {};
     Object.keys(counts).forEach(function (key) {
@@ -70,6 +89,7 @@
       nav.textContent = String(counts.all);
       nav.classList.toggle("waiting", counts.all > 0);
     }
+    return true;
   }
 
   function showDetail(data) {
@@ -102,6 +122,8 @@
     }
     var url = new URL(live.dataset.url, window.location.href);
     url.searchParams.set("after", live.dataset.after);
+    var thread = document.getElementById("thread-list");
+    if (thread) url.searchParams.set("statuses", shownStatuses(thread));
     window
       .fetch(url.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -109,9 +131,14 @@
         return response.json();
       })
       .then(function (data) {
-        if (live.dataset.kind === "list") showList(data, live);
-        else if (live.dataset.kind === "inbox") showInbox(data);
-        else showDetail(data);
+        var kind = live.dataset.kind;
+        if (kind === "inbox") {
+          if (!showInbox(data)) return; // someone is using the rows: the next poll brings the change
+        } else if (kind === "list") {
+          showList(data, live);
+        } else {
+          showDetail(data);
+        }
         live.dataset.after = String(data.after);
         announce(data.announce);
       })
