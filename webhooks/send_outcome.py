@@ -1,0 +1,66 @@
+"""What became of a message a person just sent, said in words: sent, queued, or failed and why.
+
+Sends run in a task: with an eager or fast worker the interaction already carries the provider's
+answer when the page is drawn; otherwise it is still queued, and the page says so rather than "sent".
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from customers.models import Interaction
+
+SENT = {"accepted", "sending", "sent", "delivered", "read", "played", "partially_delivered"}
+FAILED = {"failed", "undelivered", "canceled"}
+
+# Reasons recorded in English (webhooks.outbound and the provider modules), shown translated.
+KNOWN_REASONS = {
+    gettext_noop("The customer opted out of messages (they can send START to opt back in)."),
+    gettext_noop(
+        "WhatsApp allows free text only within 24 hours of the customer's last WhatsApp message; "
+        "that window is closed."
+    ),
+    gettext_noop("The customer has no phone number for SMS."),
+    gettext_noop("The shop has no number to send from: add one on the shop (Channel addresses)."),
+    gettext_noop("Twilio is not configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)."),
+    gettext_noop("The WhatsApp Cloud API is not configured (WHATSAPP_ACCESS_TOKEN)."),
+    gettext_noop("Twilio 63016: outside the WhatsApp 24-hour window; only an approved template can be sent"),
+    gettext_noop("Twilio refused the credentials (check the account SID and auth token)"),
+    gettext_noop("Meta 131047: outside the 24-hour window; only an approved template can be sent"),
+    gettext_noop("Meta access token expired or invalid"),
+    gettext_noop("This template belongs to another provider than the shop's WhatsApp number."),
+    gettext_noop("Fill in every parameter of the template."),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    level: int
+    text: str
+
+
+def translated_reason(reason: str) -> str:
+    return _(reason) if reason in KNOWN_REASONS else reason
+
+
+def send_outcome(interaction: Interaction) -> Outcome:
+    """Read the interaction again (the task may have answered since) and say what happened."""
+    interaction.refresh_from_db(fields=["status", "error_code", "raw_payload", "provider_message_id"])
+    status = interaction.status
+    if status in FAILED:
+        reason = interaction.raw_payload.get("error") or interaction.error_code or _("no reason given")
+        return Outcome(
+            messages.ERROR, _("Message not sent: %(reason)s") % {"reason": translated_reason(reason)}
+        )
+    if interaction.raw_payload.get("sandbox"):
+        return Outcome(
+            messages.SUCCESS, _("Message sent to the sandbox (no provider configured): no phone received it.")
+        )
+    if status in SENT:
+        return Outcome(messages.SUCCESS, _("Message sent."))
+    return Outcome(
+        messages.INFO,
+        _("Message queued: it goes out as soon as the provider answers; its status shows on the timeline."),
+    )
