@@ -13,7 +13,7 @@ from webhooks.saved_replies import PLACEHOLDERS, unknown_placeholders
 MAX_REPLY_CHARS = 1600  # the send box's limit (StaffMessageForm.body)
 _CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
-PLACEHOLDER_HELP = _("Placeholders: %(names)s.") % {"names": ", ".join("{" + p + "}" for p in PLACEHOLDERS)}
+PLACEHOLDER_NAMES = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
 
 
 class SavedReplyForm(NoColonForm, forms.Form):
@@ -30,7 +30,7 @@ class SavedReplyForm(NoColonForm, forms.Form):
                 max_length=MAX_REPLY_CHARS,
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 3}),
-                help_text=PLACEHOLDER_HELP,
+                help_text=_("Placeholders: %(names)s.") % {"names": PLACEHOLDER_NAMES},
             )
 
     @staticmethod

@@ -4,6 +4,7 @@ Sends run in a task: with an eager or fast worker the interaction already carrie
 answer when the page is drawn; otherwise it is still queued, and the page says so rather than "sent".
 """
 
+import re
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -32,6 +33,8 @@ KNOWN_REASONS = {
     gettext_noop("Meta access token expired or invalid"),
     gettext_noop("This template belongs to another provider than the shop's WhatsApp number."),
     gettext_noop("Fill in every parameter of the template."),
+    gettext_noop("Enter the WhatsApp Business Account id first."),
+    gettext_noop("The shop has no Meta WhatsApp number: add one in the admin first."),
 }
 
 
@@ -41,8 +44,15 @@ class Outcome:
     text: str
 
 
+# coccinelle.http says where a refusal came from ("POST api.twilio.com: HTTP 400: …"): for the
+# person at the counter, the provider's own words after it are the reason.
+_HTTP_PREFIX = re.compile(r"^[A-Z]+ [^\s:]+(?::\d+)?: HTTP \d{3}: ")
+
+
 def translated_reason(reason: str) -> str:
-    return _(reason) if reason in KNOWN_REASONS else reason
+    if reason in KNOWN_REASONS:
+        return _(reason)
+    return _HTTP_PREFIX.sub("", reason)
 
 
 def send_outcome(interaction: Interaction) -> Outcome:
@@ -58,7 +68,8 @@ def send_outcome(interaction: Interaction) -> Outcome:
         return Outcome(
             messages.SUCCESS, _("Message sent to the sandbox (no provider configured): no phone received it.")
         )
-    if status in SENT:
+    # Twilio answers "queued" for a message it accepted (its own queue): with the provider's id, it left.
+    if status in SENT or interaction.provider_message_id:
         return Outcome(messages.SUCCESS, _("Message sent."))
     return Outcome(
         messages.INFO,

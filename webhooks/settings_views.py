@@ -153,7 +153,7 @@ def templates_fetch_view(request):
             request, _("The provider refused: %(reason)s") % {"reason": translated_reason(str(exc))}
         )
     else:
-        messages.success(request, _("%(count)d templates read from the provider.") % {"count": count})
+        messages.success(request, _("Templates read from the provider: %(count)d.") % {"count": count})
     return redirect("whatsapp-templates")
 
 
