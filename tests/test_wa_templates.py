@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import ChannelAddress, Interaction
 from tests.fakes.meta_graph import FakeMetaGraph
@@ -305,7 +305,7 @@ def test_a_failed_send_says_so_with_the_reason_not_sent(
     client.force_login(staff)
     response = client.post(reverse("customer-send", args=[customer.pk]), {"channel": "sms", "body": "Hello"})
     page = flashes(client, response)
-    assert "Message not sent: The &#x27;To&#x27; number is not a valid phone number." in page
+    assert "Message not sent: Twilio 21211: the number is not a valid phone number." in page
     assert "Message sent." not in page
 
 
@@ -332,3 +332,25 @@ def test_a_refused_send_reads_in_french(client, staff, sms_shop, customer, twili
     response = client.post(reverse("customer-send", args=[customer.pk]), {"channel": "sms", "body": "Hello"})
     expected = "Message non envoyé : Twilio n’est pas configuré (TWILIO_ACCOUNT_SID et TWILIO_AUTH_TOKEN)."
     assert expected in flashes(client, response)
+
+
+def test_the_page_waits_a_moment_for_the_workers_answer(customer, monkeypatch):
+    from webhooks import send_outcome as outcome
+
+    sent = Interaction.objects.create(
+        customer=customer, channel="sms", direction="outbound", body="Hi", status="queued"
+    )
+    monkeypatch.setattr(outcome, "_worker_commits_visible", lambda: True)
+
+    def worker_answers(seconds):  # the worker's commit lands while the page polls
+        Interaction.objects.filter(pk=sent.pk).update(status="queued", provider_message_id="SM" + "1" * 32)
+
+    monkeypatch.setattr(outcome.time, "sleep", worker_answers)
+    with translation.override("en"):
+        assert outcome.send_outcome(sent).text == "Message sent."
+    nothing = Interaction.objects.create(
+        customer=customer, channel="sms", direction="outbound", body="Hi", status="queued"
+    )
+    monkeypatch.setattr(outcome.time, "sleep", lambda seconds: None)
+    with translation.override("en"):
+        assert outcome.send_outcome(nothing, wait=0.05).text.startswith("Message queued")

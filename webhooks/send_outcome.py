@@ -5,13 +5,16 @@ answer when the page is drawn; otherwise it is still queued, and the page says s
 """
 
 import re
+import time
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from customers.models import Interaction
+from webhooks.providers import meta, twilio
 
 SENT = {"accepted", "sending", "sent", "delivered", "read", "played", "partially_delivered"}
 FAILED = {"failed", "undelivered", "canceled"}
@@ -35,6 +38,8 @@ KNOWN_REASONS = {
     gettext_noop("Fill in every parameter of the template."),
     gettext_noop("Enter the WhatsApp Business Account id first."),
     gettext_noop("The shop has no Meta WhatsApp number: add one in the admin first."),
+    *twilio.KNOWN_SEND_ERRORS.values(),
+    *meta.KNOWN_SEND_ERRORS.values(),
 }
 
 
@@ -55,9 +60,15 @@ def translated_reason(reason: str) -> str:
     return _HTTP_PREFIX.sub("", reason)
 
 
-def send_outcome(interaction: Interaction) -> Outcome:
+# How long the page waits for the worker's answer before saying "queued": a provider answers a send in
+# a few hundred milliseconds, and staff send a message at a time, so a web thread may wait that long.
+WAIT_SECONDS = 2.0
+POLL_SECONDS = 0.1
+
+
+def send_outcome(interaction: Interaction, *, wait: float = WAIT_SECONDS) -> Outcome:
     """Read the interaction again (the task may have answered since) and say what happened."""
-    interaction.refresh_from_db(fields=["status", "error_code", "raw_payload", "provider_message_id"])
+    _read_answer(interaction, wait)
     status = interaction.status
     if status in FAILED:
         reason = interaction.raw_payload.get("error") or interaction.error_code or _("no reason given")
@@ -75,3 +86,20 @@ def send_outcome(interaction: Interaction) -> Outcome:
         messages.INFO,
         _("Message queued: it goes out as soon as the provider answers; its status shows on the timeline."),
     )
+
+
+def _read_answer(interaction: Interaction, wait: float) -> None:
+    """Read the message again, and while it is still ours (queued, no provider id) poll for up to
+    `wait` seconds: with a worker in another process, the answer lands a moment after the send."""
+    deadline = time.monotonic() + (wait if _worker_commits_visible() else 0)
+    while True:
+        interaction.refresh_from_db(fields=["status", "error_code", "raw_payload", "provider_message_id"])
+        pending = interaction.status in ("", "queued") and not interaction.provider_message_id
+        if not pending or time.monotonic() >= deadline:
+            return
+        time.sleep(POLL_SECONDS)
+
+
+def _worker_commits_visible() -> bool:
+    # Inside a transaction (ATOMIC_REQUESTS, a test) nothing the worker commits can be seen: no wait.
+    return not transaction.get_connection().in_atomic_block
