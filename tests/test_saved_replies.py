@@ -124,3 +124,25 @@ def test_insert_refuses_another_shops_reply(client, staff, customer):
         {"insert_reply": "1", "saved_reply": theirs.pk, "body": ""},
     )
     assert response.status_code == 404
+
+
+def test_the_owners_pages_read_in_french_with_no_inline_script(client, owner, shop, hours):
+    import re
+
+    shop.language = "fr"
+    shop.save()
+    client.force_login(owner)
+    settings_page = client.get(reverse("dashboard:shop-settings")).content.decode()
+    assert 'href="/dashboard/shop/replies/"' in settings_page and "Modèles WhatsApp" in settings_page
+    for url, title in (
+        (REPLIES, "Réponses enregistrées"),
+        ("/dashboard/shop/templates/", "Modèles WhatsApp"),
+    ):
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 200 and f"<h1>{title}</h1>" in html, url
+        assert re.findall(r"<script(?![^>]*\bsrc=)", html) == [] and " style=" not in html, url
+    assert (
+        "Champs à remplir : {first_name}"
+        in client.get(reverse("saved-reply-edit", args=[hours.pk])).content.decode()
+    )

@@ -84,7 +84,10 @@ def send_outcome(interaction: Interaction, *, wait: float = WAIT_SECONDS) -> Out
         return Outcome(messages.SUCCESS, _("Message sent."))
     return Outcome(
         messages.INFO,
-        _("Message queued: it goes out as soon as the provider answers; its status shows on the timeline."),
+        _(
+            "Message queued: it goes out shortly (retried while the provider is unavailable); its status "
+            "shows on the timeline."
+        ),
     )
 
 
