@@ -100,12 +100,15 @@ def test_meta_templates_are_listed_page_after_page(graph, monkeypatch):
 
 def test_twilio_contents_are_listed_following_next_page_url(twilio, monkeypatch):
     first = twilio.add_content("order_ready", "en", BODY, {"1": "Julie", "2": "10-19"})
-    twilio.add_content("welcome", "fr", "Bienvenue !")
-    monkeypatch.setattr(twilio_content, "PAGE_SIZE", 1)
+    twilio.add_content("welcome", "fr", "Bienvenue !", approval=None)
+    twilio.add_content("promo", "fr", "Promo !", approval="rejected")
+    monkeypatch.setattr(twilio_content, "PAGE_SIZE", 2)
     listed = twilio_content.list_templates(account_sid=SID, auth_token=TOKEN, content_base=twilio.url)
-    assert [(t.name, t.content_sid == first, t.parameter_count, t.body) for t in listed] == [
-        ("order_ready", True, 2, BODY), ("welcome", False, 0, "Bienvenue !"),
-    ]  # fmt: skip
+    assert [(t.name, t.content_sid == first, t.parameter_count, t.body, t.status) for t in listed] == [
+        ("order_ready", True, 2, BODY, "APPROVED"),
+        ("welcome", False, 0, "Bienvenue !", "UNSUBMITTED"),
+        ("promo", False, 0, "Promo !", "REJECTED"),
+    ]
 
 
 def test_a_next_page_on_another_host_is_not_followed(twilio, monkeypatch):
@@ -154,10 +157,12 @@ def test_a_wrong_waba_id_says_what_meta_answered(client, owner, graph):
 
 def test_owner_fetches_twilio_contents(client, owner, shop, twilio):
     sid = twilio.add_content("order_ready", "en", BODY, {"1": "Julie", "2": "10-19"})
+    twilio.add_content("draft", "en", "Not submitted", approval=None)
     client.force_login(owner)
     client.post(reverse("whatsapp-templates-fetch"))
-    template = WhatsAppTemplate.objects.get(shop=shop)
+    template = WhatsAppTemplate.objects.get(shop=shop, name="order_ready")
     assert (template.provider, template.content_sid, template.parameters) == ("twilio", sid, ["", ""])
+    assert WhatsAppTemplate.objects.get(shop=shop, name="draft").status == "UNSUBMITTED"
 
 
 def test_owner_adds_a_template_by_hand_and_twilio_needs_its_content_sid(client, owner, shop, twilio):
@@ -354,3 +359,14 @@ def test_the_page_waits_a_moment_for_the_workers_answer(customer, monkeypatch):
     monkeypatch.setattr(outcome.time, "sleep", lambda seconds: None)
     with translation.override("en"):
         assert outcome.send_outcome(nothing, wait=0.05).text.startswith("Message queued")
+
+
+def test_only_approved_or_hand_entered_templates_are_offered(client, staff, shop, customer, graph):
+    meta_template(shop, status="APPROVED")
+    meta_template(shop, name="by_hand", status="")
+    meta_template(shop, name="waiting", status="PENDING")
+    meta_template(shop, name="refused", status="REJECTED")
+    client.force_login(staff)
+    html = client.get(reverse("dashboard:customer-detail", args=[customer.pk])).content.decode()
+    assert "Send template order_ready" in html and "Send template by_hand" in html
+    assert "waiting" not in html and "refused" not in html

@@ -62,8 +62,9 @@ def templates_for(customer: Customer) -> list[dict]:
     provider = whatsapp_provider(customer.shop_id)
     if provider is None:
         return []
-    found = WhatsAppTemplate.objects.filter(shop_id=customer.shop_id, provider=provider).exclude(
-        status__in=["REJECTED", "PAUSED", "DISABLED", "PENDING"]
+    # Approved as the provider last said, or entered by hand (the owner vouches for it).
+    found = WhatsAppTemplate.objects.filter(
+        shop_id=customer.shop_id, provider=provider, status__in=["", "APPROVED"]
     )
     return [
         {"template": template, "values": default_values(template, customer), "sources": template.parameters}

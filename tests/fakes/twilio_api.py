@@ -10,6 +10,7 @@ import secrets
 from tests.fakes import FakeServer
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+_APPROVALS = re.compile(r"^/v1/Content/(?P<sid>HX[0-9a-fA-F]{32})/ApprovalRequests$")
 _MEDIA = re.compile(
     r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages/(?P<message>[^/]+)/Media/(?P<media>[^/]+)$"
 )
@@ -38,10 +39,21 @@ class FakeTwilioAPI(FakeServer):
         self.media_failures: list[int] = []
         # Content templates, as GET /v1/Content lists them; a ContentSid sent must be one of them.
         self.contents: list[dict] = []
+        self.approvals: dict[str, str | None] = {}
 
-    def add_content(self, friendly_name: str, language: str, body: str, variables: dict | None = None) -> str:
-        """Register a content template (twilio/text); return its sid (HX…)."""
+    def add_content(
+        self,
+        friendly_name: str,
+        language: str,
+        body: str,
+        variables: dict | None = None,
+        *,
+        approval="approved",
+    ) -> str:
+        """Register a content template (twilio/text) with its WhatsApp approval status (None: never
+        submitted); return its sid (HX…)."""
         sid = "HX" + secrets.token_hex(16)
+        self.approvals[sid] = approval
         self.contents.append(
             {
                 "sid": sid,
@@ -73,6 +85,8 @@ class FakeTwilioAPI(FakeServer):
     def handle(self, request):
         if request.method == "GET" and request.path == "/v1/Content":
             return self._contents_get(request)
+        if request.method == "GET" and _APPROVALS.match(request.path):
+            return self._approvals_get(request, _APPROVALS.match(request.path)["sid"])
         if request.method == "GET" and _MEDIA.match(request.path):
             return self._media_get(request, _MEDIA.match(request.path))
         match = _MESSAGES.match(request.path)
@@ -119,6 +133,24 @@ class FakeTwilioAPI(FakeServer):
             "key": "contents",
         }
         return 200, {"contents": chunk, "meta": meta}, {}
+
+    def _approvals_get(self, request, sid: str):
+        """`GET /v1/Content/{sid}/ApprovalRequests`: {sid, account_sid, url, whatsapp: {type, name,
+        category, content_type, status, rejection_reason, allow_category_change}}; whatsapp is {} when
+        the template was never submitted."""
+        if not self._authorized(request, self.account_sid):
+            return 401, _error(401, 20003, "Authenticate"), {}
+        if sid not in self.approvals:
+            return 404, _error(404, 20404, "The requested resource was not found"), {}
+        content = next(c for c in self.contents if c["sid"] == sid)
+        status = self.approvals[sid]
+        whatsapp = {
+            "type": "whatsapp", "name": content["friendly_name"], "category": "UTILITY",
+            "content_type": "twilio/text", "status": status, "rejection_reason": "",
+            "allow_category_change": True,
+        } if status else {}  # fmt: skip
+        url = f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests"
+        return 200, {"sid": sid, "account_sid": self.account_sid, "url": url, "whatsapp": whatsapp}, {}
 
     def _content_refusal(self, form: dict):
         """Twilio's 21655 for an unknown ContentSid, 21656 for ContentVariables that are not a JSON object."""

@@ -2,9 +2,12 @@
 
 Listing reads `GET /v1/Content` on content.twilio.com (HTTP Basic, like the Messages API) and follows
 `meta.next_page_url` only while it stays on the configured Content host: the credentials go nowhere else.
+Each template's WhatsApp approval is one more call (`GET /v1/Content/{sid}/ApprovalRequests`): a shop
+has a handful of templates, and only approved ones may be offered.
 """
 
-from urllib.parse import urlsplit
+from dataclasses import replace
+from urllib.parse import quote, urlsplit
 
 from coccinelle import http
 from coccinelle.http import ExternalServiceError
@@ -26,7 +29,16 @@ def list_templates(
         url = (payload.get("meta") or {}).get("next_page_url") or ""
         if not url or urlsplit(url).netloc != host:
             break
-    return listed
+    auth = (account_sid, auth_token)
+    return [replace(t, status=_whatsapp_status(content_base, t.content_sid, auth)) for t in listed]
+
+
+def _whatsapp_status(content_base: str, sid: str, auth) -> str:
+    """APPROVED, PENDING, REJECTED… (upper case, as Meta spells them); "" when never submitted."""
+    url = f"{content_base.rstrip('/')}/v1/Content/{quote(sid, safe='')}/ApprovalRequests"
+    whatsapp = _json(http.request("GET", url, auth=auth)).get("whatsapp")
+    status = whatsapp.get("status") if isinstance(whatsapp, dict) else ""
+    return str(status or "UNSUBMITTED").upper()
 
 
 def _json(response) -> dict:
