@@ -10,7 +10,8 @@ and the database is vacuumed and analysed (as autovacuum leaves a production one
 here (173 s on 2026-12-02).
 Then, in-process with Django's test client signed in as the shop's owner (DEBUG off), requests every
 page: the customer list with its stat cards, each filter, sort and page size, deep pages, searches of
-every kind, a customer's page and the admin's customer list; --runs times each, and prints the median,
+every kind, a customer's page (its conversation and its activity), the inbox and the admin's customer
+list; --runs times each, and prints the median,
 the worst, the SQL statements per page and the garbage collector's time inside the worst run, then
 the slowest page against the 100 ms target. --explain
 prints `EXPLAIN (ANALYZE, BUFFERS)` of the slowest statement of the slowest page. Only 127.0.0.1 is
@@ -257,7 +258,11 @@ def pages() -> list[tuple[str, str]]:
         ("search phone, national", f"{listing}?q={national}"),
         ("search phone, E.164", f"{listing}?q=%2B{phone[1:]}"),
         ("search, no match", f"{listing}?q=zzzzqqq"),
-        ("customer page", f"/dashboard/customers/{somebody.pk}/"),
+        ("customer page (conversation)", f"/dashboard/customers/{somebody.pk}/"),
+        ("customer page, activity", f"/dashboard/customers/{somebody.pk}/?tab=activity"),
+        ("inbox", "/dashboard/inbox/"),
+        ("inbox, unassigned", "/dashboard/inbox/?show=unassigned"),
+        ("inbox, page 5", "/dashboard/inbox/?page=5"),
         ("admin list", admin),
         ("admin search celine", f"{admin}?q=celine"),
         ("admin search phone", f"{admin}?q=%2B{phone[1:]}"),

@@ -333,6 +333,9 @@ SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="v67.0")
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 # API hosts, overridable so that a local fake (tests, staging) can stand in for the real service.
 TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
+TWILIO_CONTENT_BASE = env.str(
+    "TWILIO_CONTENT_BASE", default="https://content.twilio.com"
+)  # WhatsApp templates
 WHATSAPP_GRAPH_BASE = env.str("WHATSAPP_GRAPH_BASE", default="https://graph.facebook.com")
 WHATSAPP_GRAPH_VERSION = env.str("WHATSAPP_GRAPH_VERSION", default="v23.0")
 

@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 
 from crm_backends.views import customer_crm_retry
 from webhooks.media_views import media_retry_view, media_serve
-from webhooks.staff_views import customer_send
+from webhooks.staff_views import customer_send, customer_send_template
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:customer-list", permanent=False)),
@@ -16,6 +16,13 @@ urlpatterns = [
     path("dashboard/", include("customers.urls")),
     # Sending is the messaging side's job (webhooks), on the customer page's URL.
     path("dashboard/customers/<int:customer_id>/send/", customer_send, name="customer-send"),
+    path(
+        "dashboard/customers/<int:customer_id>/send-template/",
+        customer_send_template,
+        name="customer-send-template",
+    ),
+    # The owners' saved replies and WhatsApp templates (webhooks.settings_views), beside the shop settings.
+    path("dashboard/shop/", include("webhooks.dashboard_urls")),
     # The CRM sync's own button on the customer page.
     path("dashboard/customers/<int:customer_id>/crm-retry/", customer_crm_retry, name="customer-crm-retry"),
     # Files customers sent, for the shop's own people (webhooks.media_views).

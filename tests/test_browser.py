@@ -223,3 +223,92 @@ def test_untrusted_text_renders_as_text_in_the_browser(page, boutique, live_serv
     page.goto(f"/dashboard/customers/{julie.pk}/?tab=activity")
     expect(page.locator("#timeline-list .entry").first).to_contain_text("<script>alert(1)</script>")
     assert dialogs == []
+
+
+def open_julie(page):
+    julie = Customer.objects.get(phone="+33698765432")
+    page.goto(f"/dashboard/customers/{julie.pk}/")
+    return julie
+
+
+def test_inserting_a_saved_reply_by_slash_and_from_the_list(page, boutique, twilio, live_server):
+    from playwright.sync_api import expect
+
+    from webhooks.saved_replies import saved_reply_save
+
+    boutique.opening_hours = "Tue–Sat 10:00–19:00"
+    boutique.save()
+    saved_reply_save(
+        shop=boutique, name="Opening hours", texts={"en": "Hi {first_name}, we are open {shop_hours}."}
+    )
+    saved_reply_save(shop=boutique, name="Thanks", texts={"en": "Thank you {first_name}, see you soon!"})
+    sign_in(page)
+    open_julie(page)
+    message = page.get_by_role("textbox", name="Message")
+    message.fill("")
+    message.press_sequentially("/open")
+    suggestions = page.get_by_role("listbox", name="Saved replies")
+    expect(suggestions).to_be_visible()
+    expect(suggestions.get_by_role("option")).to_have_text(["Opening hours"])
+    shot(page, "saved-reply-slash.png")
+    message.press("Enter")
+    expect(message).to_have_value("Hi Julie, we are open Tue–Sat 10:00–19:00.")
+    expect(suggestions).to_be_hidden()
+
+    # On a phone: the list and its button, the reply added where the cursor is.
+    page.set_viewport_size({"width": 390, "height": 844})
+    message.press("End")
+    message.press_sequentially(" ")
+    page.get_by_label("Saved reply").select_option(label="Thanks")
+    page.get_by_role("button", name="Insert").click()
+    expect(message).to_have_value("Hi Julie, we are open Tue–Sat 10:00–19:00. Thank you Julie, see you soon!")
+    box = page.get_by_role("button", name="Insert").bounding_box()
+    assert box and box["x"] + box["width"] <= 390  # inside the phone's width
+    shot(page, "saved-reply-insert-mobile.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shot(page, "saved-reply-insert.png")
+
+    page.get_by_label("SMS").check()
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.wait_for_url("**tab=activity")
+    expect(page.locator(".flash")).to_have_text("Message sent.")
+    assert (
+        twilio.requests[0].form()["Body"]
+        == "Hi Julie, we are open Tue–Sat 10:00–19:00. Thank you Julie, see you soon!"
+    )
+
+
+def test_a_whatsapp_template_sent_outside_the_24_hour_window(page, boutique, twilio, live_server):
+    from playwright.sync_api import expect
+
+    from webhooks.models import WhatsAppTemplate
+
+    body = "Hello {{1}}, your order {{2}} is ready for pick-up."
+    sid = twilio.add_content("order_ready", "en", body)
+    WhatsAppTemplate.objects.create(
+        shop=boutique, provider="twilio", name="order_ready", language="en", body=body, content_sid=sid,
+        parameters=["first_name", ""],
+    )  # fmt: skip
+    sign_in(page)
+    open_julie(page)  # Julie never wrote on WhatsApp: its window is closed
+    expect(page.get_by_label("WhatsApp", exact=True)).to_be_disabled()
+    page.get_by_text("WhatsApp templates (24-hour window closed)").click()
+    template = page.locator("form.template-send")
+    expect(template.get_by_label("Parameter 1")).to_have_value("Julie")
+    template.get_by_label("Parameter 2").fill("#1042")
+    shot(page, "template-send.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    button = template.get_by_role("button", name="Send template order_ready")
+    box = button.bounding_box()
+    assert box and box["x"] + box["width"] <= 390
+    shot(page, "template-send-mobile.png")
+    button.click()
+    page.wait_for_url("**tab=activity")
+    expect(page.locator(".flash")).to_have_text("Message sent.")
+    sent = page.locator("#timeline-list .entry.outbound").first
+    expect(sent).to_contain_text("Hello Julie, your order #1042 is ready for pick-up.")
+    form = twilio.requests[0].form()
+    assert form["ContentSid"] == sid and form["To"] == "whatsapp:+33698765432" and "Body" not in form
+    shot(page, "template-sent-mobile.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shot(page, "template-sent.png")

@@ -141,3 +141,73 @@ def _delete_stored_bytes(sender, instance: MediaFile, **kwargs):
     if instance.file:
         storage, name = instance.file.storage, instance.file.name
         transaction.on_commit(lambda: storage.delete(name))
+
+
+class SavedReply(models.Model):
+    """A shop's ready-made answer, inserted into the send box by staff and edited there before sending.
+
+    `texts` holds one text per language ({"fr": …, "en": …}): the customer's language is picked when
+    there is one, else the shop's. Placeholders ({first_name}, {shop_hours}, …) are filled in for the
+    customer by webhooks.saved_replies.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="saved_replies")
+    name = models.CharField(max_length=80)
+    texts = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["shop", "name"], name="saved_reply_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class WhatsAppTemplate(models.Model):
+    """An approved WhatsApp template the shop may send outside the 24-hour window.
+
+    Meta knows a template by name and language; Twilio by its Content SID (HX…). `body` is the text as
+    approved, with {{1}}, {{2}}… where the parameters go; `parameters` says what fills each one: a
+    placeholder name (first_name, shop_hours, …) or "" for a value the person types when sending.
+    """
+
+    class Provider(models.TextChoices):
+        META = "meta", "Meta WhatsApp Cloud API"
+        TWILIO = "twilio", "Twilio"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="whatsapp_templates")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16)
+    content_sid = models.CharField(max_length=64, blank=True)
+    body = models.TextField()
+    parameters = models.JSONField(default=list, blank=True)
+    # As the provider last said (APPROVED, PENDING, …); blank for a template entered by hand.
+    status = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "language", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "provider", "name", "language"], name="whatsapp_template_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"
+
+
+class WhatsAppAccount(models.Model):
+    """The WhatsApp Business Account id (WABA) behind a shop's Meta number: Meta lists templates per
+    account, not per number. Kept here, keyed by the number, so that the messaging side owns it."""
+
+    channel_address = models.OneToOneField(
+        "customers.ChannelAddress", on_delete=models.CASCADE, related_name="whatsapp_account"
+    )
+    waba_id = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"WABA {self.waba_id}"

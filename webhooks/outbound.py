@@ -1,5 +1,6 @@
 """Sending recorded outbound messages through the provider's API, and applying delivery reports."""
 
+import json
 import logging
 import os
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -16,7 +17,7 @@ from customers import cached, events
 from customers.models import ChannelAddress, Customer, Interaction
 from customers.phones import normalize_whatsapp_id
 from webhooks.inbound import StatusUpdate
-from webhooks.providers import meta, sandbox, twilio
+from webhooks.providers import meta, meta_templates, sandbox, twilio
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,9 @@ def whatsapp_window_open(customer: Customer, *, now=None) -> bool:
     return last is not None and now - last < WHATSAPP_WINDOW
 
 
-def check_can_send(customer: Customer, channel: str) -> None:
-    """Raise SendRefused when the message must not or cannot go out."""
+def check_can_send(customer: Customer, channel: str, *, template: bool = False) -> None:
+    """Raise SendRefused when the message must not or cannot go out (an approved WhatsApp template
+    may go out whatever the 24-hour window)."""
     if customer.opted_out_at:
         raise SendRefused("The customer opted out of messages (they can send START to opt back in).")
     if not (customer.phone or customer.whatsapp_user_id):
@@ -72,7 +74,7 @@ def check_can_send(customer: Customer, channel: str) -> None:
             "The customer has no phone number or WhatsApp id to send to"
             + (f" (they wrote from “{customer.external_address}”)." if customer.external_address else ".")
         )
-    if channel == "whatsapp" and not whatsapp_window_open(customer):
+    if channel == "whatsapp" and not template and not whatsapp_window_open(customer):
         raise SendRefused(
             "WhatsApp allows free text only within 24 hours of the customer's last WhatsApp message; "
             "that window is closed."
@@ -107,7 +109,7 @@ def _prepared(interaction: Interaction):
         return None
     customer = interaction.customer
     try:
-        check_can_send(customer, interaction.channel)
+        check_can_send(customer, interaction.channel, template=bool(interaction.raw_payload.get("template")))
         return _dispatch(interaction, customer)
     except SendRefused as exc:
         _failed(interaction, "refused", str(exc))
@@ -138,11 +140,13 @@ def _dispatch(interaction: Interaction, customer: Customer):
     address = _shop_address(interaction, customer.shop_id, provider)
     if _sandboxed(provider):
         return _sandbox_send(interaction)
+    template = interaction.raw_payload.get("template")
     if provider == ChannelAddress.Provider.TWILIO:
         if not _configured(provider):
             raise SendRefused("Twilio is not configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN).")
         return partial(
             twilio.send,
+            **_twilio_template(template),
             from_address=address,
             to=_recipient(customer, interaction.channel, provider),
             body=interaction.body,
@@ -154,15 +158,30 @@ def _dispatch(interaction: Interaction, customer: Customer):
         )
     if not _configured(provider):
         raise SendRefused("The WhatsApp Cloud API is not configured (WHATSAPP_ACCESS_TOKEN).")
-    return partial(
-        meta.send_text,
-        phone_number_id=address,
-        to=_recipient(customer, interaction.channel, provider),
-        body=interaction.body,
-        access_token=settings.WHATSAPP_ACCESS_TOKEN,
-        graph_base=settings.WHATSAPP_GRAPH_BASE,
-        graph_version=settings.WHATSAPP_GRAPH_VERSION,
-    )
+    graph = {
+        "phone_number_id": address,
+        "to": _recipient(customer, interaction.channel, provider),
+        "access_token": settings.WHATSAPP_ACCESS_TOKEN,
+        "graph_base": settings.WHATSAPP_GRAPH_BASE,
+        "graph_version": settings.WHATSAPP_GRAPH_VERSION,
+    }
+    if template:
+        return partial(
+            meta_templates.send_template,
+            name=template["name"],
+            language=template["language"],
+            parameters=template.get("variables") or [],
+            **graph,
+        )
+    return partial(meta.send_text, body=interaction.body, **graph)
+
+
+def _twilio_template(template: dict | None) -> dict:
+    """Twilio builds a template's text itself from its ContentSid and the variables, numbered from 1."""
+    if not template:
+        return {}
+    variables = {str(n): value for n, value in enumerate(template.get("variables") or [], start=1)}
+    return {"content_sid": template["content_sid"], "content_variables": json.dumps(variables)}
 
 
 def _recipient(customer: Customer, channel: str, provider: str) -> str:

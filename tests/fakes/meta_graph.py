@@ -1,4 +1,5 @@
-"""A local Graph API for WhatsApp Cloud: Bearer auth, the text message shape, Meta's error body."""
+"""A local Graph API for WhatsApp Cloud: Bearer auth, the text and template message shapes, a WhatsApp
+Business Account's template list with cursor paging, Meta's error body."""
 
 import base64
 import hashlib
@@ -9,6 +10,8 @@ from tests.fakes import FakeServer
 
 _MESSAGES = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<phone_number_id>[^/]+)/messages$")
 _MEDIA = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<media_id>[0-9]+)$")
+_TEMPLATES = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<waba_id>[0-9]+)/message_templates$")
+_PARAMETER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 _MEDIA_BYTES_PATH = "/whatsapp_business/attachments/"
 MAX_TEXT = 4096
 
@@ -34,11 +37,34 @@ class FakeMetaGraph(FakeServer):
         self.media: dict[str, tuple[bytes, str, str, int]] = {}  # id: (bytes, mime_type, sha256, size)
         self.media_failures: list[int] = []
         self.media_host = ""  # where the lookup says the bytes are (default: this server)
+        # WABA id -> templates as Meta lists them ({name, language, status, category, components, id});
+        # a template send must name one of them (any WABA's) when any are registered.
+        self.templates: dict[str, list[dict]] = {}
+
+    def add_template(self, waba_id: str, name: str, language: str, body: str, *, status: str = "APPROVED"):
+        """Register a template of the account, listed by message_templates and accepted by a send."""
+        template = {
+            "name": name,
+            "components": [{"type": "BODY", "text": body}],
+            "language": language,
+            "status": status,
+            "category": "UTILITY",
+            "id": str(1000000000000000 + sum(len(t) for t in self.templates.values())),
+        }
+        if _PARAMETER.search(body):
+            count = max(int(n) for n in _PARAMETER.findall(body))
+            template["components"][0]["example"] = {
+                "body_text": [[f"example {n}" for n in range(1, count + 1)]]
+            }
+        self.templates.setdefault(waba_id, []).append(template)
+        return template
 
     def fail_next_with(self, status: int, code: int, message: str) -> None:
         self._failures.append((status, code, message))
 
     def handle(self, request):
+        if request.method == "GET" and _TEMPLATES.match(request.path):
+            return self._templates_get(request, _TEMPLATES.match(request.path)["waba_id"])
         if request.method == "GET":
             return self._media_get(request)
         if request.method != "POST" or not _MESSAGES.match(request.path):
@@ -55,7 +81,54 @@ class FakeMetaGraph(FakeServer):
         problem = _problem(message)
         if problem:
             return 400, _error(100, problem), {}
+        if message["type"] == "template":
+            refused = self._template_refusal(message["template"])
+            if refused:
+                return refused
         return 200, _accepted(message.get("to") or message["recipient"]), {}
+
+    # Templates: `GET /{version}/{waba_id}/message_templates?fields=…&limit=…&after=…` answers
+    # {data, paging: {cursors: {before, after}, next}} (`next` only while more remain), as Meta pages.
+
+    def _templates_get(self, request, waba_id: str):
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return 401, _error(190, "Invalid OAuth access token - Cannot parse access token"), {}
+        if waba_id not in self.templates:
+            message = f"Unsupported get request. Object with ID '{waba_id}' does not exist"
+            return 400, _error(100, message, "GraphMethodException"), {}
+        listed = self.templates[waba_id]
+        limit = int((request.query.get("limit") or ["25"])[0])
+        start = int(base64.b64decode((request.query.get("after") or ["MA=="])[0]).decode() or 0)
+        page = listed[start : start + limit]
+        cursors = {
+            "before": base64.b64encode(str(start).encode()).decode(),
+            "after": base64.b64encode(str(start + len(page)).encode()).decode(),
+        }
+        paging = {"cursors": cursors}
+        if start + len(page) < len(listed):
+            paging["next"] = f"{self.url}{request.path}?limit={limit}&after={cursors['after']}"
+        return 200, {"data": page, "paging": paging}, {}
+
+    def _template_refusal(self, template: dict):
+        """Meta's answers for an unknown template (132001, 404) or a wrong parameter count (132000)."""
+        known = [t for listed in self.templates.values() for t in listed]
+        if not known:
+            return None
+        wanted = (template.get("name"), (template.get("language") or {}).get("code"))
+        found = next((t for t in known if (t["name"], t["language"]) == wanted), None)
+        if found is None or found["status"] != "APPROVED":
+            message = f"(#132001) Template name does not exist in the translation: {wanted[0]} ({wanted[1]})"
+            return 404, _error(132001, message), {}
+        expected = max((int(n) for n in _PARAMETER.findall(found["components"][0]["text"])), default=0)
+        given = sum(
+            len(c.get("parameters") or [])
+            for c in template.get("components") or []
+            if c.get("type") == "body"
+        )
+        if given != expected:
+            message = "(#132000) Number of parameters does not match the expected number of params"
+            return 400, _error(132000, message), {}
+        return None
 
     # Media, as the Cloud API serves it: `GET /{version}/{media_id}` answers the URL (on Meta's CDN,
     # lookaside.fbsbx.com, in production; here on this server) with mime_type, sha256 and file_size;
@@ -110,13 +183,33 @@ def _problem(message) -> str:
         return "(#100) The parameter messaging_product is required."
     if not (message.get("to") or message.get("recipient")):  # recipient: a username user's id
         return "(#100) The parameter to is required."
+    if message.get("type") == "template":
+        return _template_problem(message.get("template"))
     if message.get("type") != "text":
-        return "(#100) Param type must be text in this fake"
+        return "(#100) Param type must be text or template in this fake"
     body = (message.get("text") or {}).get("body")
     if not isinstance(body, str) or not body:
         return "(#100) The parameter text['body'] is required."
     if len(body) > MAX_TEXT:
         return "(#100) Param text['body'] must be at most 4096 characters long."
+    return ""
+
+
+def _template_problem(template) -> str:
+    """The shape Meta requires: {name, language: {code}, components?: [{type, parameters: [...]}]}."""
+    if not isinstance(template, dict) or not isinstance(template.get("name"), str) or not template["name"]:
+        return "(#100) The parameter template['name'] is required."
+    language = template.get("language")
+    if not isinstance(language, dict) or not isinstance(language.get("code"), str) or not language["code"]:
+        return "(#100) The parameter template['language']['code'] is required."
+    for component in template.get("components") or []:
+        if not isinstance(component, dict) or component.get("type") not in ("header", "body", "button"):
+            return "(#100) Invalid parameter: template['components'][]['type']"
+        for parameter in component.get("parameters") or []:
+            if not isinstance(parameter, dict) or parameter.get("type") != "text":
+                return "(#100) Param type must be text in this fake"
+            if not isinstance(parameter.get("text"), str) or not parameter["text"].strip():
+                return "(#131008) Required parameter is missing: parameter['text']"
     return ""
 
 

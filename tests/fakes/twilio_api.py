@@ -1,12 +1,16 @@
-"""A local Twilio Messages API: HTTP Basic auth, the required fields, 201 answers and Twilio's error body."""
+"""A local Twilio Messages API: HTTP Basic auth, the required fields, 201 answers and Twilio's error body;
+WhatsApp templates sent with ContentSid + ContentVariables, and the Content API's list (GET /v1/Content,
+on content.twilio.com in production: point TWILIO_CONTENT_BASE at this server)."""
 
 import base64
+import json
 import re
 import secrets
 
 from tests.fakes import FakeServer
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+_APPROVALS = re.compile(r"^/v1/Content/(?P<sid>HX[0-9a-fA-F]{32})/ApprovalRequests$")
 _MEDIA = re.compile(
     r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages/(?P<message>[^/]+)/Media/(?P<media>[^/]+)$"
 )
@@ -33,6 +37,41 @@ class FakeTwilioAPI(FakeServer):
         self.media: dict[tuple[str, str], tuple[bytes, str, object]] = {}
         self.media_auth_required = True
         self.media_failures: list[int] = []
+        # Content templates, as GET /v1/Content lists them; a ContentSid sent must be one of them.
+        self.contents: list[dict] = []
+        self.approvals: dict[str, str | None] = {}
+
+    def add_content(
+        self,
+        friendly_name: str,
+        language: str,
+        body: str,
+        variables: dict | None = None,
+        *,
+        approval="approved",
+    ) -> str:
+        """Register a content template (twilio/text) with its WhatsApp approval status (None: never
+        submitted); return its sid (HX…)."""
+        sid = "HX" + secrets.token_hex(16)
+        self.approvals[sid] = approval
+        self.contents.append(
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "friendly_name": friendly_name,
+                "language": language,
+                "variables": variables or {},
+                "types": {"twilio/text": {"body": body}},
+                "date_created": "2026-11-02T10:00:00Z",
+                "date_updated": "2026-11-02T10:00:00Z",
+                "url": f"https://content.twilio.com/v1/Content/{sid}",
+                "links": {
+                    "approval_fetch": f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests",
+                    "approval_create": f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests/whatsapp",
+                },
+            }
+        )
+        return sid
 
     def add_media(self, message_sid: str, media_sid: str, content: bytes, content_type: str, *, cdn=None):
         """Serve `content` at its MediaUrl (returned); with `cdn` (a FakeMediaCDN), answer a 307 to it,
@@ -44,6 +83,10 @@ class FakeTwilioAPI(FakeServer):
         self._failures.append((status, code, message))
 
     def handle(self, request):
+        if request.method == "GET" and request.path == "/v1/Content":
+            return self._contents_get(request)
+        if request.method == "GET" and _APPROVALS.match(request.path):
+            return self._approvals_get(request, _APPROVALS.match(request.path)["sid"])
         if request.method == "GET" and _MEDIA.match(request.path):
             return self._media_get(request, _MEDIA.match(request.path))
         match = _MESSAGES.match(request.path)
@@ -70,6 +113,62 @@ class FakeTwilioAPI(FakeServer):
             return 307, b"", {"Location": cdn.put(content, content_type), "Content-Type": "text/plain"}
         return 200, content, {"Content-Type": content_type}
 
+    def _contents_get(self, request):
+        """Twilio's paged list: {contents, meta: {page, page_size, first_page_url, previous_page_url,
+        url, next_page_url, key}}."""
+        if not self._authorized(request, self.account_sid):
+            return 401, _error(401, 20003, "Authenticate"), {}
+        size = int((request.query.get("PageSize") or ["50"])[0])
+        page = int((request.query.get("Page") or ["0"])[0])
+        chunk = self.contents[page * size : (page + 1) * size]
+        base = f"{self.url}/v1/Content?PageSize={size}"
+        more = (page + 1) * size < len(self.contents)
+        meta = {
+            "page": page,
+            "page_size": size,
+            "first_page_url": f"{base}&Page=0",
+            "previous_page_url": f"{base}&Page={page - 1}" if page else None,
+            "url": f"{base}&Page={page}",
+            "next_page_url": f"{base}&Page={page + 1}&PageToken=PT{page + 1}" if more else None,
+            "key": "contents",
+        }
+        return 200, {"contents": chunk, "meta": meta}, {}
+
+    def _approvals_get(self, request, sid: str):
+        """`GET /v1/Content/{sid}/ApprovalRequests`: {sid, account_sid, url, whatsapp: {type, name,
+        category, content_type, status, rejection_reason, allow_category_change}}; whatsapp is {} when
+        the template was never submitted."""
+        if not self._authorized(request, self.account_sid):
+            return 401, _error(401, 20003, "Authenticate"), {}
+        if sid not in self.approvals:
+            return 404, _error(404, 20404, "The requested resource was not found"), {}
+        content = next(c for c in self.contents if c["sid"] == sid)
+        status = self.approvals[sid]
+        whatsapp = {
+            "type": "whatsapp", "name": content["friendly_name"], "category": "UTILITY",
+            "content_type": "twilio/text", "status": status, "rejection_reason": "",
+            "allow_category_change": True,
+        } if status else {}  # fmt: skip
+        url = f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests"
+        return 200, {"sid": sid, "account_sid": self.account_sid, "url": url, "whatsapp": whatsapp}, {}
+
+    def _content_refusal(self, form: dict):
+        """Twilio's 21655 for an unknown ContentSid, 21656 for ContentVariables that are not a JSON object."""
+        sid = form["ContentSid"]
+        content = next((c for c in self.contents if c["sid"] == sid), None)
+        if not re.fullmatch(r"HX[0-9a-fA-F]{32}", sid) or (self.contents and content is None):
+            return None, (400, _error(400, 21655, "The ContentSid is Invalid."), {})
+        try:
+            variables = json.loads(form.get("ContentVariables") or "{}")
+        except ValueError:
+            variables = None
+        if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
+            return None, (400, _error(400, 21656, "The ContentVariables Parameter is invalid."), {})
+        body = (content or {}).get("types", {}).get("twilio/text", {}).get("body", "")
+        for key, value in variables.items():
+            body = body.replace("{{" + key + "}}", value)
+        return body, None
+
     def _authorized(self, request, path_sid: str) -> bool:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Basic "):
@@ -87,6 +186,11 @@ class FakeTwilioAPI(FakeServer):
             return 400, _error(400, 21603, "A 'From' phone number is required."), {}
         if not (form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")):
             return 400, _error(400, 21602, "Message body is required."), {}
+        body = form.get("Body", "")
+        if form.get("ContentSid"):
+            body, refusal = self._content_refusal(form)
+            if refusal:
+                return refusal
         sid = "SM" + secrets.token_hex(16)
         return (
             201,
@@ -96,7 +200,7 @@ class FakeTwilioAPI(FakeServer):
                 "status": "accepted" if form.get("MessagingServiceSid") else "queued",
                 "to": form["To"],
                 "from": form.get("From"),
-                "body": form.get("Body", ""),
+                "body": body,
                 "messaging_service_sid": form.get("MessagingServiceSid"),
                 "direction": "outbound-api",
                 "num_media": "0",

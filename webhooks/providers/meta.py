@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from django.utils.translation import gettext_noop
+
 from coccinelle import http
 from coccinelle.http import ExternalServiceError
 from customers.phones import InvalidChannelAddress, normalize_meta_phone_number_id, normalize_whatsapp_id
@@ -35,6 +37,12 @@ MAX_USER_ID = 140  # Customer.whatsapp_user_id
 _TRANSIENT_CODES = {4, 429, 80007, 130429, 131056}
 _AUTH_CODES = {190, 401}
 _OUTSIDE_WINDOW = 131047
+# Refusals a shop's person can act on, said in their words (webhooks.send_outcome shows them translated).
+KNOWN_SEND_ERRORS = {
+    131049: gettext_noop("Meta 131049: WhatsApp held back this marketing message."),
+    132000: gettext_noop("Meta 132000: the template's parameters do not match the approved template."),
+    132001: gettext_noop("Meta 132001: the template does not exist in this language (or is not approved)."),
+}
 
 
 def verify_signature(*, raw_body: bytes, header: str, app_secret: str) -> bool:
@@ -411,6 +419,8 @@ def _send_error(exc: ExternalServiceError) -> ExternalServiceError:
     elif code == _OUTSIDE_WINDOW:
         message = "Meta 131047: outside the 24-hour window; only an approved template can be sent"
         permanent = True
+    elif code in KNOWN_SEND_ERRORS:
+        message, permanent = KNOWN_SEND_ERRORS[code], True
     else:
         return exc
     return ExternalServiceError(message, permanent=permanent, status=exc.status, body=exc.body)
