@@ -190,8 +190,8 @@ def test_customer_page_note_send_and_live_inbound(page, boutique, twilio, live_s
     page.get_by_label("SMS").check()
     page.get_by_role("textbox", name="Message").fill("Yes, we have it in 38: shall I keep it for you?")
     page.get_by_role("button", name="Send").click()
-    page.wait_for_url("**tab=activity")
-    sent = page.locator("#timeline-list .entry.outbound").first
+    page.wait_for_url("**tab=conversation")
+    sent = page.locator("#thread-list .bubble.outbound").last
     expect(sent).to_contain_text("Yes, we have it in 38: shall I keep it for you?")
     expect(sent).to_contain_text("lila")
     assert twilio.requests and twilio.requests[0].form()["Body"].startswith("Yes, we have it in 38")
@@ -200,9 +200,9 @@ def test_customer_page_note_send_and_live_inbound(page, boutique, twilio, live_s
     post_twilio_sms(
         live_server.url, sender="+33698765432", body="Oui merci, je passe demain !", sid="SM" + "f" * 32
     )
-    newest = page.locator("#timeline-list .entry").first
+    newest = page.locator("#thread-list .bubble").last
     expect(newest).to_contain_text("Oui merci, je passe demain !", timeout=TIMEOUT_MS)
-    expect(newest).to_have_class("entry message inbound fresh")
+    expect(newest).to_have_class("bubble inbound fresh")
     assert page.evaluate("window.__sameDocument") is True
     expect(page.locator("#live-region")).to_contain_text("New message from Julie Martin")
 
@@ -270,7 +270,7 @@ def test_inserting_a_saved_reply_by_slash_and_from_the_list(page, boutique, twil
 
     page.get_by_label("SMS").check()
     page.get_by_role("button", name="Send", exact=True).click()
-    page.wait_for_url("**tab=activity")
+    page.wait_for_url("**tab=conversation")
     expect(page.locator(".flash")).to_have_text("Message sent.")
     assert (
         twilio.requests[0].form()["Body"]
@@ -303,9 +303,9 @@ def test_a_whatsapp_template_sent_outside_the_24_hour_window(page, boutique, twi
     assert box and box["x"] + box["width"] <= 390
     shot(page, "template-send-mobile.png")
     button.click()
-    page.wait_for_url("**tab=activity")
+    page.wait_for_url("**tab=conversation")
     expect(page.locator(".flash")).to_have_text("Message sent.")
-    sent = page.locator("#timeline-list .entry.outbound").first
+    sent = page.locator("#thread-list .bubble.outbound").last
     expect(sent).to_contain_text("Hello Julie, your order #1042 is ready for pick-up.")
     form = twilio.requests[0].form()
     assert form["ContentSid"] == sid and form["To"] == "whatsapp:+33698765432" and "Body" not in form

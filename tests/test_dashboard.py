@@ -460,7 +460,7 @@ def test_resolve_needs_attention(as_owner, customer):
 def test_send_sms_through_the_provider(as_owner, owner, shop, customer, twilio, send):
     before = timezone.now()
     response = send(customer, channel="sms", body="Votre robe est arrivée")
-    assert response.status_code == 302 and response.url.endswith("?tab=activity")
+    assert response.status_code == 302 and response.url.endswith("?tab=conversation")
     sent = customer.interactions.get(direction="outbound")
     assert sent.author == owner and not sent.is_automatic and sent.provider == "twilio"
     assert sent.provider_message_id.startswith("SM") and sent.status == "queued"

@@ -369,4 +369,4 @@ def test_only_approved_or_hand_entered_templates_are_offered(client, staff, shop
     client.force_login(staff)
     html = client.get(reverse("dashboard:customer-detail", args=[customer.pk])).content.decode()
     assert "Send template order_ready" in html and "Send template by_hand" in html
-    assert "waiting" not in html and "refused" not in html
+    assert "Send template waiting" not in html and "Send template refused" not in html

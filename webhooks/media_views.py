@@ -54,4 +54,4 @@ def media_retry_view(request, media_file_id):
     if media_retry(media_file):
         messages.success(request, _("Downloading the file again."))
     customer_id = media_file.interaction.customer_id
-    return redirect(f"{reverse('dashboard:customer-detail', args=[customer_id])}?tab=activity")
+    return redirect(f"{reverse('dashboard:customer-detail', args=[customer_id])}?tab=conversation")

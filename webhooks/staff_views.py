@@ -37,7 +37,7 @@ def customer_send(request, customer_id):
             form.add_error(None, translated_reason(str(exc)))
         else:
             return _after_send(request, customer, interaction)
-    return render_customer_detail(request, customer, tab="activity", send_form=form, status=400)
+    return render_customer_detail(request, customer, tab="conversation", send_form=form, status=400)
 
 
 def _insert_reply(request, customer):
@@ -72,14 +72,15 @@ def customer_send_template(request, customer_id):
         )
     except SendRefused as exc:
         messages.error(request, translated_reason(str(exc)))
-        return redirect(f"{reverse('dashboard:customer-detail', args=[customer.pk])}?tab=activity#send-title")
+        page = reverse("dashboard:customer-detail", args=[customer.pk])
+        return redirect(f"{page}?tab=conversation#send-title")
     return _after_send(request, customer, interaction)
 
 
 def _after_send(request, customer, interaction):
     outcome = send_outcome(interaction)
     messages.add_message(request, outcome.level, outcome.text)
-    return redirect(f"{reverse('dashboard:customer-detail', args=[customer.pk])}?tab=activity")
+    return redirect(f"{reverse('dashboard:customer-detail', args=[customer.pk])}?tab=conversation")
 
 
 def _int(value) -> int:
