@@ -15,6 +15,10 @@ class CustomersConfig(AppConfig):
         )
 
         connection_created.connect(_sqlite_unaccent, dispatch_uid="customers.sqlite_unaccent")
+        from customers.inbox import person_messages_failed
+
+        # A person's answer that did not reach the customer is no answer: they wait again (the inbox).
+        events.subscribe(events.INTERACTION_STATUSES_CHANGED, person_messages_failed)
 
 
 def _sqlite_unaccent(sender, connection, **kwargs):

@@ -40,6 +40,23 @@ def customer_answered_by_person(customer: Customer) -> None:
     customer.needs_attention, customer.attention_since = False, None
 
 
+NOT_DELIVERED = ("failed", "undelivered")
+
+
+def person_messages_failed(*, interaction_ids, shop_id=None) -> None:
+    """Told when delivery statuses change: a message a person of the shop wrote that failed or was not
+    delivered did not answer the customer, who waits for a person again (from now)."""
+    failed = Interaction.objects.filter(
+        pk__in=interaction_ids,
+        direction=Interaction.Direction.OUTBOUND,
+        author__isnull=False,
+        status__in=NOT_DELIVERED,
+    )
+    customer_ids = set(failed.values_list("customer_id", flat=True))
+    if customer_ids:
+        customers_hand_over(customer_ids)
+
+
 def inbox_waiting(shop: Shop, *, user, show: str = "all") -> QuerySet[Customer]:
     """The shop's waiting customers, the longest waiting first, with `waiting_since` and the channel of
     their last message (`last_channel`); `show` narrows to the user's or the unassigned ones."""

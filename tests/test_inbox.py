@@ -252,3 +252,26 @@ def test_a_delivery_status_that_changed_is_redrawn_in_the_thread(shop, owner):
     changed = client.get(updates, shown).json()
     assert [s["id"] for s in changed["statuses"]] == [sent.pk]
     assert 'data-status="delivered"' in changed["statuses"][0]["html"]
+
+
+def test_a_person_s_answer_that_was_not_delivered_puts_the_customer_back_in_the_inbox(
+    shop, owner, staff, django_capture_on_commit_callbacks
+):
+    from tests.webhook_posting import STATUS_URL
+
+    upset = customer_writes("Je veux parler à quelqu'un")
+    with django_capture_on_commit_callbacks(execute=True):  # sent, as after the commit
+        answer = staff_message_send(customer=upset, channel="sms", body="Je vous rappelle.", author=staff)
+    answer.refresh_from_db()
+    assert waiting_ids(signed_in(owner)) == []
+    report = {
+        "MessageSid": answer.provider_message_id,
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+        "AccountSid": ACCOUNT_SID,
+        "From": SHOP_NUMBER,
+        "To": "+33611111111",
+    }
+    assert post_twilio(Client(), STATUS_URL, report).status_code in (200, 204)
+    assert Interaction.objects.get(pk=answer.pk).status == "undelivered"
+    assert waiting_ids(signed_in(owner)) == [upset.pk]

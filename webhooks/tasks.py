@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coccinelle.http import ExternalServiceError
+from customers import events
 from customers.models import Customer, Interaction, Membership
 from webhooks import autoreply, llm
 from webhooks.inbound_events import events_process, events_process_due, events_sweep
@@ -43,6 +44,7 @@ def send_interaction(self, interaction_id: int) -> str:
             Interaction.objects.filter(pk=interaction_id).update(
                 status="failed", error_code=str(exc.status or "")
             )
+            events.interaction_statuses_changed(interaction_ids=[interaction_id])
             logger.error("outbound interaction %s failed after retries: %s", interaction_id, exc)
             return "failed"
         raise
@@ -189,7 +191,10 @@ def resend_stuck_outbound() -> int:
         provider_message_id__isnull=True,
         raw_payload__via="api",
     )
-    queued.filter(created_at__lt=now - GIVE_UP_AFTER).update(status="failed", error_code="not-sent")
+    given_up = list(queued.filter(created_at__lt=now - GIVE_UP_AFTER).values_list("pk", flat=True))
+    if given_up:
+        Interaction.objects.filter(pk__in=given_up).update(status="failed", error_code="not-sent")
+        events.interaction_statuses_changed(interaction_ids=given_up)
     stuck = list(queued.filter(created_at__lt=now - STUCK_AFTER).values_list("pk", flat=True)[:500])
     for interaction_id in stuck:
         send_interaction.delay(interaction_id)
