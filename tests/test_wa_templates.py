@@ -49,6 +49,7 @@ def graph(settings, shop):
     with FakeMetaGraph(access_token=META_TOKEN) as fake:
         settings.WHATSAPP_ACCESS_TOKEN, settings.WHATSAPP_GRAPH_BASE = META_TOKEN, fake.url
         fake.add_template(WABA, "order_ready", "en", BODY)
+        fake.add_phone_number(WABA, PHONE_NUMBER_ID)
         yield fake
 
 
@@ -94,7 +95,7 @@ def test_meta_templates_are_listed_page_after_page(graph, monkeypatch):
         ("order_ready", "en", 2), ("welcome", "fr", 0), ("order_ready", "fr", 2),
     ]  # fmt: skip
     gets = [r for r in graph.requests if r.method == "GET"]
-    assert len(gets) == 2 and gets[0].query["fields"] == ["name,language,status,category,components"]
+    assert len(gets) == 2 and gets[0].query["fields"] == [meta_templates.TEMPLATE_FIELDS]
     assert gets[1].query["after"] and gets[0].headers["Authorization"] == f"Bearer {META_TOKEN}"
 
 
@@ -150,9 +151,43 @@ def test_owner_stores_the_waba_id_and_fetches_meta_templates(client, owner, shop
 
 def test_a_wrong_waba_id_says_what_meta_answered(client, owner, graph):
     client.force_login(owner)
-    client.post(reverse("whatsapp-account"), {"waba_id": "99999"})
-    page = flashes(client, client.post(reverse("whatsapp-templates-fetch")))
+    page = flashes(client, client.post(reverse("whatsapp-account"), {"waba_id": "99999"}))
     assert "The provider refused" in page and META_TOKEN not in page
+    assert not WhatsAppAccount.objects.exists()
+
+
+def test_another_shop_s_account_is_refused(client, owner, graph):
+    # The install's token reads every account: one that does not hold the shop's number is not its own.
+    graph.add_template("300000000000003", "their_promo", "fr", "Promo chez nous !")
+    graph.add_phone_number("300000000000003", "100000000000099")
+    client.force_login(owner)
+    page = flashes(client, client.post(reverse("whatsapp-account"), {"waba_id": "300000000000003"}))
+    assert "does not hold the shop&#x27;s number" in page
+    assert not WhatsAppAccount.objects.exists() and not WhatsAppTemplate.objects.exists()
+
+
+def test_templates_this_app_cannot_fill_are_kept_but_never_offered(client, owner, shop, customer, graph):
+    named = graph.add_template(WABA, "named", "en", "Hi {{customer_name}}")
+    named["parameter_format"] = "NAMED"
+    media = graph.add_template(WABA, "with_image", "en", "Your order is ready")
+    media["components"].insert(0, {"type": "HEADER", "format": "IMAGE"})
+    client.force_login(owner)
+    client.post(reverse("whatsapp-account"), {"waba_id": WABA})
+    client.post(reverse("whatsapp-templates-fetch"))
+    statuses = dict(WhatsAppTemplate.objects.values_list("name", "status"))
+    assert statuses == {"order_ready": "APPROVED", "named": "UNSUPPORTED", "with_image": "UNSUPPORTED"}
+    html = client.get(reverse("dashboard:customer-detail", args=[customer.pk])).content.decode()
+    assert "Send template order_ready" in html and "Send template named" not in html
+
+
+def test_twilio_fetch_is_refused_when_the_account_serves_several_shops(
+    client, owner, shop, twilio, other_shop
+):
+    twilio.add_content("order_ready", "en", BODY, {"1": "Julie", "2": "10-19"})
+    ChannelAddress.objects.create(shop=other_shop, provider="twilio", address="+33757000999")
+    client.force_login(owner)
+    page = flashes(client, client.post(reverse("whatsapp-templates-fetch")))
+    assert "serves several shops" in page and not WhatsAppTemplate.objects.exists()
 
 
 def test_owner_fetches_twilio_contents(client, owner, shop, twilio):
@@ -370,3 +405,10 @@ def test_only_approved_or_hand_entered_templates_are_offered(client, staff, shop
     html = client.get(reverse("dashboard:customer-detail", args=[customer.pk])).content.decode()
     assert "Send template order_ready" in html and "Send template by_hand" in html
     assert "Send template waiting" not in html and "Send template refused" not in html
+
+
+def test_parameters_go_out_on_one_line(shop, customer):
+    from webhooks.wa_templates import one_line
+
+    assert one_line("Mar–Sam 10h–19h\n  Dim   14h–18h\n") == "Mar–Sam 10h–19h · Dim 14h–18h"
+    assert one_line("\tJulie  ") == "Julie"

@@ -60,7 +60,7 @@ def text_for(reply: SavedReply, *, language: str, fallback: str) -> str:
 def saved_replies_for(customer: Customer) -> list[dict]:
     """The shop's saved replies as the send box offers them: name and text ready for this customer."""
     values = placeholder_values(customer)
-    language = _customer_language(customer)
+    language = customer_language(customer)
     replies = SavedReply.objects.filter(shop_id=customer.shop_id).order_by("name", "pk")
     return [
         {
@@ -72,7 +72,7 @@ def saved_replies_for(customer: Customer) -> list[dict]:
     ]
 
 
-def _customer_language(customer: Customer) -> str:
+def customer_language(customer: Customer) -> str:
     language = (getattr(customer, "language", "") or "").split("-")[0].lower()
     supported = {code for code, _ in settings.LANGUAGES}
     return language if language in supported else customer.shop.language

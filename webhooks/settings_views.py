@@ -168,6 +168,10 @@ def waba_set_view(request):
         waba_id_set(shop=request.shop, waba_id=waba_form.cleaned_data["waba_id"])
     except TemplatesUnavailable as exc:
         messages.error(request, translated_reason(str(exc)))
+    except ExternalServiceError as exc:
+        messages.error(
+            request, _("The provider refused: %(reason)s") % {"reason": translated_reason(str(exc))}
+        )
     else:
         messages.success(request, _("WhatsApp Business Account id saved."))
     return redirect("whatsapp-templates")

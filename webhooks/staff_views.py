@@ -12,7 +12,7 @@ from customers.forms import StaffMessageForm
 from customers.views import render_customer_detail
 from webhooks.models import SavedReply
 from webhooks.outbound import SendRefused
-from webhooks.saved_replies import fill, placeholder_values, text_for
+from webhooks.saved_replies import customer_language, fill, placeholder_values, text_for
 from webhooks.send_outcome import send_outcome, translated_reason
 from webhooks.staff import staff_message_send
 from webhooks.wa_templates import parameter_count, staff_template_send, whatsapp_provider
@@ -44,7 +44,7 @@ def _insert_reply(request, customer):
     """The saved-reply picker without JavaScript: the page again, the reply added to what was typed."""
     reply = get_object_or_404(SavedReply, pk=_int(request.POST.get("saved_reply")), shop=request.shop)
     text = fill(
-        text_for(reply, language=customer.language, fallback=customer.shop.language),
+        text_for(reply, language=customer_language(customer), fallback=customer.shop.language),
         placeholder_values(customer),
     )
     typed = request.POST.get("body", "").rstrip()
@@ -64,6 +64,7 @@ def customer_send_template(request, customer_id):
         customer.shop.whatsapp_templates,
         pk=_int(request.POST.get("template")),
         provider=whatsapp_provider(customer.shop_id),
+        status__in=["", "APPROVED"],  # as the send box offers them (webhooks.wa_templates.templates_for)
     )
     values = [request.POST.get(f"value_{n}", "") for n in range(1, parameter_count(template) + 1)]
     try:

@@ -54,7 +54,14 @@ def default_values(template: WhatsAppTemplate, customer: Customer) -> list[str]:
     sources = list(template.parameters or [])
     sources += [""] * (parameter_count(template) - len(sources))
     values = placeholder_values(customer)
-    return [fill("{" + source + "}", values) if source else "" for source in sources]
+    return [one_line(fill("{" + source + "}", values)) if source else "" for source in sources]
+
+
+def one_line(value: str) -> str:
+    """A parameter as Meta accepts it: no new line or tab, no run of spaces (error 132018); the shop's
+    hours or address written on several lines become one, their lines joined by " · "."""
+    lines = [" ".join(line.split()) for line in value.splitlines()]
+    return " · ".join(line for line in lines if line)
 
 
 def templates_for(customer: Customer) -> list[dict]:
@@ -88,7 +95,7 @@ def staff_template_send(
     provider = default_provider(customer.shop_id, "whatsapp")
     if template.provider != provider:
         raise SendRefused("This template belongs to another provider than the shop's WhatsApp number.")
-    values = [value.strip()[:MAX_PARAMETER] for value in values]
+    values = [one_line(value)[:MAX_PARAMETER] for value in values]
     if len(values) != parameter_count(template) or not all(values):
         raise SendRefused("Fill in every parameter of the template.")
     with transaction.atomic():
@@ -125,13 +132,30 @@ def waba_id_for(shop: Shop) -> str:
 
 
 def waba_id_set(*, shop: Shop, waba_id: str) -> None:
-    """Store the WhatsApp Business Account id on the shop's (first) Meta number; "" removes it."""
+    """Store the WhatsApp Business Account id on the shop's (first) Meta number; "" removes it.
+
+    Only an account that holds the shop's number: the access token is the install's and may read other
+    shops' accounts, whose templates must not be copied into this one. Raises ExternalServiceError
+    with Meta's answer when Meta refuses the id."""
     address = meta_addresses(shop).first()
     if address is None:
         raise TemplatesUnavailable("The shop has no Meta WhatsApp number: add one in the admin first.")
     if not waba_id:
         WhatsAppAccount.objects.filter(channel_address=address).delete()
         return
+    if not settings.WHATSAPP_ACCESS_TOKEN:
+        raise TemplatesUnavailable("The WhatsApp Cloud API is not configured (WHATSAPP_ACCESS_TOKEN).")
+    held = meta_templates.phone_number_ids(
+        waba_id=waba_id,
+        access_token=settings.WHATSAPP_ACCESS_TOKEN,
+        graph_base=settings.WHATSAPP_GRAPH_BASE,
+        graph_version=settings.WHATSAPP_GRAPH_VERSION,
+    )
+    if address.address not in held:
+        raise TemplatesUnavailable(
+            "This WhatsApp Business Account does not hold the shop's number: check the id in Meta's "
+            "WhatsApp Manager."
+        )
     WhatsAppAccount.objects.update_or_create(channel_address=address, defaults={"waba_id": waba_id})
 
 
@@ -142,6 +166,7 @@ def templates_fetch(*, shop: Shop) -> int:
     if provider == ChannelAddress.Provider.META:
         listed = _meta_listed(shop)
     elif provider == ChannelAddress.Provider.TWILIO:
+        _twilio_account_of_this_shop_only(shop)
         listed = _twilio_listed()
     else:
         raise TemplatesUnavailable(
@@ -165,6 +190,17 @@ def _meta_listed(shop: Shop):
         graph_base=settings.WHATSAPP_GRAPH_BASE,
         graph_version=settings.WHATSAPP_GRAPH_VERSION,
     )
+
+
+def _twilio_account_of_this_shop_only(shop: Shop) -> None:
+    """Twilio's Content API lists the whole account's templates: fetching them into one shop of an
+    install whose Twilio account serves several would hand it the others' templates."""
+    others = ChannelAddress.objects.filter(provider=ChannelAddress.Provider.TWILIO).exclude(shop=shop)
+    if others.exists():
+        raise TemplatesUnavailable(
+            "This install's Twilio account serves several shops and its templates are shared by all of "
+            "them: add this shop's templates by hand (name, language and Content SID)."
+        )
 
 
 def _twilio_listed():

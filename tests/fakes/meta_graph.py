@@ -11,6 +11,7 @@ from tests.fakes import FakeServer
 _MESSAGES = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<phone_number_id>[^/]+)/messages$")
 _MEDIA = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<media_id>[0-9]+)$")
 _TEMPLATES = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<waba_id>[0-9]+)/message_templates$")
+_PHONE_NUMBERS = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<waba_id>[0-9]+)/phone_numbers$")
 _PARAMETER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 _MEDIA_BYTES_PATH = "/whatsapp_business/attachments/"
 MAX_TEXT = 4096
@@ -40,6 +41,12 @@ class FakeMetaGraph(FakeServer):
         # WABA id -> templates as Meta lists them ({name, language, status, category, components, id});
         # a template send must name one of them (any WABA's) when any are registered.
         self.templates: dict[str, list[dict]] = {}
+        # WABA id -> the phone-number ids it holds (`GET /{waba_id}/phone_numbers`); once a number is
+        # registered, a template send from it must name one of its own account's templates.
+        self.phone_numbers: dict[str, list[str]] = {}
+
+    def add_phone_number(self, waba_id: str, phone_number_id: str) -> None:
+        self.phone_numbers.setdefault(waba_id, []).append(phone_number_id)
 
     def add_template(self, waba_id: str, name: str, language: str, body: str, *, status: str = "APPROVED"):
         """Register a template of the account, listed by message_templates and accepted by a send."""
@@ -65,6 +72,8 @@ class FakeMetaGraph(FakeServer):
     def handle(self, request):
         if request.method == "GET" and _TEMPLATES.match(request.path):
             return self._templates_get(request, _TEMPLATES.match(request.path)["waba_id"])
+        if request.method == "GET" and _PHONE_NUMBERS.match(request.path):
+            return self._phone_numbers_get(request, _PHONE_NUMBERS.match(request.path)["waba_id"])
         if request.method == "GET":
             return self._media_get(request)
         if request.method != "POST" or not _MESSAGES.match(request.path):
@@ -82,7 +91,7 @@ class FakeMetaGraph(FakeServer):
         if problem:
             return 400, _error(100, problem), {}
         if message["type"] == "template":
-            refused = self._template_refusal(message["template"])
+            refused = self._template_refusal(message["template"], _MESSAGES.match(request.path))
             if refused:
                 return refused
         return 200, _accepted(message.get("to") or message["recipient"]), {}
@@ -109,9 +118,28 @@ class FakeMetaGraph(FakeServer):
             paging["next"] = f"{self.url}{request.path}?limit={limit}&after={cursors['after']}"
         return 200, {"data": page, "paging": paging}, {}
 
-    def _template_refusal(self, template: dict):
-        """Meta's answers for an unknown template (132001, 404) or a wrong parameter count (132000)."""
-        known = [t for listed in self.templates.values() for t in listed]
+    def _phone_numbers_get(self, request, waba_id: str):
+        """`GET /{waba_id}/phone_numbers`: {data: [{id, display_phone_number, verified_name, …}], paging}."""
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return 401, _error(190, "Invalid OAuth access token - Cannot parse access token"), {}
+        if waba_id not in self.phone_numbers and waba_id not in self.templates:
+            message = f"Unsupported get request. Object with ID '{waba_id}' does not exist"
+            return 400, _error(100, message, "GraphMethodException"), {}
+        data = [
+            {"id": pid, "display_phone_number": "+33 7 57 00 00 01", "verified_name": "Boutique",
+             "quality_rating": "GREEN", "code_verification_status": "VERIFIED"}
+            for pid in self.phone_numbers.get(waba_id, [])
+        ]  # fmt: skip
+        cursor = base64.b64encode(b"0").decode()
+        return 200, {"data": data, "paging": {"cursors": {"before": cursor, "after": cursor}}}, {}
+
+    def _template_refusal(self, template: dict, sender=None):
+        """Meta's answers for an unknown template (132001, 404) or a wrong parameter count (132000). A
+        number sends its own account's templates only."""
+        phone_number_id = sender["phone_number_id"] if sender else ""
+        owner = next((w for w, ids in self.phone_numbers.items() if phone_number_id in ids), None)
+        accounts = [self.templates.get(owner, [])] if owner else self.templates.values()
+        known = [t for listed in accounts for t in listed]
         if not known:
             return None
         wanted = (template.get("name"), (template.get("language") or {}).get("code"))

@@ -13,7 +13,10 @@ from coccinelle.http import ExternalServiceError
 from webhooks.providers import SendResult
 from webhooks.providers.meta import _recipient, _send_error, _send_result
 
-TEMPLATE_FIELDS = "name,language,status,category,components"
+TEMPLATE_FIELDS = "name,language,status,category,components,parameter_format"
+# A template this app cannot fill (named parameters, a header or button with a variable, a media
+# header) is stored with this status and never offered: every send of it would be refused.
+UNSUPPORTED = "UNSUPPORTED"
 PAGE_SIZE = 100
 MAX_PAGES = 20  # 2,000 templates: far more than a shop has; a paging loop must end
 _POSITIONAL = re.compile(r"\{\{\s*(\d+)\s*\}\}")
@@ -92,6 +95,29 @@ def list_templates(
     return listed
 
 
+def phone_number_ids(
+    *,
+    waba_id: str,
+    access_token: str,
+    graph_base: str = "https://graph.facebook.com",
+    graph_version: str = "v23.0",
+) -> set[str]:
+    """The phone-number ids a WhatsApp Business Account holds (`GET /{waba-id}/phone_numbers`)."""
+    url = f"{graph_base.rstrip('/')}/{graph_version}/{quote(waba_id, safe='')}/phone_numbers"
+    headers = {"Authorization": f"Bearer {access_token}"}
+    params = {"fields": "id,display_phone_number", "limit": PAGE_SIZE}
+    found: set[str] = set()
+    for _ in range(MAX_PAGES):
+        payload = _json(http.request("GET", url, params=params, headers=headers))
+        found |= {str(item.get("id")) for item in payload.get("data") or [] if isinstance(item, dict)}
+        paging = payload.get("paging") if isinstance(payload.get("paging"), dict) else {}
+        after = (paging.get("cursors") or {}).get("after")
+        if not (paging.get("next") and after):
+            break
+        params = {**params, "after": after}
+    return found
+
+
 def _json(response) -> dict:
     try:
         payload = response.json()
@@ -111,13 +137,32 @@ def _listed(item) -> ListedTemplate | None:
     body = next(
         (str(c.get("text") or "") for c in components if isinstance(c, dict) and c.get("type") == "BODY"), ""
     )
+    status = str(item.get("status") or "")
+    if _unsupported(item, components):
+        status = UNSUPPORTED
     return ListedTemplate(
         name=str(item["name"]),
         language=str(item["language"]),
         body=body,
         parameter_count=positional_count(body),
-        status=str(item.get("status") or ""),
+        status=status,
     )
+
+
+def _unsupported(item: dict, components: list) -> bool:
+    """Only body {{n}} parameters are filled in: anything else the send would leave out."""
+    if str(item.get("parameter_format") or "POSITIONAL").upper() != "POSITIONAL":
+        return True
+    for component in components:
+        if not isinstance(component, dict):
+            continue
+        kind = str(component.get("type") or "").upper()
+        header_format = str(component.get("format") or "TEXT").upper()
+        if kind == "HEADER" and (header_format != "TEXT" or "{{" in str(component.get("text") or "")):
+            return True
+        if kind == "BUTTONS" and "{{" in str(component.get("buttons") or ""):
+            return True
+    return False
 
 
 def positional_count(body: str) -> int:

@@ -21,13 +21,13 @@ def list_templates(
     *, account_sid: str, auth_token: str, content_base: str = "https://content.twilio.com"
 ) -> list[ListedTemplate]:
     url = f"{content_base.rstrip('/')}/v1/Content?PageSize={PAGE_SIZE}"
-    host = urlsplit(content_base).netloc
+    origin = urlsplit(content_base)[:2]  # scheme and host: the credentials never go over plain HTTP
     listed = []
     for _ in range(MAX_PAGES):
         payload = _json(http.request("GET", url, auth=(account_sid, auth_token)))
         listed += [t for t in map(_listed, payload.get("contents") or []) if t is not None]
         url = (payload.get("meta") or {}).get("next_page_url") or ""
-        if not url or urlsplit(url).netloc != host:
+        if not url or urlsplit(url)[:2] != origin:
             break
     auth = (account_sid, auth_token)
     return [replace(t, status=_whatsapp_status(content_base, t.content_sid, auth)) for t in listed]
