@@ -2,12 +2,15 @@
 it lives in webhooks)."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from customers import views
 
 app_name = "dashboard"
 
 urlpatterns = [
+    # /dashboard/ itself: the customer list is the dashboard's home.
+    path("", RedirectView.as_view(pattern_name="dashboard:customer-list", permanent=False), name="home"),
     path("customers/", views.customer_list_page, name="customer-list"),
     path("customers/export.csv", views.customer_list_export, name="customer-list-export"),
     path("customers/updates/", views.customer_list_updates, name="customer-list-updates"),

@@ -189,6 +189,8 @@ def customer_list_updates(request):
     return JsonResponse(
         {
             "after": latest,
+            # The stat cards move too (a new customer, one handled by a colleague): one indexed query.
+            "stats": dashboard_stats(request.shop),
             "rows": [
                 {
                     "id": customer.pk,
@@ -223,7 +225,10 @@ def render_customer_detail(request, customer, *, tab=None, note_form=None, send_
         "note_form": note_form or NoteForm(),
         "send_form": send_form or StaffMessageForm(initial={"channel": _default_channel(customer)}),
         "latest_id": latest_interaction_id_for(customer),
-        "last_message": customer.interactions.order_by("-occurred_at", "-pk").first(),
+        # What the customer last wrote, as on the list: the shop's own replies are not their activity.
+        "last_message": customer.interactions.filter(direction="inbound")
+        .order_by("-occurred_at", "-pk")
+        .first(),
         "profile_name_confirmable": _profile_name_confirmable(customer),
     }
     if tab == "activity":

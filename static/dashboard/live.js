@@ -38,6 +38,14 @@
     });
   }
 
+  function showStats(stats) {
+    if (!stats) return;
+    Object.keys(stats).forEach(function (name) {
+      var card = document.querySelector('[data-stat="' + name + '"]');
+      if (card && card.textContent !== String(stats[name])) card.textContent = String(stats[name]);
+    });
+  }
+
   function showDetail(data) {
     var list = document.getElementById("timeline-list");
     if (!list || list.dataset.page !== "1") return;
@@ -70,7 +78,10 @@
         return response.json();
       })
       .then(function (data) {
-        if (live.dataset.kind === "list") showList(data, live);
+        if (live.dataset.kind === "list") {
+          showList(data, live);
+          showStats(data.stats);
+        }
         else showDetail(data);
         live.dataset.after = String(data.after);
         announce(data.announce);
