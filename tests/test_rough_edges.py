@@ -54,3 +54,50 @@ def test_live_updates_carry_the_stat_cards(as_owner, shop, make_customer):
 def test_dashboard_root_leads_to_the_customer_list(as_owner):
     response = as_owner.get("/dashboard/")
     assert response.status_code == 302 and response.url == LIST
+
+
+# --- values as a French shop reads them -------------------------------------------------------------
+
+
+def test_display_helpers_speak_french(settings):
+    from django.utils import translation
+
+    from customers import display
+
+    with translation.override("fr"):
+        assert display.phone_display("+33611274959", "FR") == "06 11 27 49 59"
+        assert display.phone_display("+447911123456", "FR") == "+447911123456"
+        assert display.money_display("1916.1", "EUR") == "1\u00a0916,10\u00a0€"
+        assert display.language_name("fr") == "Français"
+        assert display.source_label("whatsapp") == "WhatsApp"
+    with translation.override("en"):
+        assert display.money_display("1916.1", "EUR") == "€1,916.10"
+
+
+def test_the_pages_show_local_phones_euros_words_and_whole_addresses(as_owner, shop, make_customer):
+    from customers.models import Order
+
+    customer = make_customer(
+        shop, first_name="Julie", phone="+33611274959", email="julie.martin@example.com",
+        language="fr", source="whatsapp", city="Paris",
+    )  # fmt: skip
+    Order.objects.create(shop=shop, customer=customer, reference="A1", amount="1916.10")
+    row = as_owner.get(LIST).content.decode()
+    assert "06 11 27 49 59" in row and "+33611274959" not in row
+    assert "1\u00a0916,10\u00a0€" in row
+    assert "julie.martin<wbr>@example<wbr>.com" in row
+    page = as_owner.get(f"{LIST}{customer.pk}/").content.decode()
+    assert "06 11 27 49 59" in page and "1\u00a0916,10\u00a0€" in page
+    assert "Langue : Français" in page or "Langue\u00a0: Français" in page
+    overview = page.split('id="overview-title"')[1]
+    assert "<dd>WhatsApp</dd>" in overview and "<dd>whatsapp</dd>" not in overview
+    assert "<dd>Paris</dd>" in overview  # no blank line before the city, no stray code after it
+    assert 'class="button danger-outline"' in page and 'class="button danger"' not in page
+
+
+def test_an_outbound_message_without_author_has_one_separator(as_owner, shop, make_customer):
+    customer = make_customer(shop, first_name="Julie")
+    message(customer, "outbound", "Bonjour", timezone.now())
+    page = as_owner.get(f"{LIST}{customer.pk}/", {"tab": "activity"}).content.decode()
+    meta = page.split('class="entry message outbound')[1].split("</p>")[0]
+    assert "· ·" not in " ".join(meta.split())
