@@ -101,3 +101,58 @@ def test_an_outbound_message_without_author_has_one_separator(as_owner, shop, ma
     page = as_owner.get(f"{LIST}{customer.pk}/", {"tab": "activity"}).content.decode()
     meta = page.split('class="entry message outbound')[1].split("</p>")[0]
     assert "· ·" not in " ".join(meta.split())
+
+
+# --- French everywhere a French shop looks ------------------------------------------------------------
+
+
+def test_phone_errors_and_whatsapp_help_are_french(as_owner, shop, make_customer):
+    customer = make_customer(shop, first_name="Julie")
+    page = as_owner.get(f"{LIST}{customer.pk}/edit/").content.decode()
+    assert "WhatsApp business-scoped" not in page and "le plus souvent vide" in page
+    data = {"first_name": "Julie", "phone": "12", "segment": "prospect"}
+    page = as_owner.post(f"{LIST}{customer.pk}/edit/", data).content.decode()
+    assert "numéro de téléphone valide, ni pour FR" in page
+
+
+def test_escalation_email_is_in_the_shops_language_with_an_absolute_dashboard_link(
+    settings, shop, owner, make_customer
+):
+    from django.core import mail
+
+    from webhooks.tasks import notify_owners
+
+    settings.PUBLIC_BASE_URL = "https://crm.example.com"
+    customer = make_customer(shop, first_name="Julie")
+    inbound = message(customer, "inbound", "Je veux parler à quelqu'un", timezone.now())
+    assert notify_owners(inbound.pk) == 1
+    [email] = mail.outbox
+    assert f"https://crm.example.com/dashboard/customers/{customer.pk}/" in email.body
+    assert "/admin/" not in email.body
+    assert "a besoin d'une personne" in email.body and "needs a person" not in email.body
+    assert "a besoin d'une réponse" in email.subject
+
+
+def test_escalation_link_is_absolute_without_public_base_url(settings, shop, owner, make_customer):
+    from django.core import mail
+
+    from webhooks.tasks import notify_owners
+
+    settings.PUBLIC_BASE_URL, settings.ALLOWED_HOSTS = "", ["crm.boutique.fr"]
+    customer = make_customer(shop, first_name="Julie")
+    notify_owners(message(customer, "inbound", "Allô ?", timezone.now()).pk)
+    assert f"https://crm.boutique.fr/dashboard/customers/{customer.pk}/" in mail.outbox[0].body
+
+
+def test_the_admin_speaks_the_shops_language_with_french_filters_and_dates(
+    client, owner, shop, make_customer
+):
+    owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    make_customer(shop, first_name="Julie", phone="+33611274959")
+    page = client.get("/admin/customers/customer/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    assert '<html lang="fr"' in page
+    assert "needs attention" not in page and "Opted out" not in page and "Reachable" not in page
+    assert "à traiter" in page and "Joignable" in page
+    assert "06 11 27 49 59" in page
