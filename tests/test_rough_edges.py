@@ -156,3 +156,37 @@ def test_the_admin_speaks_the_shops_language_with_french_filters_and_dates(
     assert "needs attention" not in page and "Opted out" not in page and "Reachable" not in page
     assert "à traiter" in page and "Joignable" in page
     assert "06 11 27 49 59" in page
+
+
+# --- merging two records that hold different phones ------------------------------------------------------
+
+
+def test_merging_two_phones_asks_first_and_keeps_the_other_in_a_note(client, owner, shop, make_customer):
+    from django.urls import reverse
+
+    from customers.models import AuditEntry, Customer
+
+    older = make_customer(
+        shop, first_name="Lou", phone="+33611111111", created_at=timezone.now() - timedelta(1)
+    )
+    newer = make_customer(shop, first_name="Lou", phone="+33622222222", email="lou@x.fr")
+    owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    url = reverse("admin:customers_customer_changelist")
+    data = {"action": "merge_selected", "_selected_action": [older.pk, newer.pk]}
+
+    page = client.post(url, {**data, "index": 0}).content.decode()
+    assert "06 11 11 11 11" in page and "06 22 22 22 22" in page  # side by side
+    assert 'name="conflicts_confirmed"' in page
+    refused = client.post(url, {**data, "confirm": "yes", "keep": older.pk})
+    assert refused.status_code == 200 and Customer.objects.filter(shop=shop).count() == 2
+
+    done = client.post(url, {**data, "confirm": "yes", "keep": older.pk, "conflicts_confirmed": "yes"})
+    assert done.status_code == 302
+    older.refresh_from_db()
+    assert older.phone == "+33611111111" and older.email == "lou@x.fr"
+    note = older.notes.get()
+    assert "+33622222222" in note.body and note.author == owner
+    audit = AuditEntry.objects.get(customer=older, action=AuditEntry.Action.MERGE)
+    assert audit.details["not_kept"] == {"phone": "+33622222222"}

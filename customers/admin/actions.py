@@ -16,10 +16,11 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.csv_io import write_customers_csv
 from customers.models import Customer, Tag
-from customers.services import customer_merge, customers_add_tag, customers_set_segment
+from customers.services import customer_merge, customers_add_tag, customers_set_segment, merge_conflicts
 
 
 class SegmentForm(forms.Form):
@@ -62,11 +63,15 @@ def merge_selected(modeladmin, request, queryset):
         modeladmin.message_user(request, "Only customers of the same shop can be merged.", messages.ERROR)
         return None
     by_pk = {str(c.pk): c for c in customers}
+    conflicts = merge_conflicts(customers)
     error = ""
     if request.POST.get("confirm"):
         keep = by_pk.get(request.POST.get("keep", ""))
         if keep is None:
             error = "Choose the record to keep."
+        elif conflicts and not request.POST.get("conflicts_confirmed"):
+            # Two phones or two e-mails may be two people: a merge then needs a second, explicit yes.
+            error = gettext("These records hold different phones or e-mails: tick the box to confirm.")
         else:
             others = [c for c in customers if c.pk != keep.pk]
             result = customer_merge(keep=keep, others=others, actor=request.user)
@@ -84,9 +89,14 @@ def merge_selected(modeladmin, request, queryset):
         action="merge_selected",
         template="merge_confirmation.html",
         title="Merge customers",
-        keep_pk=customers[0].pk,
+        keep_pk=_int_or(request.POST.get("keep"), customers[0].pk),
+        conflicts=conflicts,
         error=error,
     )
+
+
+def _int_or(value, default):
+    return int(value) if value and str(value).isdigit() else default
 
 
 @admin.action(description="Export selected to CSV", permissions=["export"])
