@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.access import dashboard_view, shop_customer_or_404, switch_shop
-from customers.csv_io import write_customers_csv
+from customers.csv_io import DIALECTS, write_customers_csv
 from customers.forms import (
     CHANNEL_LABELS,
     SEGMENT_LABELS,
@@ -171,10 +171,12 @@ def _list_pages(request, rows, params: dict, stats: dict) -> dict:
 def customer_list_export(request):
     """Exactly the customers of the filtered list (all pages), in the one CSV format of every export."""
     params = CustomerFilterForm(request.GET, shop=request.shop).params()
+    # ?csv=excel: `;`, decimal commas and a BOM, for Excel in French (csv_io.DIALECTS).
+    dialect = DIALECTS.get(request.GET.get("csv", ""), DIALECTS["standard"])
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"customers-{request.shop.slug}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    write_customers_csv(customer_filter(request.shop, params), response)
+    write_customers_csv(customer_filter(request.shop, params), response, dialect)
     return response
 
 

@@ -190,3 +190,33 @@ def test_merging_two_phones_asks_first_and_keeps_the_other_in_a_note(client, own
     assert "+33622222222" in note.body and note.author == owner
     audit = AuditEntry.objects.get(customer=older, action=AuditEntry.Action.MERGE)
     assert audit.details["not_kept"] == {"phone": "+33622222222"}
+
+
+# --- CSV for Excel in French -----------------------------------------------------------------------------
+
+
+def test_csv_export_for_french_excel_and_back(as_owner, shop, make_customer):
+    import io
+
+    from customers.csv_io import import_customers_csv
+    from customers.models import Order
+
+    customer = make_customer(shop, first_name="Julie", last_name="Martin")
+    Order.objects.create(shop=shop, customer=customer, reference="A1", amount="1916.10")
+    standard = as_owner.get(f"{LIST}export.csv").content.decode()
+    assert standard.startswith("id,first_name,")
+    excel = as_owner.get(f"{LIST}export.csv", {"csv": "excel"}).content.decode("utf-8")
+    assert excel.startswith("\ufeffid;first_name;last_name;") and ";1916,10;" in excel
+    assert "csv=excel" in as_owner.get(LIST).content.decode()
+    # The import reads the Excel file back (a line matched by phone: updated, not created).
+    report = import_customers_csv(shop=shop, stream=io.StringIO(excel))
+    assert report.rejected == [] and shop.customers.count() == 1
+
+
+def test_export_command_has_the_excel_option(shop, make_customer, tmp_path):
+    from django.core.management import call_command
+
+    make_customer(shop, first_name="Julie")
+    out = tmp_path / "c.csv"
+    call_command("export_customers", "--shop", shop.slug, "--excel", "--output", str(out))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfid;first_name;")

@@ -17,8 +17,9 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from customers.csv_io import write_customers_csv
+from customers.csv_io import EXCEL_FR, STANDARD, write_customers_csv
 from customers.models import Customer, Tag
 from customers.services import customer_merge, customers_add_tag, customers_set_segment, merge_conflicts
 
@@ -100,7 +101,7 @@ def _int_or(value, default):
 
 
 @admin.action(description="Export selected to CSV", permissions=["export"])
-def export_selected_csv(modeladmin, request, queryset):
+def export_selected_csv(modeladmin, request, queryset, dialect=STANDARD):
     if not queryset.exists():
         modeladmin.message_user(request, "No customer to export.", messages.WARNING)
         return None
@@ -109,8 +110,13 @@ def export_selected_csv(modeladmin, request, queryset):
     filename = f"customers-{label}-{timezone.localdate():%Y-%m-%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    write_customers_csv(queryset, response)
+    write_customers_csv(queryset, response, dialect)
     return response
+
+
+@admin.action(description=_("Export selected to CSV for Excel (French)"), permissions=["export"])
+def export_selected_csv_excel(modeladmin, request, queryset):
+    return export_selected_csv(modeladmin, request, queryset, dialect=EXCEL_FR)
 
 
 @admin.action(description="Set segment…", permissions=["change"])

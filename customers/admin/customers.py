@@ -157,6 +157,7 @@ class CustomerAdmin(ShopScopedAdmin):
     actions = [
         actions.merge_selected,
         actions.export_selected_csv,
+        actions.export_selected_csv_excel,
         actions.set_segment,
         actions.add_tag,
     ]
