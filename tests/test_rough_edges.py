@@ -220,3 +220,19 @@ def test_export_command_has_the_excel_option(shop, make_customer, tmp_path):
     out = tmp_path / "c.csv"
     call_command("export_customers", "--shop", shop.slug, "--excel", "--output", str(out))
     assert out.read_bytes().startswith(b"\xef\xbb\xbfid;first_name;")
+
+
+def test_the_admin_change_page_shows_money_and_dates_formatted(client, owner, shop, make_customer):
+    from datetime import UTC, datetime
+
+    from customers.models import Order
+
+    owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    since = datetime(2026, 7, 16, 8, 36, 47, 274248, tzinfo=UTC)
+    customer = make_customer(shop, first_name="Julie", first_contact_at=since, created_at=since)
+    Order.objects.create(shop=shop, customer=customer, reference="A1", amount="1916.10")
+    page = client.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    assert "1\u00a0916,10\u00a0€" in page and "1916.1000" not in page
+    assert "16/07/2026 10:36" in page and "2026-07-16 08:36:47" not in page

@@ -4,7 +4,9 @@ and timeline, and deletion as a GDPR erasure."""
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from customers import display
@@ -17,6 +19,7 @@ from customers.paging import CappedPaginator
 from customers.privacy import customer_erase
 from customers.selectors import customer_figures, customer_search_filter, shops_for_user
 from customers.services import NOTE_MAX_CHARS, customers_set_segment, note_add
+from customers.templatetags.dashboard import email_breaks
 
 TIMELINE_LENGTH = 50
 
@@ -130,7 +133,7 @@ class CustomerAdmin(ShopScopedAdmin):
     list_display = [
         "name",
         "phone_number",
-        "email",
+        "email_address",
         "segment",
         "tag_list",
         "preferred_channel",
@@ -247,6 +250,10 @@ class CustomerAdmin(ShopScopedAdmin):
     def phone_number(self, obj):
         return display.phone_display(obj.phone, obj.shop.country) or "—"
 
+    @admin.display(description=_("e-mail"), ordering="email")
+    def email_address(self, obj):
+        return email_breaks(obj.email) or "—"
+
     @admin.display(description="tags")
     def tag_list(self, obj):
         return ", ".join(tag.name for tag in obj.tags.all())
@@ -262,17 +269,24 @@ class CustomerAdmin(ShopScopedAdmin):
     def orders_count(self, obj):
         return self._figures(obj).get("orders_count", "—")
 
-    @admin.display(description="revenue")
+    # Money and dates as the pages show them (`1 916,10 €`, `16/07/2026 10:36`), not Python's reprs:
+    # SQLite hands sums back as 1916.10000000000.
+    @admin.display(description=_("revenue"))
     def revenue(self, obj):
-        return self._figures(obj).get("revenue", "—")
+        return self._money(obj, "revenue")
 
-    @admin.display(description="average basket")
+    @admin.display(description=_("average basket"))
     def average_basket(self, obj):
-        return self._figures(obj).get("average_basket", "—")
+        return self._money(obj, "average_basket")
 
-    @admin.display(description="customer since")
+    @admin.display(description=_("customer since"))
     def customer_since(self, obj):
-        return self._figures(obj).get("customer_since", "—")
+        since = self._figures(obj).get("customer_since")
+        return date_format(localtime(since), "SHORT_DATETIME_FORMAT") if since else "—"
+
+    def _money(self, obj, figure):
+        value = self._figures(obj).get(figure)
+        return display.money_display(value, display.shop_currency(obj.shop)) if value is not None else "—"
 
     @admin.display(description="interactions")
     def all_interactions(self, obj):
