@@ -131,6 +131,8 @@ def customer_list_page(request):
             and pages["page"].number == 1,
             "segment_labels": SEGMENT_LABELS,
             "channel_labels": CHANNEL_LABELS,
+            # A phone folds the filters away unless one is on (static/dashboard/live.js).
+            "filters_active": any(params.get(k) for k in ("segment", "channel", "tag", "attention", "sort")),
         },
     )
 

@@ -94,7 +94,16 @@
       });
   }
 
+  // On a phone the list comes first: the filters fold away unless one of them is on.
+  function foldFilters() {
+    var more = document.querySelector("details.more-filters");
+    if (more && more.dataset.active !== "1" && window.matchMedia("(max-width: 760px)").matches) {
+      more.open = false;
+    }
+  }
+
   function start() {
+    foldFilters();
     var live = document.getElementById("live");
     if (live && live.dataset.url) {
       window.setTimeout(poll, INTERVAL_MS, live);
