@@ -236,3 +236,28 @@ def test_the_admin_change_page_shows_money_and_dates_formatted(client, owner, sh
     page = client.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
     assert "1\u00a0916,10\u00a0€" in page and "1916.1000" not in page
     assert "16/07/2026 10:36" in page and "2026-07-16 08:36:47" not in page
+
+
+# --- the demo ---------------------------------------------------------------------------------------------
+
+
+def test_the_demo_reads_like_a_real_shop(db):
+    from django.core.management import call_command
+
+    from customers.models import Customer, Note, Order, Shop
+
+    call_command("seed_demo", customers=60, password="demo-pw", stdout=__import__("io").StringIO())
+    shop = Shop.objects.get(slug="maison-coccinelle")
+    now = timezone.now()
+    placed = list(Order.objects.filter(shop=shop).values_list("placed_at", flat=True))
+    assert placed and all(at < now - timedelta(hours=12) for at in placed)  # none at seeding time
+    assert len({(at.year, at.month) for at in placed}) >= 4  # spread over past months
+    assert not Note.objects.filter(customer__shop=shop, author__isnull=True).exists()
+    hours_replies = Interaction.objects.filter(
+        customer__shop=shop, direction="outbound", body__contains="horaires"
+    )
+    assert hours_replies.exists() and all("dimanche" in r.body for r in hours_replies)
+    for customer in Customer.objects.filter(shop=shop, first_contact_at__isnull=False)[:20]:
+        latest = customer.interactions.filter(direction="inbound").order_by("-occurred_at").first()
+        assert customer.last_contact_at == latest.occurred_at
+        assert customer.last_message_preview == latest.body  # what the customer wrote, not the reply
