@@ -261,3 +261,20 @@ def test_the_demo_reads_like_a_real_shop(db):
         latest = customer.interactions.filter(direction="inbound").order_by("-occurred_at").first()
         assert customer.last_contact_at == latest.occurred_at
         assert customer.last_message_preview == latest.body  # what the customer wrote, not the reply
+
+
+def test_admin_orders_and_french_dates_on_the_list(client, owner, shop, make_customer):
+    from datetime import UTC, datetime
+
+    from customers.models import Order
+
+    owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    at = datetime(2026, 7, 16, 8, 36, tzinfo=UTC)
+    customer = make_customer(shop, first_name="Julie", last_contact_at=at)
+    Order.objects.create(shop=shop, customer=customer, reference="A1", amount="1916.10")
+    orders = client.get("/admin/customers/order/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    assert "1\u00a0916,10\u00a0€" in orders
+    listed = client.get(LIST, HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    assert "16/07/2026 10:36" in listed and "07/16/2026" not in listed

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
+from customers import display
 from customers.admin.base import OWNER, READ, STAFF, ShopScopedAdmin, pretty_json
 from customers.admin.forms import OrderForm, TagForm
 from customers.models import Interaction, Note, Order, Tag
@@ -105,11 +107,16 @@ class NoteAdmin(ShopScopedAdmin):
 @admin.register(Order)
 class OrderAdmin(ShopScopedAdmin):
     form = OrderForm
-    list_display = ["reference", "customer", "amount", "currency", "placed_at"]
+    list_display = ["reference", "customer", "amount_display", "placed_at"]
     list_select_related = ["customer", "shop"]
     search_fields = ["reference", "customer__first_name", "customer__last_name", "customer__phone"]
     autocomplete_fields = ["customer"]
     date_hierarchy = "placed_at"
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        # `1 916,10 €` rather than 1916.10 and EUR in two columns (customers/display.py).
+        return display.money_display(obj.amount, obj.currency)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
