@@ -66,3 +66,25 @@ def test_the_admin_changelist_fits_a_1400px_screen(browser, live_server, french_
     context.close()
     assert overflow <= 0, f"the page is {overflow}px wider than the screen"
     assert hidden <= 0, f"{hidden}px of the changelist's columns are cut off"
+
+
+def test_the_customer_page_leads_with_edit_not_erase(browser, live_server, french_boutique):  # noqa: F811
+    customer = Customer.objects.filter(shop=french_boutique).order_by("pk").first()
+    customer.address_line1, customer.city, customer.language, customer.source = (
+        "3 rue X",
+        "Paris",
+        "fr",
+        "whatsapp",
+    )
+    customer.save()
+    context, page = signed_in(browser, live_server, {"width": 1280, "height": 900})
+    page.goto(f"/dashboard/customers/{customer.pk}/")
+    page.screenshot(path=str(ARTIFACTS / "rough-detail-1280.png"))
+    erase = page.locator(".profile-actions .danger-outline")
+    edit = page.locator(".profile-actions a", has_text="Modifier")
+    styles = "el => getComputedStyle(el).backgroundColor"
+    erase_bg, edit_bg = erase.evaluate(styles), edit.evaluate(styles)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(ARTIFACTS / "rough-detail-390.png"))
+    context.close()
+    assert erase_bg == "rgb(255, 255, 255)" and edit_bg != erase_bg  # outline, the filled one is Edit
