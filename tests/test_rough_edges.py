@@ -179,6 +179,10 @@ def test_merging_two_phones_asks_first_and_keeps_the_other_in_a_note(client, own
     page = client.post(url, {**data, "index": 0}).content.decode()
     assert "06 11 11 11 11" in page and "06 22 22 22 22" in page  # side by side
     assert 'name="conflicts_confirmed"' in page
+    assert (
+        "Ces 2 fiches n&#x27;en feront plus qu&#x27;une." in page
+        or "Ces 2 fiches n'en feront plus qu'une." in page
+    )
     refused = client.post(url, {**data, "confirm": "yes", "keep": older.pk})
     assert refused.status_code == 200 and Customer.objects.filter(shop=shop).count() == 2
 
