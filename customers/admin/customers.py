@@ -6,7 +6,9 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers import display
@@ -65,9 +67,9 @@ class InteractionTimelineInline(ScopedInline, admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    verbose_name_plural = f"Timeline (latest {TIMELINE_LENGTH} interactions)"
+    verbose_name_plural = format_lazy(_("Timeline (latest {count} messages)"), count=TIMELINE_LENGTH)
 
-    @admin.display(description="delivery")
+    @admin.display(description=_("delivery"))
     def delivery(self, obj):
         return delivery_label(obj)
 
@@ -154,7 +156,7 @@ class CustomerAdmin(ShopScopedAdmin):
     show_full_result_count = False
     paginator = CappedPaginator  # the first 40 pages numbered (customers/paging.py)
     search_fields = ["first_name", "last_name", "email", "phone"]
-    search_help_text = "Name, e-mail or phone in any format (06 98 76 54 32 finds +33698765432)."
+    search_help_text = _("Name, e-mail or phone in any format (06 98 76 54 32 finds +33698765432).")
     autocomplete_fields = ["tags"]
     inlines = [NoteInline, OrderInline, InteractionTimelineInline]
     actions = [
@@ -191,7 +193,7 @@ class CustomerAdmin(ShopScopedAdmin):
             },
         ),
         (
-            "Relationship",
+            _("Relationship"),
             {
                 "fields": [
                     "segment",
@@ -204,9 +206,9 @@ class CustomerAdmin(ShopScopedAdmin):
                 ]
             },
         ),
-        ("Address", {"fields": ["address_line1", "address_line2", ("postal_code", "city"), "country"]}),
+        (_("Address"), {"fields": ["address_line1", "address_line2", ("postal_code", "city"), "country"]}),
         (
-            "Figures",
+            _("Figures"),
             {
                 "fields": [
                     *figures,
@@ -242,7 +244,7 @@ class CustomerAdmin(ShopScopedAdmin):
     def has_export_permission(self, request):
         return self.role_allows(request, "export")
 
-    @admin.display(description="name", ordering="last_name")
+    @admin.display(description=_("name"), ordering="last_name")
     def name(self, obj):
         return obj.display_name
 
@@ -254,7 +256,7 @@ class CustomerAdmin(ShopScopedAdmin):
     def email_address(self, obj):
         return email_breaks(obj.email) or "—"
 
-    @admin.display(description="tags")
+    @admin.display(description=_("tags"))
     def tag_list(self, obj):
         return ", ".join(tag.name for tag in obj.tags.all())
 
@@ -265,7 +267,7 @@ class CustomerAdmin(ShopScopedAdmin):
             obj._admin_figures = customer_figures(obj)
         return obj._admin_figures
 
-    @admin.display(description="orders")
+    @admin.display(description=_("orders"))
     def orders_count(self, obj):
         return self._figures(obj).get("orders_count", "—")
 
@@ -288,16 +290,16 @@ class CustomerAdmin(ShopScopedAdmin):
         value = self._figures(obj).get(figure)
         return display.money_display(value, display.shop_currency(obj.shop)) if value is not None else "—"
 
-    @admin.display(description="interactions")
+    @admin.display(description=_("messages"))
     def all_interactions(self, obj):
         if obj is None or obj.pk is None:
             return "—"
         url = reverse("admin:customers_interaction_changelist")
         return format_html(
-            '<a href="{}?customer__id__exact={}">All {} interactions</a>',
+            '<a href="{}?customer__id__exact={}">{}</a>',
             url,
             obj.pk,
-            obj.interactions.count(),
+            gettext("All %(count)d messages") % {"count": obj.interactions.count()},
         )
 
     def save_model(self, request, obj, form, change):
