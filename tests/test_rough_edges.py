@@ -156,6 +156,7 @@ def test_the_admin_speaks_the_shops_language_with_french_filters_and_dates(
     assert "needs attention" not in page and "Opted out" not in page and "Reachable" not in page
     assert "à traiter" in page and "Joignable" in page
     assert "06 11 27 49 59" in page
+    assert "Dernier contact" in page and "Canal préféré" in page and "Last contact at" not in page
 
 
 # --- merging two records that hold different phones ------------------------------------------------------

@@ -16,6 +16,7 @@ from customers.admin import actions
 from customers.admin.base import ALL, EDIT, OWNER, STAFF, ScopedInline, ShopScopedAdmin, user_roles
 from customers.admin.forms import CustomerForm, OrderInlineForm
 from customers.admin.records import delivery_label
+from customers.forms import CHANNEL_LABELS, SEGMENT_LABELS
 from customers.models import Customer, Interaction, Note, Order, Tag
 from customers.paging import CappedPaginator
 from customers.privacy import customer_erase
@@ -136,11 +137,11 @@ class CustomerAdmin(ShopScopedAdmin):
         "name",
         "phone_number",
         "email_address",
-        "segment",
+        "segment_label",
         "tag_list",
-        "preferred_channel",
-        "last_contact_at",
-        "needs_attention",
+        "channel_label",
+        "last_contact",
+        "attention",
     ]
     list_filter = [
         ("segment", titled(_("segment"))),
@@ -255,6 +256,28 @@ class CustomerAdmin(ShopScopedAdmin):
     @admin.display(description=_("e-mail"), ordering="email")
     def email_address(self, obj):
         return email_breaks(obj.email) or "—"
+
+    # Columns under translated titles: the model's verbose names are English, and translating them
+    # would be a migration of each field.
+    @admin.display(description=_("segment"), ordering="segment")
+    def segment_label(self, obj):
+        return SEGMENT_LABELS.get(obj.segment, obj.segment)
+
+    @admin.display(description=_("preferred channel"), ordering="preferred_channel")
+    def channel_label(self, obj):
+        return CHANNEL_LABELS.get(obj.preferred_channel, obj.preferred_channel) or "—"
+
+    @admin.display(description=_("last contact"), ordering="last_contact_at")
+    def last_contact(self, obj):
+        return (
+            date_format(localtime(obj.last_contact_at), "SHORT_DATETIME_FORMAT")
+            if obj.last_contact_at
+            else "—"
+        )
+
+    @admin.display(description=_("needs attention"), boolean=True, ordering="needs_attention")
+    def attention(self, obj):
+        return obj.needs_attention
 
     @admin.display(description=_("tags"))
     def tag_list(self, obj):
