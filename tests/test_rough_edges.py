@@ -157,6 +157,7 @@ def test_the_admin_speaks_the_shops_language_with_french_filters_and_dates(
     assert "à traiter" in page and "Joignable" in page
     assert "06 11 27 49 59" in page
     assert "Dernier contact" in page and "Canal préféré" in page and "Last contact at" not in page
+    assert "Inactif" in page and "Phone call" not in page  # the filters' choices too
 
 
 # --- merging two records that hold different phones ------------------------------------------------------

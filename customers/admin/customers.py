@@ -99,6 +99,23 @@ def titled(title):
     return Titled
 
 
+def labelled_choices(field, title, labels):
+    """A choices filter under a translated title with the pages' translated labels (the model's choice
+    labels are English, and translating them would be a migration); same URL parameter as Django's."""
+
+    class Labelled(admin.SimpleListFilter):
+        parameter_name = f"{field}__exact"
+
+        def lookups(self, request, model_admin):
+            return [(value, label) for value, label in labels.items()]
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    Labelled.title = title
+    return Labelled
+
+
 class TagListFilter(admin.SimpleListFilter):
     title = _("tag")
     parameter_name = "tag"
@@ -144,8 +161,8 @@ class CustomerAdmin(ShopScopedAdmin):
         "attention",
     ]
     list_filter = [
-        ("segment", titled(_("segment"))),
-        ("preferred_channel", titled(_("preferred channel"))),
+        labelled_choices("segment", _("segment"), SEGMENT_LABELS),
+        labelled_choices("preferred_channel", _("preferred channel"), CHANNEL_LABELS),
         TagListFilter,
         ("needs_attention", titled(_("needs attention"))),
         OptedOutFilter,
