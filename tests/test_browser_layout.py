@@ -88,3 +88,16 @@ def test_the_customer_page_leads_with_edit_not_erase(browser, live_server, frenc
     page.screenshot(path=str(ARTIFACTS / "rough-detail-390.png"))
     context.close()
     assert erase_bg == "rgb(255, 255, 255)" and edit_bg != erase_bg  # outline, the filled one is Edit
+
+
+def test_the_stat_cards_follow_live(browser, live_server, french_boutique):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page = signed_in(browser, live_server, {"width": 1280, "height": 900})
+    expect(page.locator('[data-stat="total"]')).to_have_text("30")
+    Customer.objects.create(
+        shop=french_boutique, first_name="Nouvelle", phone="+33699887766", needs_attention=True
+    )
+    expect(page.locator('[data-stat="total"]')).to_have_text("31")  # the next poll, within 3 s
+    expect(page.locator('[data-stat="needs_attention"]')).to_have_text("2")
+    context.close()
