@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The admin in the shop's language, like the pages (after the user is known).
+    "customers.middleware.AdminLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "customers.middleware.ContentSecurityPolicyMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 
-from customers.models import Customer, Membership
+from customers.models import Customer, Membership, Shop
 from customers.selectors import role_in_shop, shops_for_user
 
 SESSION_SHOP_KEY = "dashboard_shop_id"
@@ -60,10 +60,24 @@ def _activate_language(request) -> None:
     """The shop's language, unless the user picked one with the language switcher (Django's cookie)."""
     if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
         return  # LocaleMiddleware already activated the user's choice
+    activate_shop_language(request, request.shop)
+
+
+def activate_shop_language(request, shop) -> None:
     supported = {code for code, _ in settings.LANGUAGES}
-    language = request.shop.language if request.shop.language in supported else "en"
+    language = shop.language if shop.language in supported else "en"
     translation.activate(language)
     request.LANGUAGE_CODE = language
+
+
+def admin_shop(request):
+    """The shop whose language the back office speaks: the dashboard's current one, else the user's
+    first; None for a superuser who belongs to no shop (the browser's language then)."""
+    if not request.user.is_authenticated:
+        return None
+    shops = Shop.objects.filter(memberships__user=request.user).order_by("name", "pk")
+    wanted = request.session.get(SESSION_SHOP_KEY)
+    return (shops.filter(pk=wanted).first() if wanted else None) or shops.first()
 
 
 def switch_shop(request, shop_id) -> bool:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -68,14 +69,32 @@ def _tag_names(cell: str) -> list[str]:
 # --- export -----------------------------------------------------------------------------------------
 
 
-def _row(customer: Customer) -> list[str]:
+@dataclass(frozen=True)
+class CsvDialect:
+    """How the file is written: the standard (`,`, `.` decimals, no BOM), or for a spreadsheet in French
+    (Excel opens a UTF-8 file as its legacy code page without a BOM, and splits on `;` where `,` is the
+    decimal separator)."""
+
+    delimiter: str = ","
+    decimal: str = "."
+    bom: bool = False
+
+
+STANDARD = CsvDialect()
+EXCEL_FR = CsvDialect(delimiter=";", decimal=",", bom=True)
+DIALECTS = {"standard": STANDARD, "excel": EXCEL_FR}
+
+
+def _row(customer: Customer, dialect: CsvDialect = STANDARD) -> list[str]:
     values = {
         "tags": _tags_cell(customer),
         "needs_attention": "yes" if customer.needs_attention else "no",
         "opted_out": "yes" if customer.opted_out_at else "no",
         "orders_count": customer.orders_count,
         # Quantized because SQLite sums decimals as floats (902.200000000000).
-        "total_spent": Decimal(customer.total_spent).quantize(Decimal("0.01")),
+        "total_spent": str(Decimal(customer.total_spent).quantize(Decimal("0.01"))).replace(
+            ".", dialect.decimal
+        ),
     }
     row = []
     for column in EXPORT_COLUMNS:
@@ -86,14 +105,16 @@ def _row(customer: Customer) -> list[str]:
     return row
 
 
-def write_customers_csv(queryset, stream) -> int:
+def write_customers_csv(queryset, stream, dialect: CsvDialect = STANDARD) -> int:
     """Write the customers of `queryset` to a text stream; return how many rows were written."""
-    writer = csv.writer(stream)
+    if dialect.bom:
+        stream.write("\ufeff")
+    writer = csv.writer(stream, delimiter=dialect.delimiter)
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     customers = customers_with_figures(queryset).prefetch_related("tags").order_by("pk")
     for customer in customers.iterator(chunk_size=1000):
-        writer.writerow(_row(customer))
+        writer.writerow(_row(customer, dialect))
         count += 1
     return count
 
@@ -148,7 +169,10 @@ def import_customers_csv(*, shop: Shop, stream, actor=None) -> ImportReport:
     and reason, and the others still go in: running the same file twice changes nothing the second time.
     """
     report = ImportReport()
-    reader = csv.DictReader(stream)
+    # The export's own files come back either way: `,` or, saved for French Excel, `;` (and a BOM).
+    header = stream.readline()
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.DictReader(itertools.chain([header], stream), delimiter=delimiter)
     headers = [h.strip().lstrip("\ufeff") for h in (reader.fieldnames or [])]
     known = set(EXPORT_COLUMNS)
     if not headers or not (set(headers) & known):

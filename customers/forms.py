@@ -125,7 +125,10 @@ class CustomerEditForm(NoColonForm, forms.ModelForm):
             "city": _("City"),
             "country": _("Country (2 letters)"),
         }
-        help_texts = {"phone": _("Any format: 06 98 76 54 32 or +33 6 98 76 54 32.")}
+        help_texts = {
+            "phone": _("Any format: 06 98 76 54 32 or +33 6 98 76 54 32."),
+            "whatsapp_user_id": _("The id WhatsApp gives a user who chose a username; usually empty."),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

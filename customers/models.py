@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, OrderBy, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.phones import InvalidChannelAddress, normalize_channel_address
 
@@ -412,7 +413,7 @@ class Customer(models.Model):
                 raise ValidationError({"phone": str(exc)}) from exc
         if not (self.phone or self.email or self.whatsapp_user_id or self.full_name):
             raise ValidationError(
-                "A customer needs at least a name, a phone number, an e-mail or a WhatsApp id."
+                gettext("A customer needs at least a name, a phone number, an e-mail or a WhatsApp id.")
             )
 
 

@@ -9,6 +9,7 @@ spell them one way.
 import re
 
 import phonenumbers
+from django.utils.translation import gettext as _
 
 WHATSAPP_PREFIX = "whatsapp:"
 _SEPARATORS = re.compile(r"[\s.\-()/\u00a0]+")
@@ -25,21 +26,25 @@ def normalize_phone(raw: str, country: str = "FR") -> str:
     bare `33698765432`. Raises InvalidPhoneNumber for anything that is not a valid number.
     """
     if raw is None:
-        raise InvalidPhoneNumber("No phone number given.")
+        raise InvalidPhoneNumber(_("No phone number given."))
     text = _strip_whatsapp(str(raw))
     compact = _SEPARATORS.sub("", text)
     if not compact:
-        raise InvalidPhoneNumber("No phone number given.")
+        raise InvalidPhoneNumber(_("No phone number given."))
     if not re.fullmatch(r"\+?\d+", compact):
         if re.search(r"[A-Za-z]", compact):
-            raise InvalidPhoneNumber(f"“{_shorten(text)}” is a sender name, not a phone number.")
-        raise InvalidPhoneNumber(f"“{_shorten(text)}” is not a phone number.")
+            raise InvalidPhoneNumber(
+                _("“%(text)s” is a sender name, not a phone number.") % {"text": _shorten(text)}
+            )
+        raise InvalidPhoneNumber(_("“%(text)s” is not a phone number.") % {"text": _shorten(text)})
     for candidate, region in _candidates(compact, country.upper()):
         number = _parse(candidate, region)
         if number is not None and phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # Read by the person who typed it (forms, admin, import reports): in the page's language.
     raise InvalidPhoneNumber(
-        f"“{_shorten(text)}” is not a valid phone number for {country.upper()} or abroad."
+        _("“%(text)s” is not a valid phone number for %(country)s or abroad.")
+        % {"text": _shorten(text), "country": country.upper()}
     )
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from customers import events
 from customers.figures import figures_refresh
@@ -340,12 +341,15 @@ def customer_merge(*, keep: Customer, others, actor=None) -> MergeResult:
             events.customer_merging(shop_id=keep.shop_id, kept_id=keep.pk, merged_id=other.pk)
             other.delete()  # frees its phone/e-mail/WhatsApp id for the kept record
             _fill_from(keep, snapshot, other)
+            not_kept = merge_identifiers_not_kept(keep, other)
+            if not_kept:
+                _note_not_kept(keep, snapshot, other.display_name, not_kept, actor)
             AuditEntry.objects.create(
                 shop_id=keep.shop_id,
                 customer=keep,
                 action=AuditEntry.Action.MERGE,
                 actor=actor,
-                details={"merged_customer": snapshot, "moved": counts},
+                details={"merged_customer": snapshot, "moved": counts, "not_kept": not_kept},
             )
         keep.save()
         # The others' orders and messages are now the kept one's: its figures follow, in this transaction.
@@ -353,6 +357,44 @@ def customer_merge(*, keep: Customer, others, actor=None) -> MergeResult:
         keep.refresh_from_db(fields=sorted(FIGURE_FIELDS))
     logger.info("customer %s: merged %s", keep.pk, [o.pk for o in others])
     return MergeResult(kept=keep, merged_ids=[o.pk for o in others], moved=moved)
+
+
+def merge_identifiers_not_kept(keep: Customer, other: Customer) -> dict:
+    """The phone, e-mail and WhatsApp id of `other` that `keep` does not take (it has its own): a merge
+    must not lose a way to reach the person, so they go into a note and the audit entry."""
+    return {
+        field: getattr(other, field)
+        for field in UNIQUE_IDENTITY_FIELDS
+        if getattr(other, field) and getattr(other, field) != getattr(keep, field)
+    }
+
+
+def merge_conflicts(customers) -> dict:
+    """Field -> the different values the records hold, for phone and e-mail: what a merge will not
+    keep on the record (the admin asks for confirmation when there is any)."""
+    conflicts = {}
+    for field in ("phone", "email"):
+        values = list(dict.fromkeys(getattr(c, field) for c in customers if getattr(c, field)))
+        if len(values) > 1:
+            conflicts[field] = values
+    return conflicts
+
+
+NOT_KEPT_LABELS = {"phone": _("phone"), "email": _("e-mail"), "whatsapp_user_id": _("WhatsApp id")}
+
+
+def _note_not_kept(keep: Customer, snapshot: dict, name: str, not_kept: dict, actor) -> Note:
+    # Written in the shop's language: the note is read on the customer's page by the shop's people.
+    with translation.override(keep.shop.language or None):
+        lines = [
+            _("%(label)s: %(value)s") % {"label": NOT_KEPT_LABELS[field], "value": value}
+            for field, value in not_kept.items()
+        ]
+        body = _("Merged with the record of %(name)s (#%(id)s); not kept on this record:") % {
+            "name": name,
+            "id": snapshot["id"],
+        }
+        return Note.objects.create(customer=keep, body="\n".join([body, *lines]), author=actor)
 
 
 def _move_related(*, source: Customer, target: Customer) -> dict:

@@ -2,12 +2,15 @@
 it lives in webhooks)."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from customers import inbox_views, views
 
 app_name = "dashboard"
 
 urlpatterns = [
+    # /dashboard/ itself: the customer list is the dashboard's home.
+    path("", RedirectView.as_view(pattern_name="dashboard:customer-list", permanent=False), name="home"),
     path("inbox/", inbox_views.inbox_page, name="inbox"),
     path("inbox/updates/", inbox_views.inbox_updates, name="inbox-updates"),
     path("customers/", views.customer_list_page, name="customer-list"),

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.access import dashboard_view, shop_customer_or_404, switch_shop
-from customers.csv_io import write_customers_csv
+from customers.csv_io import DIALECTS, write_customers_csv
 from customers.forms import (
     CHANNEL_LABELS,
     SEGMENT_LABELS,
@@ -133,6 +133,8 @@ def customer_list_page(request):
             and pages["page"].number == 1,
             "segment_labels": SEGMENT_LABELS,
             "channel_labels": CHANNEL_LABELS,
+            # A phone folds the filters away unless one is on (static/dashboard/live.js).
+            "filters_active": any(params.get(k) for k in ("segment", "channel", "tag", "attention", "sort")),
         },
     )
 
@@ -173,10 +175,12 @@ def _list_pages(request, rows, params: dict, stats: dict) -> dict:
 def customer_list_export(request):
     """Exactly the customers of the filtered list (all pages), in the one CSV format of every export."""
     params = CustomerFilterForm(request.GET, shop=request.shop).params()
+    # ?csv=excel: `;`, decimal commas and a BOM, for Excel in French (csv_io.DIALECTS).
+    dialect = DIALECTS.get(request.GET.get("csv", ""), DIALECTS["standard"])
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"customers-{request.shop.slug}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    write_customers_csv(customer_filter(request.shop, params), response)
+    write_customers_csv(customer_filter(request.shop, params), response, dialect)
     return response
 
 
@@ -191,6 +195,8 @@ def customer_list_updates(request):
     return JsonResponse(
         {
             "after": latest,
+            # The stat cards move too (a new customer, one handled by a colleague): one indexed query.
+            "stats": dashboard_stats(request.shop),
             "rows": [
                 {
                     "id": customer.pk,
@@ -231,7 +237,10 @@ def render_customer_detail(request, customer, *, tab=None, note_form=None, send_
         "note_form": note_form or NoteForm(),
         "send_form": send_form or StaffMessageForm(initial={"channel": _default_channel(customer)}),
         "latest_id": latest_interaction_id_for(customer),
-        "last_message": customer.interactions.order_by("-occurred_at", "-pk").first(),
+        # What the customer last wrote, as on the list: the shop's own replies are not their activity.
+        "last_message": customer.interactions.filter(direction="inbound")
+        .order_by("-occurred_at", "-pk")
+        .first(),
         "profile_name_confirmable": _profile_name_confirmable(customer),
     }
     if tab == "conversation":

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from customers.phones import InvalidPhoneNumber, normalize_phone, try_normalize_phone
 
@@ -65,7 +66,9 @@ def test_invalid_input_is_rejected_with_a_message(raw):
 
 
 def test_alphanumeric_sender_is_named_as_such():
-    with pytest.raises(InvalidPhoneNumber, match="sender name"):
+    with translation.override("en"), pytest.raises(InvalidPhoneNumber, match="sender name"):
+        normalize_phone("SUPPORT", "FR")
+    with translation.override("fr"), pytest.raises(InvalidPhoneNumber, match="nom d'expéditeur"):
         normalize_phone("SUPPORT", "FR")
 
 

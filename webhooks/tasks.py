@@ -9,10 +9,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from coccinelle.http import ExternalServiceError
 from customers import events
+from customers.forms import CHANNEL_LABELS
 from customers.models import Customer, Interaction, Membership
 from webhooks import autoreply, llm
 from webhooks.inbound_events import events_process, events_process_due, events_sweep
@@ -69,13 +71,36 @@ def notify_owners(inbound_id: int) -> int:
             customer.pk,
         )
         return 0
-    link = public_url(reverse("admin:customers_customer_change", args=[customer.pk]))
-    body = (
-        f"{customer.display_name} wrote on {inbound.get_channel_display()} and needs a person:\n\n"
-        f"“{inbound.body[:1000]}”\n\n"
-        f"They received a holding reply. Open the customer: {link}\n"
-    )
-    return send_mail(f"[{shop.name}] {customer.display_name} needs an answer", body, None, recipients)
+    # In the shop's language (the owner reads it, not the customer), the link to the customer's page.
+    with translation.override(shop.language or settings.LANGUAGE_CODE):
+        link = absolute_url(reverse("dashboard:customer-detail", args=[customer.pk]))
+        values = {
+            "name": customer.display_name,
+            "channel": CHANNEL_LABELS.get(inbound.channel, inbound.channel),
+            "text": inbound.body[:1000],
+            "link": link,
+            "shop": shop.name,
+        }
+        body = (
+            _("%(name)s wrote on %(channel)s and needs a person:") % values
+            + f"\n\n“{values['text']}”\n\n"
+            + _("They received a holding reply. Open the customer: %(link)s") % values
+            + "\n"
+        )
+        subject = _("[%(shop)s] %(name)s needs an answer") % values
+    return send_mail(subject, body, None, recipients)
+
+
+def absolute_url(path: str) -> str:
+    """`path` on the public site, for links that leave it (e-mails): PUBLIC_BASE_URL, else the first
+    named host of ALLOWED_HOSTS (https unless DEBUG). A relative link in an e-mail leads nowhere."""
+    url = public_url(path)
+    if url.startswith(("https://", "http://")):
+        return url
+    host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if h.strip(".*")), "localhost")
+    scheme = "http" if settings.DEBUG else "https"
+    logger.warning("PUBLIC_BASE_URL is not set: e-mail links use %s://%s", scheme, host)
+    return f"{scheme}://{host}{path}"
 
 
 @shared_task

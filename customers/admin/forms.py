@@ -3,6 +3,8 @@ cleaned of invisible characters."""
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Order, Tag
 from customers.text import clean_name
@@ -63,6 +65,11 @@ class CustomerForm(forms.ModelForm):
             "city",
             "country",
         ]
+        # The model's help texts are English notes for developers; the back office reads these.
+        help_texts = {
+            "whatsapp_user_id": _("The id WhatsApp gives a user who chose a username; usually empty."),
+            "phone": _("Any format: 06 98 76 54 32 or +33 6 98 76 54 32."),
+        }
 
     def clean_first_name(self):
         return clean_name(self.cleaned_data.get("first_name"))
@@ -75,17 +82,19 @@ class CustomerForm(forms.ModelForm):
         shop = cleaned.get("shop") or (self.instance.shop if self.instance.shop_id else None)
         tags = cleaned.get("tags")
         if shop and tags and any(tag.shop_id != shop.pk for tag in tags):
-            self.add_error("tags", "Use tags of this customer's shop only.")
+            self.add_error("tags", gettext("Use tags of this customer's shop only."))
         return cleaned
 
     def _post_clean(self):
         super()._post_clean()  # Customer.clean() normalises the phone and e-mail with the shop's country
-        _check_unique_in_shop(self, "phone", "A customer of this shop already has this phone number.")
         _check_unique_in_shop(
-            self, "email", "A customer of this shop already has this e-mail.", "email__iexact"
+            self, "phone", gettext("A customer of this shop already has this phone number.")
         )
         _check_unique_in_shop(
-            self, "whatsapp_user_id", "A customer of this shop already has this WhatsApp id."
+            self, "email", gettext("A customer of this shop already has this e-mail."), "email__iexact"
+        )
+        _check_unique_in_shop(
+            self, "whatsapp_user_id", gettext("A customer of this shop already has this WhatsApp id.")
         )
         _drop_constraint_errors(
             self,

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
+from customers import display
 from customers.admin.base import OWNER, READ, STAFF, ShopScopedAdmin, pretty_json
 from customers.admin.forms import OrderForm, TagForm
 from customers.models import Interaction, Note, Order, Tag
@@ -47,23 +49,23 @@ class InteractionAdmin(ShopScopedAdmin):
     ]
     readonly_fields = ["media_pretty", "location_pretty", "raw_payload_pretty", "delivery"]
 
-    @admin.display(description="delivery", ordering="status")
+    @admin.display(description=_("delivery"), ordering="status")
     def delivery(self, obj):
         return delivery_label(obj)
 
-    @admin.display(description="body")
+    @admin.display(description=_("body"))
     def short_body(self, obj):
         return obj.body if len(obj.body) <= 80 else obj.body[:79] + "…"
 
-    @admin.display(description="raw payload")
+    @admin.display(description=_("raw payload"))
     def raw_payload_pretty(self, obj):
         return pretty_json(obj.raw_payload)
 
-    @admin.display(description="media")
+    @admin.display(description=_("media"))
     def media_pretty(self, obj):
         return pretty_json(obj.media) if obj.media else "—"
 
-    @admin.display(description="location")
+    @admin.display(description=_("location"))
     def location_pretty(self, obj):
         return pretty_json(obj.location) if obj.location else "—"
 
@@ -88,7 +90,7 @@ class NoteAdmin(ShopScopedAdmin):
     readonly_fields = ["author", "created_at"]
     text_limits = {"body": NOTE_MAX_CHARS}
 
-    @admin.display(description="note")
+    @admin.display(description=_("note"))
     def short_body(self, obj):
         return str(obj)
 
@@ -105,11 +107,16 @@ class NoteAdmin(ShopScopedAdmin):
 @admin.register(Order)
 class OrderAdmin(ShopScopedAdmin):
     form = OrderForm
-    list_display = ["reference", "customer", "amount", "currency", "placed_at"]
+    list_display = ["reference", "customer", "amount_display", "placed_at"]
     list_select_related = ["customer", "shop"]
     search_fields = ["reference", "customer__first_name", "customer__last_name", "customer__phone"]
     autocomplete_fields = ["customer"]
     date_hierarchy = "placed_at"
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        # `1 916,10 €` rather than 1916.10 and EUR in two columns (customers/display.py).
+        return display.money_display(obj.amount, obj.currency)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -131,6 +138,6 @@ class TagAdmin(ShopScopedAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "shop"] if obj is not None else fields
 
-    @admin.display(description="customers", ordering="customers_count")
+    @admin.display(description=_("customers"), ordering="customers_count")
     def customers_count(self, obj):
         return obj.customers_count

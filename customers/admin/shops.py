@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from customers.admin.base import ALL, OWNER, READ, STAFF, ScopedInline, ShopScopedAdmin, pretty_json
 from customers.admin.forms import ShopForm
@@ -110,6 +111,6 @@ class AuditEntryAdmin(ShopScopedAdmin):
     fields = ["created_at", "shop", "action", "customer", "actor", "details_pretty"]
     readonly_fields = ["details_pretty"]
 
-    @admin.display(description="details")
+    @admin.display(description=_("details"))
     def details_pretty(self, obj):
         return pretty_json(obj.details)

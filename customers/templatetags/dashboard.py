@@ -1,8 +1,11 @@
 """Small display helpers for the dashboard templates (labels in the page's language, initials)."""
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from customers import display
 from customers.forms import CHANNEL_LABELS, SEGMENT_LABELS
 
 register = template.Library()
@@ -49,3 +52,48 @@ def initials(customer):
 def safe_link(url):
     """Only web links become clickable: a `javascript:` URL in a payload must not."""
     return isinstance(url, str) and url.startswith(("https://", "http://"))
+
+
+@register.filter
+def phone(value, country="FR"):
+    """`{{ customer.phone|phone:request.shop.country }}`: the shop's country's format."""
+    return display.phone_display(value, country or "FR")
+
+
+@register.filter
+def money(amount, currency="EUR"):
+    """`{{ order.amount|money:order.currency }}`: `1 916,10 €` in French."""
+    return display.money_display(amount, currency or "EUR")
+
+
+@register.filter
+def language_name(code):
+    return display.language_name(code)
+
+
+@register.filter
+def source_label(value):
+    return display.source_label(value)
+
+
+@register.filter
+def address_lines(customer):
+    return display.address_lines(customer)
+
+
+@register.filter
+def shop_money(amount, shop):
+    """A shop's figure (revenue, basket) in its country's currency: `{{ value|shop_money:request.shop }}`."""
+    return display.money_display(amount, display.shop_currency(shop))
+
+
+@register.filter
+def email_breaks(value):
+    """An e-mail that may wrap only at its seams (before the @ and the domain's dots), never mid-word:
+    `julie.martin<wbr>@example<wbr>.com`. Escaped first, then only <wbr> added."""
+    if not value:
+        return ""
+    local, at, domain = escape(value).partition("@")
+    if not at:
+        return escape(value)
+    return mark_safe(f"{local}<wbr>@{domain.replace('.', '<wbr>.')}")  # noqa: S308 (escaped above)

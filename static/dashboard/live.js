@@ -92,6 +92,14 @@
     return true;
   }
 
+  function showStats(stats) {
+    if (!stats) return;
+    Object.keys(stats).forEach(function (name) {
+      var card = document.querySelector('[data-stat="' + name + '"]');
+      if (card && card.textContent !== String(stats[name])) card.textContent = String(stats[name]);
+    });
+  }
+
   function showDetail(data) {
     var thread = document.getElementById("thread-list");
     if (thread) {
@@ -136,6 +144,7 @@
           if (!showInbox(data)) return; // someone is using the rows: the next poll brings the change
         } else if (kind === "list") {
           showList(data, live);
+          showStats(data.stats);
         } else {
           showDetail(data);
         }
@@ -150,7 +159,16 @@
       });
   }
 
+  // On a phone the list comes first: the filters fold away unless one of them is on.
+  function foldFilters() {
+    var more = document.querySelector("details.more-filters");
+    if (more && more.dataset.active !== "1" && window.matchMedia("(max-width: 760px)").matches) {
+      more.open = false;
+    }
+  }
+
   function start() {
+    foldFilters();
     var live = document.getElementById("live");
     if (live && live.dataset.url) {
       window.setTimeout(poll, INTERVAL_MS, live);

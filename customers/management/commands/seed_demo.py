@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from customers.figures import figures_refresh_all
 from customers.models import ChannelAddress, Customer, Interaction, Membership, Note, Order, Shop, Tag
 from customers.segments import segments_refresh
 from customers.services import membership_add
@@ -121,7 +122,8 @@ INBOUND = [
 ]
 OUTBOUND = [
     "Bonjour {name}, oui nous l'avons en {size}. Nous vous la gardons jusqu'à demain 19h.",
-    "Bonjour {name}, la boutique est ouverte du mardi au samedi, 10h-19h.",
+    # The shop's own hours, every day it lists (Sunday included), as the reply engine quotes them.
+    "Bonjour {name}, nos horaires : {hours}.",
     "Bonjour {name}, votre commande vous attend en boutique.",
     "Avec plaisir {name}, à bientôt !",
 ]
@@ -145,9 +147,9 @@ class Command(BaseCommand):
         password = opts["password"] or secrets.token_urlsafe(9)
         with transaction.atomic():
             shop, created = self._shop()
-            self._login(shop, password)
+            user = self._login(shop, password)
             if created:
-                self._populate(shop, opts["customers"])
+                self._populate(shop, opts["customers"], author=user)
         count = Customer.objects.filter(shop=shop).count()
         state = "created" if created else "already there"
         self.stdout.write(f"Demo shop “{shop.name}” ({shop.slug}) {state}: {count} customers.")
@@ -185,7 +187,7 @@ class Command(BaseCommand):
         membership_add(shop=shop, user=user, role=Membership.Role.OWNER)
         return user
 
-    def _populate(self, shop, how_many):
+    def _populate(self, shop, how_many, author=None):
         rng = random.Random(42)  # the same demo every time
         now = timezone.now()
         tags = {name: Tag.objects.create(shop=shop, name=name) for name in TAGS}
@@ -202,11 +204,17 @@ class Command(BaseCommand):
         Interaction.objects.bulk_create(i for c in customers for i in self._conversation(c, rng))
         Customer.objects.bulk_update(customers, ["last_contact_at"], batch_size=500)
         Order.objects.bulk_create(o for c in customers for o in self._orders(shop, c, rng, now))
+        # Written by the shop's owner (a note without author reads "someone" on the pages).
         Note.objects.bulk_create(
-            Note(customer=c, body=rng.choice(NOTES), created_at=c.created_at + timedelta(days=1))
+            Note(
+                customer=c, body=rng.choice(NOTES), author=author, created_at=c.created_at + timedelta(days=1)
+            )
             for c in customers
             if rng.random() < 0.25
         )
+        # bulk_create sends no signal: the list's figures (revenue, the latest message the customer
+        # wrote) are computed once here, as the services keep them afterwards.
+        figures_refresh_all(Customer.objects.filter(shop=shop))
         segments_refresh(shop=shop)
 
     def _customer(self, shop, rng, now, i):
@@ -261,10 +269,13 @@ class Command(BaseCommand):
             size = rng.choice(["36", "38", "40", "M", "L"])
             messages.append(self._message(customer, "inbound", rng.choice(INBOUND).format(size=size), at))
             at += timedelta(minutes=rng.randint(2, 90))
-            reply = rng.choice(OUTBOUND).format(name=customer.first_name, size=size)
+            reply = rng.choice(OUTBOUND).format(
+                name=customer.first_name, size=size, hours=customer.shop.opening_hours
+            )
             messages.append(self._message(customer, "outbound", reply, min(at, now), status="delivered"))
             at += timedelta(days=rng.randint(3, 40))
-        customer.last_contact_at = max(m.occurred_at for m in messages)
+        # Last contact is the customer's latest message, not the shop's reply to it (as the pipeline does).
+        customer.last_contact_at = max(m.occurred_at for m in messages if m.direction == "inbound")
         return messages
 
     def _message(self, customer, direction, body, at, status="received"):
@@ -283,15 +294,18 @@ class Command(BaseCommand):
         if not customer.first_contact_at or rng.random() < 0.35:
             return []
         orders = []
+        # Spread between the first contact and yesterday: capping "first contact + up to 200 days" at now
+        # dated every recent customer's orders at the very second of seeding.
+        span = max((now - timedelta(days=1) - customer.first_contact_at).total_seconds(), 0)
         for n in range(rng.choice([1, 1, 2, 3, 5, 8])):
-            placed = customer.first_contact_at + timedelta(days=rng.randint(0, 200))
+            placed = customer.first_contact_at + timedelta(seconds=rng.uniform(0, span))
             orders.append(
                 Order(
                     shop=shop,
                     customer=customer,
                     reference=f"MC-{customer.pk:05d}-{n + 1}",
                     amount=Decimal(rng.choice([49, 69, 89, 120, 159, 240, 390])) + Decimal("0.90"),
-                    placed_at=min(placed, now),
+                    placed_at=placed,
                 )
             )
         return orders
