@@ -365,6 +365,14 @@ class Customer(models.Model):
         return self.display_name
 
     def save(self, *args, **kwargs):
+        # The inbox's clock goes with the flag, whoever sets or clears it (the admin's tick box too).
+        if not self.needs_attention:
+            self.attention_since = None
+        elif self.attention_since is None:
+            self.attention_since = timezone.now()
+        fields = kwargs.get("update_fields")
+        if fields is not None and "needs_attention" in fields and "attention_since" not in fields:
+            kwargs["update_fields"] = [*fields, "attention_since"]
         # The figures are written only by customers.figures (one UPDATE from the orders and messages):
         # a record loaded before an order or message was recorded must not put its stale copy back.
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):

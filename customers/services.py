@@ -420,6 +420,10 @@ def _fill_from(keep: Customer, snapshot: dict, other: Customer) -> None:
     if other.opted_out_at and (not keep.opted_out_at or other.opted_out_at < keep.opted_out_at):
         keep.opted_out_at = other.opted_out_at
     keep.needs_attention = keep.needs_attention or other.needs_attention
+    # Waiting since the earlier of the two hand-overs; whoever looked after either keeps looking after it.
+    waits = [c.attention_since for c in (keep, other) if c.needs_attention and c.attention_since]
+    keep.attention_since = min(waits, default=keep.attention_since)
+    keep.assigned_to_id = keep.assigned_to_id or other.assigned_to_id
     keep.first_contact_at = _earliest(keep.first_contact_at, other.first_contact_at)
     keep.last_contact_at = _latest(keep.last_contact_at, other.last_contact_at)
     keep.created_at = min(keep.created_at, other.created_at)

@@ -275,3 +275,26 @@ def test_a_person_s_answer_that_was_not_delivered_puts_the_customer_back_in_the_
     assert post_twilio(Client(), STATUS_URL, report).status_code in (200, 204)
     assert Interaction.objects.get(pk=answer.pk).status == "undelivered"
     assert waiting_ids(signed_in(owner)) == [upset.pk]
+
+
+def test_clearing_the_flag_anywhere_stops_the_clock(shop):
+    customer = Customer.objects.create(shop=shop, first_name="Julie", needs_attention=True)
+    assert customer.attention_since is not None
+    customer.needs_attention = False
+    customer.save()  # as the admin's tick box does
+    customer.refresh_from_db()
+    assert customer.attention_since is None
+
+
+def test_a_merge_keeps_the_longer_wait_and_who_looks_after_it(shop, staff):
+    from customers.services import customer_merge
+
+    earlier = timezone.now() - timedelta(hours=5)
+    keep = Customer.objects.create(shop=shop, first_name="Julie", phone="+33611111111", needs_attention=True)
+    other = Customer.objects.create(
+        shop=shop, first_name="Julie", email="julie@example.com", needs_attention=True,
+        attention_since=earlier, assigned_to=staff,
+    )  # fmt: skip
+    customer_merge(keep=keep, others=[other])
+    keep.refresh_from_db()
+    assert keep.attention_since == earlier and keep.assigned_to == staff

@@ -61,6 +61,16 @@ def phone(value, country="FR"):
 
 
 @register.filter
+def shown_name(customer, country="FR"):
+    """The customer's name as the pages show it: a customer known only by phone is their number in the
+    shop's format (06 11 27 49 59), not in E.164."""
+    name = customer.display_name
+    if customer.phone and name == customer.phone:
+        return display.phone_display(customer.phone, country or "FR")
+    return name
+
+
+@register.filter
 def money(amount, currency="EUR"):
     """`{{ order.amount|money:order.currency }}`: `1 916,10 €` in French."""
     return display.money_display(amount, currency or "EUR")
