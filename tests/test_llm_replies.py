@@ -76,4 +76,6 @@ def test_send_failure_is_recorded_not_lost(client, shop, settings, twilio_api):
         _configure(settings, "openai", llm)
         post_twilio(client, SMS_URL, PARAMS)
     reply = Interaction.objects.get(direction="outbound")
-    assert reply.status == "failed" and "unsubscribed" in reply.raw_payload["error"]
+    # Recorded with a reason a shop owner can act on (webhooks/providers/twilio.py rewords known codes).
+    error = reply.raw_payload["error"]
+    assert reply.status == "failed" and "21610" in error and "STOP" in error
