@@ -9,6 +9,7 @@ from django.db.models import F, OrderBy, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from customers.phones import InvalidChannelAddress, normalize_channel_address
 
@@ -16,31 +17,38 @@ from customers.phones import InvalidChannelAddress, normalize_channel_address
 class Shop(models.Model):
     """A tenant. Every customer, note, order and message belongs to exactly one shop."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    slug = models.SlugField(verbose_name=_("slug"), max_length=80, unique=True)
     country = models.CharField(
+        verbose_name=_("country"),
         max_length=2,
         default="FR",
         help_text="ISO country code used to read local numbers like 06 98 76 54 32.",
     )
-    language = models.CharField(max_length=8, default="fr")
-    time_zone = models.CharField(max_length=64, default="Europe/Paris")
+    language = models.CharField(verbose_name=_("language"), max_length=8, default="fr")
+    time_zone = models.CharField(verbose_name=_("time zone"), max_length=64, default="Europe/Paris")
     # What automatic replies may tell customers; empty means "we don't know, ask a human".
-    address = models.TextField(blank=True)
-    opening_hours = models.TextField(blank=True)
+    address = models.TextField(verbose_name=_("address"), blank=True)
+    opening_hours = models.TextField(verbose_name=_("opening hours"), blank=True)
     website = models.URLField(blank=True)
-    contact_phone = models.CharField(max_length=32, blank=True)
+    contact_phone = models.CharField(verbose_name=_("contact phone"), max_length=32, blank=True)
     # Automatic replies (webhooks/autoreply.py): on for the shop, and how long they stay quiet for a customer
     # after a person from the shop wrote to them by hand.
-    auto_replies_enabled = models.BooleanField(default=True)
-    auto_reply_pause_minutes = models.PositiveIntegerField(default=240)
+    auto_replies_enabled = models.BooleanField(verbose_name=_("automatic replies"), default=True)
+    auto_reply_pause_minutes = models.PositiveIntegerField(
+        verbose_name=_("pause of automatic replies (minutes)"), default=240
+    )
     # Segment thresholds (see customers/segments.py for the rules).
-    vip_min_spent = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("1000"))
-    vip_min_orders = models.PositiveIntegerField(default=5)
-    inactive_after_days = models.PositiveIntegerField(default=365)
-    created_at = models.DateTimeField(auto_now_add=True)
+    vip_min_spent = models.DecimalField(
+        verbose_name=_("VIP from (spent)"), max_digits=10, decimal_places=2, default=Decimal("1000")
+    )
+    vip_min_orders = models.PositiveIntegerField(verbose_name=_("VIP from (orders)"), default=5)
+    inactive_after_days = models.PositiveIntegerField(verbose_name=_("inactive after (days)"), default=365)
+    created_at = models.DateTimeField(verbose_name=_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
         ordering = ["name"]
 
     def __str__(self):
@@ -54,18 +62,23 @@ class ChannelAddress(models.Model):
     """
 
     class Provider(models.TextChoices):
-        TWILIO = "twilio", "Twilio (SMS and WhatsApp)"
-        META = "meta", "Meta WhatsApp Cloud API"
+        TWILIO = "twilio", _("Twilio (SMS and WhatsApp)")
+        META = "meta", _("Meta WhatsApp Cloud API")
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="channel_addresses")
-    provider = models.CharField(max_length=16, choices=Provider.choices)
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="channel_addresses"
+    )
+    provider = models.CharField(verbose_name=_("provider"), max_length=16, choices=Provider.choices)
     address = models.CharField(
+        verbose_name=_("address"),
         max_length=64,
         help_text="Twilio: a phone number in any spelling (stored as +33612345678), a short code or a "
         "messaging service SID (MG…). Meta: the phone number ID (digits).",
     )
 
     class Meta:
+        verbose_name = _("channel address")
+        verbose_name_plural = _("channel addresses")
         constraints = [
             # On the normalised spelling (clean() and save() write nothing else), so one number in two
             # spellings cannot belong to two shops.
@@ -110,15 +123,21 @@ class ChannelAddress(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        STAFF = "staff", "Staff"
+        OWNER = "owner", _("Owner")
+        STAFF = "staff", _("Staff")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=8, choices=Role.choices, default=Role.STAFF)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(verbose_name=_("role"), max_length=8, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(verbose_name=_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_unique")]
 
     def __str__(self):
@@ -126,10 +145,12 @@ class Membership(models.Model):
 
 
 class Tag(models.Model):
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="tags")
-    name = models.CharField(max_length=64)
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(verbose_name=_("name"), max_length=64)
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["shop", "name"], name="tag_unique_per_shop")]
 
@@ -140,9 +161,9 @@ class Tag(models.Model):
 class Channel(models.TextChoices):
     SMS = "sms", "SMS"
     WHATSAPP = "whatsapp", "WhatsApp"
-    EMAIL = "email", "E-mail"
-    PHONE = "phone", "Phone call"
-    MANUAL = "manual", "Manual entry"
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone call")
+    MANUAL = "manual", _("Manual entry")
 
 
 class ListIndex(models.Index):
@@ -196,95 +217,129 @@ class FoldedName(models.Func):
 
 class Customer(models.Model):
     class Segment(models.TextChoices):
-        PROSPECT = "prospect", "Prospect"
-        ACTIVE = "active", "Active"
+        PROSPECT = "prospect", _("Prospect")
+        ACTIVE = "active", _("Active")
         VIP = "vip", "VIP"
-        INACTIVE = "inactive", "Inactive"
+        INACTIVE = "inactive", _("Inactive")
 
     class NameSource(models.TextChoices):
-        UNKNOWN = "", "Unknown"
-        PROFILE = "profile", "WhatsApp profile"
-        TEXT = "text", "Read from a message"
-        HUMAN = "human", "Entered or confirmed by a person"
+        UNKNOWN = "", _("Unknown")
+        PROFILE = "profile", _("WhatsApp profile")
+        TEXT = "text", _("Read from a message")
+        HUMAN = "human", _("Entered or confirmed by a person")
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customers")
-    first_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100, blank=True)
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="customers")
+    first_name = models.CharField(verbose_name=_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(verbose_name=_("last name"), max_length=100, blank=True)
     # Kept by the database from the two above, for the name search's trigram index (PostgreSQL).
     search_name = models.GeneratedField(
         expression=FoldedName("first_name", "last_name"), output_field=models.TextField(), db_persist=True
     )
     # Automatic sources never overwrite a name a person entered or confirmed.
-    name_source = models.CharField(max_length=8, choices=NameSource.choices, blank=True, default="")
+    name_source = models.CharField(
+        verbose_name=_("name source"), max_length=8, choices=NameSource.choices, blank=True, default=""
+    )
     # NULL rather than "" when absent, so that the per-shop unique constraints ignore missing values.
-    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +33698765432")
+    phone = models.CharField(
+        verbose_name=_("phone"), max_length=20, null=True, blank=True, help_text="E.164, e.g. +33698765432"
+    )
     whatsapp_user_id = models.CharField(
+        verbose_name=_("WhatsApp id"),
         max_length=140,
         null=True,
         blank=True,
         help_text="WhatsApp business-scoped user id (users with a username).",
     )
-    email = models.EmailField(null=True, blank=True)
+    email = models.EmailField(verbose_name=_("e-mail"), null=True, blank=True)
     # A sender that is no phone number and no WhatsApp user id (an alphanumeric sender, an address no
     # parser reads) is still a customer: identified by the provider's address as sent.
     external_address = models.CharField(
-        max_length=255, null=True, blank=True, help_text="The sender's address as the provider sent it."
+        verbose_name=_("sender address"),
+        max_length=255,
+        null=True,
+        blank=True,
+        help_text="The sender's address as the provider sent it.",
     )
     # The name the customer's WhatsApp profile shows, as sent, in any script and order: a display name
     # until a person confirms it as first/last name.
-    profile_name = models.CharField(max_length=255, blank=True)
-    preferred_channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
-    language = models.CharField(max_length=8, blank=True)
-    segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.PROSPECT)
+    profile_name = models.CharField(verbose_name=_("WhatsApp profile name"), max_length=255, blank=True)
+    preferred_channel = models.CharField(
+        verbose_name=_("preferred channel"), max_length=16, choices=Channel.choices, blank=True
+    )
+    language = models.CharField(verbose_name=_("language"), max_length=8, blank=True)
+    segment = models.CharField(
+        verbose_name=_("segment"), max_length=16, choices=Segment.choices, default=Segment.PROSPECT
+    )
     # Set when a person chose the segment by hand: the nightly recomputation then leaves it alone.
-    segment_manual = models.BooleanField(default=False)
-    tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
-    address_line1 = models.CharField(max_length=200, blank=True)
-    address_line2 = models.CharField(max_length=200, blank=True)
-    postal_code = models.CharField(max_length=20, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=2, blank=True)
-    opted_out_at = models.DateTimeField(null=True, blank=True)
-    auto_replies_paused_until = models.DateTimeField(null=True, blank=True)
-    needs_attention = models.BooleanField(default=False)
+    segment_manual = models.BooleanField(verbose_name=_("segment set by hand"), default=False)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    address_line1 = models.CharField(verbose_name=_("address"), max_length=200, blank=True)
+    address_line2 = models.CharField(verbose_name=_("address (continued)"), max_length=200, blank=True)
+    postal_code = models.CharField(verbose_name=_("postal code"), max_length=20, blank=True)
+    city = models.CharField(verbose_name=_("city"), max_length=100, blank=True)
+    country = models.CharField(verbose_name=_("country"), max_length=2, blank=True)
+    opted_out_at = models.DateTimeField(verbose_name=_("opted out on"), null=True, blank=True)
+    auto_replies_paused_until = models.DateTimeField(
+        verbose_name=_("automatic replies paused until"), null=True, blank=True
+    )
+    needs_attention = models.BooleanField(verbose_name=_("needs attention"), default=False)
     # The inbox's clock: when the customer was handed over to a person (an escalation, a message the
     # automatic reply could not answer); cleared with needs_attention when a person answers or marks the
     # conversation handled.
-    attention_since = models.DateTimeField(null=True, blank=True, editable=False)
+    attention_since = models.DateTimeField(
+        verbose_name=_("waiting since"), null=True, blank=True, editable=False
+    )
     # Who in the shop looks after the conversation (the inbox's "mine"); anyone may take it over.
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_customers",
     )
-    first_contact_at = models.DateTimeField(null=True, blank=True)
-    last_contact_at = models.DateTimeField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(verbose_name=_("first contact"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(verbose_name=_("last contact"), null=True, blank=True)
     source = models.CharField(
-        max_length=32, blank=True, help_text="How the profile arrived: sms, whatsapp, import…"
+        verbose_name=_("source"),
+        max_length=32,
+        blank=True,
+        help_text="How the profile arrived: sms, whatsapp, import…",
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(verbose_name=_("customer since"), default=timezone.now)
+    updated_at = models.DateTimeField(verbose_name=_("updated"), auto_now=True)
     # Figures kept with the data (customers/figures.py recomputes them in the transaction of every order
     # or message change), so that the list sorts and shows them without aggregating a shop's orders and
     # messages on every page view. db_default: rows inserted by SQL (bench, fixtures) start consistent.
-    orders_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
-    total_spent = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0"), db_default=Decimal("0"), editable=False
+    orders_count = models.PositiveIntegerField(
+        verbose_name=_("orders"), default=0, db_default=0, editable=False
     )
-    first_order_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_order_at = models.DateTimeField(null=True, blank=True, editable=False)
+    total_spent = models.DecimalField(
+        verbose_name=_("revenue"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        editable=False,
+    )
+    first_order_at = models.DateTimeField(
+        verbose_name=_("first order"), null=True, blank=True, editable=False
+    )
+    last_order_at = models.DateTimeField(verbose_name=_("last order"), null=True, blank=True, editable=False)
     # The latest message the customer wrote (not the shop's replies): its start and its time.
     last_message_preview = models.CharField(
-        max_length=200, blank=True, default="", db_default="", editable=False
+        verbose_name=_("last message"), max_length=200, blank=True, default="", db_default="", editable=False
     )
-    last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_message_at = models.DateTimeField(
+        verbose_name=_("last message on"), null=True, blank=True, editable=False
+    )
     # The customer's newest inbound message id: the list's live updates start from the shop's highest one,
     # read from an index instead of scanning the shop's messages.
     last_inbound_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         # Never-contacted customers last on both databases (PostgreSQL puts NULLs first in a DESC sort),
         # in customer_list_idx's order, so that the admin changelist reads its page from that index.
         ordering = [F("last_contact_at").desc(nulls_last=True), "-id"]
@@ -427,13 +482,15 @@ class Customer(models.Model):
 
 class Interaction(models.Model):
     class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
+        INBOUND = "inbound", _("Received")
+        OUTBOUND = "outbound", _("Sent")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    direction = models.CharField(max_length=8, choices=Direction.choices)
-    body = models.TextField(blank=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="interactions"
+    )
+    channel = models.CharField(verbose_name=_("channel"), max_length=16, choices=Channel.choices)
+    direction = models.CharField(verbose_name=_("direction"), max_length=8, choices=Direction.choices)
+    body = models.TextField(verbose_name=_("text"), blank=True)
     # [{"url": ..., "content_type": ...}, ...]
     media = models.JSONField(default=list, blank=True)
     # {"latitude", "longitude", "name", "address"} when the customer shared a location.
@@ -460,22 +517,32 @@ class Interaction(models.Model):
     provider_message_id = models.CharField(max_length=128, null=True, blank=True)
     # Long enough for every status Twilio and Meta send (`partially_delivered`).
     status = models.CharField(
-        max_length=32, blank=True, help_text="Delivery status reported by the provider."
+        verbose_name=_("status"),
+        max_length=32,
+        blank=True,
+        help_text="Delivery status reported by the provider.",
     )
     error_code = models.CharField(max_length=32, blank=True)
-    occurred_at = models.DateTimeField(default=timezone.now)
+    occurred_at = models.DateTimeField(verbose_name=_("date"), default=timezone.now)
     raw_payload = models.JSONField(default=dict, blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # Sent by the reply engine rather than a person (counted by the hourly cap on automatic replies).
-    is_automatic = models.BooleanField(default=False)
+    is_automatic = models.BooleanField(verbose_name=_("automatic"), default=False)
     in_reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -493,14 +560,23 @@ class Interaction(models.Model):
 
 
 class Note(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="notes"
     )
-    body = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    body = models.TextField(verbose_name=_("note"))
+    created_at = models.DateTimeField(verbose_name=_("written on"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["customer", "-created_at"], name="note_timeline_idx")]
 
@@ -511,16 +587,23 @@ class Note(models.Model):
 class Order(models.Model):
     """A purchase. Orders carry their shop so that erasing a customer keeps the totals for the accounts."""
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders")
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="orders")
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
     )
-    reference = models.CharField(max_length=64)
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
-    currency = models.CharField(max_length=3, default="EUR")
-    placed_at = models.DateTimeField(default=timezone.now)
+    reference = models.CharField(verbose_name=_("reference"), max_length=64)
+    amount = models.DecimalField(verbose_name=_("amount"), max_digits=10, decimal_places=2)
+    currency = models.CharField(verbose_name=_("currency"), max_length=3, default="EUR")
+    placed_at = models.DateTimeField(verbose_name=_("placed on"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-placed_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["shop", "reference"], name="order_reference_unique")]
         indexes = [models.Index(fields=["customer", "-placed_at"], name="order_timeline_idx")]
@@ -533,28 +616,41 @@ class AuditEntry(models.Model):
     """What happened to a customer record beyond ordinary edits: merges, erasures, imports."""
 
     class Action(models.TextChoices):
-        MERGE = "merge", "Merged"
-        ERASE = "erase", "Erased (GDPR)"
-        IMPORT = "import", "Imported"
-        SEGMENT = "segment", "Segment set by hand"
+        MERGE = "merge", _("Merged")
+        ERASE = "erase", _("Erased (GDPR)")
+        IMPORT = "import", _("Imported")
+        SEGMENT = "segment", _("Segment set by hand")
         # A shop's receiving address dropped because another shop had the same number first (migration 0003).
-        ADDRESS_REMOVED = "address_removed", "Channel address removed"
+        ADDRESS_REMOVED = "address_removed", _("Channel address removed")
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="audit_entries")
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="audit_entries"
+    )
     # CASCADE: an erased customer's history goes with them; the erase entry itself has no customer.
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="audit_entries",
     )
-    action = models.CharField(max_length=16, choices=Action.choices)
+    action = models.CharField(verbose_name=_("action"), max_length=16, choices=Action.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    details = models.JSONField(verbose_name=_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("date"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "audit entries"
 
     def __str__(self):
         return f"{self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"

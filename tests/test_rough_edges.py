@@ -160,6 +160,21 @@ def test_the_admin_speaks_the_shops_language_with_french_filters_and_dates(
     assert "Inactif" in page and "Phone call" not in page  # the filters' choices too
 
 
+def test_the_admin_change_page_names_fields_and_models_in_french(client, owner, shop, make_customer):
+    owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    julie = make_customer(shop, first_name="Julie", phone="+33611274959")
+    change = f"/admin/customers/customer/{julie.pk}/change/"
+    page = client.get(change, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for french in ("Prénom", "Téléphone", "Canal préféré", "Code postal", "Modification de client"):
+        assert french in page, french
+    for english in ("First name", "Postal code", "Preferred channel", "Change customer"):
+        assert english not in page, english
+    index = client.get("/admin/").content.decode()
+    assert "Clients" in index and "Boutiques" in index
+
+
 # --- merging two records that hold different phones ------------------------------------------------------
 
 
