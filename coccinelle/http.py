@@ -119,3 +119,15 @@ def _summary(body) -> str:
             return str(error.get("message") or error)[:300]
         return str(body.get("message") or error)[:300]
     return str(body)[:300]
+
+
+def json_object(response: requests.Response, what: str) -> dict:
+    """The response's JSON object; a permanent ExternalServiceError naming `what` when it is none (an
+    HTML error page from a proxy, a list where an object was promised)."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise ExternalServiceError(f"{what} was not a JSON object", permanent=True)
+    return payload

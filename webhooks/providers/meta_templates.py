@@ -85,7 +85,8 @@ def list_templates(
     params = {"fields": TEMPLATE_FIELDS, "limit": PAGE_SIZE}
     listed = []
     for _ in range(MAX_PAGES):
-        payload = _json(http.request("GET", url, params=params, headers=headers))
+        answer = http.request("GET", url, params=params, headers=headers)
+        payload = http.json_object(answer, "Meta's answer to a list")
         listed += [t for t in map(_listed, payload.get("data") or []) if t is not None]
         paging = payload.get("paging") if isinstance(payload.get("paging"), dict) else {}
         after = (paging.get("cursors") or {}).get("after")
@@ -108,7 +109,8 @@ def phone_number_ids(
     params = {"fields": "id,display_phone_number", "limit": PAGE_SIZE}
     found: set[str] = set()
     for _ in range(MAX_PAGES):
-        payload = _json(http.request("GET", url, params=params, headers=headers))
+        answer = http.request("GET", url, params=params, headers=headers)
+        payload = http.json_object(answer, "Meta's answer to a list")
         found |= {str(item.get("id")) for item in payload.get("data") or [] if isinstance(item, dict)}
         paging = payload.get("paging") if isinstance(payload.get("paging"), dict) else {}
         after = (paging.get("cursors") or {}).get("after")
@@ -116,18 +118,6 @@ def phone_number_ids(
             break
         params = {**params, "after": after}
     return found
-
-
-def _json(response) -> dict:
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        raise ExternalServiceError(
-            "Meta answered the template list with something else than JSON", permanent=True
-        )
-    return payload
 
 
 def _listed(item) -> ListedTemplate | None:

@@ -10,7 +10,6 @@ from dataclasses import replace
 from urllib.parse import quote, urlsplit
 
 from coccinelle import http
-from coccinelle.http import ExternalServiceError
 from webhooks.providers.meta_templates import ListedTemplate, positional_count
 
 PAGE_SIZE = 50
@@ -24,7 +23,8 @@ def list_templates(
     origin = urlsplit(content_base)[:2]  # scheme and host: the credentials never go over plain HTTP
     listed = []
     for _ in range(MAX_PAGES):
-        payload = _json(http.request("GET", url, auth=(account_sid, auth_token)))
+        answer = http.request("GET", url, auth=(account_sid, auth_token))
+        payload = http.json_object(answer, "Twilio's content list")
         listed += [t for t in map(_listed, payload.get("contents") or []) if t is not None]
         url = (payload.get("meta") or {}).get("next_page_url") or ""
         if not url or urlsplit(url)[:2] != origin:
@@ -36,21 +36,9 @@ def list_templates(
 def _whatsapp_status(content_base: str, sid: str, auth) -> str:
     """APPROVED, PENDING, REJECTED… (upper case, as Meta spells them); "" when never submitted."""
     url = f"{content_base.rstrip('/')}/v1/Content/{quote(sid, safe='')}/ApprovalRequests"
-    whatsapp = _json(http.request("GET", url, auth=auth)).get("whatsapp")
+    whatsapp = http.json_object(http.request("GET", url, auth=auth), "Twilio's approval").get("whatsapp")
     status = whatsapp.get("status") if isinstance(whatsapp, dict) else ""
     return str(status or "UNSUBMITTED").upper()
-
-
-def _json(response) -> dict:
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        raise ExternalServiceError(
-            "Twilio answered the content list with something else than JSON", permanent=True
-        )
-    return payload
 
 
 def _listed(item) -> ListedTemplate | None:
