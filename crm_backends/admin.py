@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from crm_backends import crypto
 from crm_backends.models import CrmConnection, CustomerSync, SyncItem
@@ -216,7 +217,7 @@ class CustomerSyncInline(ScopedInline, admin.TabularInline):
 # The customer page lives in `customers`, which must not know about CRMs: the inline is added from here.
 # Owners and staff may retry their customers' pushes (the queryset is the customers they may see); it
 # only queues them again.
-@admin.action(description="Retry the CRM sync of selected customers")
+@admin.action(description=_("Retry the CRM sync of selected customers"))
 def retry_crm_sync(modeladmin, request, queryset):
     count = 0
     for connection in CrmConnection.objects.filter(shop__in=queryset.values("shop")):

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CrmBackendsConfig(AppConfig):
     name = "crm_backends"
-    verbose_name = "External CRMs"
+    verbose_name = _("External CRMs")
 
     def ready(self):
         from django.db.models.signals import pre_delete

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm_backends import crypto
 from crm_backends.registry import BACKENDS
@@ -32,7 +33,8 @@ class CrmConnection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "CRM connection"
+        verbose_name = _("CRM connection")
+        verbose_name_plural = _("CRM connections")
 
     def __str__(self):
         return f"{self.shop} → {self.get_backend_display()}"
@@ -127,8 +129,8 @@ class SyncItem(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["connection", "state", "next_attempt_at"], name="sync_item_due_idx")]
-        verbose_name = "sync queue item"
-        verbose_name_plural = "sync queue"
+        verbose_name = _("sync queue item")
+        verbose_name_plural = _("sync queue")
 
     def __str__(self):
         subject = self.interaction_id or self.customer_id or f"contact {self.external_id}"

@@ -49,6 +49,11 @@ class NoColonForm:
         super().__init__(*args, **kwargs)
 
 
+# Tags the messaging pipeline puts on the profiles it creates (webhooks.pipeline.new_customer_tags):
+# stored as they are, so that filters and imports keep working, and shown in the page's language.
+SYSTEM_TAGS = {"auto-created": _("auto-created"), "sms": "SMS", "whatsapp": "WhatsApp"}
+
+
 class CustomerFilterForm(forms.Form):
     """The list's query string: search, filters, sort and page size. Bad values are ignored, not errors."""
 
@@ -68,6 +73,7 @@ class CustomerFilterForm(forms.Form):
         self.fields["segment"].choices = [("", _("All segments")), *SEGMENT_LABELS.items()]
         self.fields["channel"].choices = [("", _("All channels")), *CHANNEL_LABELS.items()]
         self.fields["tag"].queryset = Tag.objects.filter(shop=shop)
+        self.fields["tag"].label_from_instance = lambda tag: SYSTEM_TAGS.get(tag.name, tag.name)
         self.fields["tag"].empty_label = _("All tags")
         self.fields["sort"].choices = [(key, SORT_LABELS[key]) for key in LIST_SORTS]
 

@@ -92,3 +92,5 @@ def test_the_conversation_reads_like_a_chat(page, boutique, live_server, width):
         ".map(e => e.tagName + '.' + e.className)"
     )
     assert wide == []
+    # And the page itself no wider than the screen (the header's hidden labels stay in its scrolling box).
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

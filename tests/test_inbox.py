@@ -298,3 +298,9 @@ def test_a_merge_keeps_the_longer_wait_and_who_looks_after_it(shop, staff):
     customer_merge(keep=keep, others=[other])
     keep.refresh_from_db()
     assert keep.attention_since == earlier and keep.assigned_to == staff
+
+
+def test_the_pipeline_s_tags_read_in_the_shop_s_language(shop, owner):
+    customer_writes("Bonjour")
+    html = signed_in(owner).get("/dashboard/customers/").content.decode()
+    assert 'class="tag">créé automatiquement<' in html and 'class="tag">auto-created<' not in html

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"
-    verbose_name = "Messaging providers"
+    verbose_name = _("Messaging providers")
 
     def ready(self):
         from customers import events

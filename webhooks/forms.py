@@ -4,6 +4,7 @@ import re
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from customers.forms import NoColonForm
@@ -24,9 +25,9 @@ class SavedReplyForm(NoColonForm, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for code, language in settings.LANGUAGES:
+        for code, _endonym in settings.LANGUAGES:
             self.fields[f"text_{code}"] = forms.CharField(
-                label=_("Text (%(language)s)") % {"language": language},
+                label=_("Text (%(language)s)") % {"language": get_language_info(code)["name_translated"]},
                 max_length=MAX_REPLY_CHARS,
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 3}),

@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Shop
 
@@ -59,6 +60,8 @@ class InboundEvent(models.Model):
     )
 
     class Meta:
+        verbose_name = _("inbound event")
+        verbose_name_plural = _("inbound events")
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_key"], name="inbound_event_unique"),
         ]
@@ -120,6 +123,8 @@ class MediaFile(models.Model):
     downloaded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("file received")
+        verbose_name_plural = _("files received")
         constraints = [
             models.UniqueConstraint(fields=["interaction", "position"], name="media_file_unique_position"),
         ]
@@ -158,6 +163,8 @@ class SavedReply(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
         ordering = ["name", "pk"]
         constraints = [models.UniqueConstraint(fields=["shop", "name"], name="saved_reply_unique_name")]
 
@@ -189,6 +196,8 @@ class WhatsAppTemplate(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("WhatsApp template")
+        verbose_name_plural = _("WhatsApp templates")
         ordering = ["name", "language", "pk"]
         constraints = [
             models.UniqueConstraint(

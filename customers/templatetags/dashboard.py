@@ -6,7 +6,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from customers import display
-from customers.forms import CHANNEL_LABELS, SEGMENT_LABELS
+from customers.forms import CHANNEL_LABELS, SEGMENT_LABELS, SYSTEM_TAGS
 
 register = template.Library()
 
@@ -58,6 +58,11 @@ def safe_link(url):
 def phone(value, country="FR"):
     """`{{ customer.phone|phone:request.shop.country }}`: the shop's country's format."""
     return display.phone_display(value, country or "FR")
+
+
+@register.filter
+def tag_label(name):
+    return SYSTEM_TAGS.get(name, name)
 
 
 @register.filter
