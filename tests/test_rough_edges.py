@@ -282,6 +282,15 @@ def test_the_demo_reads_like_a_real_shop(db):
         latest = customer.interactions.filter(direction="inbound").order_by("-occurred_at").first()
         assert customer.last_contact_at == latest.occurred_at
         assert customer.last_message_preview == latest.body  # what the customer wrote, not the reply
+    # The inbox shows people who asked for a person in the last two days, with the automatic holding
+    # answer marked as such, and the other replies are partly automatic, partly a person's.
+    from customers.inbox import inbox_waiting
+
+    waiting = list(inbox_waiting(shop, user=None))
+    assert waiting and all(now - c.waiting_since < timedelta(days=2) for c in waiting)
+    assert all(c.interactions.filter(is_automatic=True, direction="outbound").exists() for c in waiting)
+    replies = Interaction.objects.filter(customer__shop=shop, direction="outbound")
+    assert replies.filter(is_automatic=True).exists() and replies.filter(is_automatic=False).exists()
 
 
 def test_admin_orders_and_french_dates_on_the_list(client, owner, shop, make_customer):

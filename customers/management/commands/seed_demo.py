@@ -136,6 +136,19 @@ NOTES = [
 ]
 
 
+# What the customers waiting for a person asked (the inbox), and the automatic reply's holding answer.
+WAITING = [
+    "Bonjour, ma commande n'est toujours pas arrivée, pouvez-vous me rappeler ?",
+    "Je voudrais échanger la robe achetée samedi, elle est trop petite. Comment faire ?",
+    "Est-il possible de parler à quelqu'un au sujet d'un remboursement ?",
+    "La fermeture de la veste est cassée après deux jours, je suis déçue.",
+]
+HOLDING = (
+    "Merci pour votre message, je le transmets à l'équipe : "
+    "quelqu'un de la boutique vous répond au plus vite."
+)
+
+
 class Command(BaseCommand):
     help = "Create the demo boutique with a few hundred customers; run again, it only renews the login."
 
@@ -202,7 +215,7 @@ class Command(BaseCommand):
             links += [through(customer_id=customer.pk, tag_id=tags[n].pk) for n in names if n in tags]
         through.objects.bulk_create(links)
         Interaction.objects.bulk_create(i for c in customers for i in self._conversation(c, rng))
-        Customer.objects.bulk_update(customers, ["last_contact_at"], batch_size=500)
+        Customer.objects.bulk_update(customers, ["last_contact_at", "attention_since"], batch_size=500)
         Order.objects.bulk_create(o for c in customers for o in self._orders(shop, c, rng, now))
         # Written by the shop's owner (a note without author reads "someone" on the pages).
         Note.objects.bulk_create(
@@ -272,11 +285,26 @@ class Command(BaseCommand):
             reply = rng.choice(OUTBOUND).format(
                 name=customer.first_name, size=size, hours=customer.shop.opening_hours
             )
-            messages.append(self._message(customer, "outbound", reply, min(at, now), status="delivered"))
+            answer = self._message(customer, "outbound", reply, min(at, now), status="delivered")
+            answer.is_automatic = rng.random() < 0.6  # the reply engine answers most; a person the rest
+            messages.append(answer)
             at += timedelta(days=rng.randint(3, 40))
+        if customer.needs_attention:
+            messages += self._waiting(customer, rng, now)
         # Last contact is the customer's latest message, not the shop's reply to it (as the pipeline does).
         customer.last_contact_at = max(m.occurred_at for m in messages if m.direction == "inbound")
         return messages
+
+    def _waiting(self, customer, rng, now):
+        """A customer the inbox shows: a question for a person in the last two days, the automatic
+        reply's holding answer, and nobody from the shop since."""
+        asked = now - timedelta(hours=rng.randint(1, 44), minutes=rng.randint(0, 59))
+        customer.attention_since = asked
+        question = self._message(customer, "inbound", rng.choice(WAITING), asked)
+        answered = asked + timedelta(seconds=8)
+        holding = self._message(customer, "outbound", HOLDING, answered, status="delivered")
+        holding.is_automatic = True
+        return [question, holding]
 
     def _message(self, customer, direction, body, at, status="received"):
         return Interaction(
