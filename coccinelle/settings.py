@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    # Swagger UI's files for /api/docs/, served from our static files (no CDN).
+    "drf_spectacular_sidecar",
     "axes",
     "customers",
     "webhooks",
@@ -315,6 +318,38 @@ else:
             "TIMEOUT": LOOKUP_CACHE_SECONDS_LOCAL,
         }
     }
+
+# The REST API (coccinelle/api/, each app's api/ package). JSON in and out; an API key or the pages'
+# session; every error as {"error", "detail", "fields"}; calls per key and minute counted in the cache.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "coccinelle.api.authentication.ApiKeyAuthentication",
+        "coccinelle.api.authentication.ShopSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["coccinelle.api.permissions.ShopScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["coccinelle.api.throttling.PerKeyThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "coccinelle.api.pagination.Cursor",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "coccinelle.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Coccinelle API",
+    "DESCRIPTION": "A shop's customers, notes, orders, messages and tags. Authenticate with "
+    "`Authorization: Bearer <API key>`; every error is JSON: "
+    '`{"error": code, "detail": text, "fields": {field: [messages]}}`.',
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Schema and docs are public: they describe the API, and every call still needs a key.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # Provider and CRM credentials, kept under the names the original handoff used. Each integration is on
 # when its credentials are set; the issues that use them read them from here.

@@ -14,6 +14,9 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dashboard/", include("customers.urls")),
+    # The REST API: each app's resources under /api/v1/, then the schema, the docs and a JSON 404.
+    path("api/v1/", include("customers.api.urls")),
+    path("api/", include("coccinelle.api.urls")),
     # Sending is the messaging side's job (webhooks), on the customer page's URL.
     path("dashboard/customers/<int:customer_id>/send/", customer_send, name="customer-send"),
     path(

@@ -654,3 +654,7 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# Registered with the app from its own module (customers/models_keys.py), to keep this file readable.
+from customers.models_keys import ApiKey  # noqa: E402, F401

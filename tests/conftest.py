@@ -159,3 +159,21 @@ def make_outbound(make_customer):
         )
 
     return make
+
+
+@pytest.fixture
+def api_client(db):
+    """api_client(shop, scope="write"): a DRF client calling the REST API with a new key of `shop`
+    (its ApiKey row as `.key`, the secret as `.raw_key`)."""
+    from rest_framework.test import APIClient
+
+    from customers.api_keys import api_key_create
+
+    def make(shop, scope="write"):
+        key, raw = api_key_create(shop=shop, name=f"test {scope}", scope=scope)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        client.key, client.raw_key = key, raw
+        return client
+
+    return make
