@@ -18,7 +18,12 @@ from django.utils import timezone
 
 from coccinelle.cache import flag_lower, flag_raise
 from crm_backends.cached import pushing_connection_id
-from crm_backends.models import CustomerSync, SyncItem
+from crm_backends.models import SyncItem
+from crm_backends.outbox_sql import (
+    customer_items_upsert,
+    customer_syncs_mark_pending,
+    interaction_items_insert,
+)
 from customers.models import Interaction
 
 logger = logging.getLogger(__name__)
@@ -31,25 +36,8 @@ def outbox_add_customers(*, shop_id, customer_ids) -> None:
     connection_id = pushing_connection_id(shop_id)
     if connection_id is None or not customer_ids:
         return
-    ids = set(customer_ids)
-    pending = SyncItem.objects.filter(
-        connection_id=connection_id,
-        kind=SyncItem.Kind.CUSTOMER,
-        state=SyncItem.State.PENDING,
-        customer_id__in=ids,
-    )
-    # Coalesce: a row already waiting absorbs this change; its new version tells a worker that is
-    # pushing the older state right now to push once more.
-    pending.update(version=F("version") + 1, next_attempt_at=timezone.now(), attempts=0)
-    known = set(pending.values_list("customer_id", flat=True))
-    SyncItem.objects.bulk_create(
-        [
-            SyncItem(connection_id=connection_id, kind=SyncItem.Kind.CUSTOMER, customer_id=pk)
-            for pk in ids - known
-        ],
-        ignore_conflicts=True,
-    )
-    _mark_pending(connection_id, ids)
+    customer_items_upsert(connection_id, customer_ids)
+    customer_syncs_mark_pending(connection_id, customer_ids)
     drain_after_commit(connection_id)
 
 
@@ -57,19 +45,7 @@ def outbox_add_interactions(*, shop_id, interaction_ids) -> None:
     connection_id = pushing_connection_id(shop_id)
     if connection_id is None or not interaction_ids:
         return
-    rows = Interaction.objects.filter(pk__in=interaction_ids).values_list("pk", "customer_id")
-    SyncItem.objects.bulk_create(
-        [
-            SyncItem(
-                connection_id=connection_id,
-                kind=SyncItem.Kind.INTERACTION,
-                interaction_id=pk,
-                customer_id=customer_id,
-            )
-            for pk, customer_id in rows
-        ],
-        ignore_conflicts=True,
-    )
+    interaction_items_insert(connection_id, interaction_ids)
     drain_after_commit(connection_id)
 
 
@@ -117,16 +93,6 @@ def outbox_add_statuses(*, shop_id, interaction_ids) -> None:
         ignore_conflicts=True,
     )
     drain_after_commit(connection_id)
-
-
-def _mark_pending(connection_id, customer_ids) -> None:
-    existing = CustomerSync.objects.filter(connection_id=connection_id, customer_id__in=customer_ids)
-    existing.exclude(status=CustomerSync.Status.FAILED).update(status=CustomerSync.Status.PENDING)
-    known = set(existing.values_list("customer_id", flat=True))
-    CustomerSync.objects.bulk_create(
-        [CustomerSync(connection_id=connection_id, customer_id=pk) for pk in set(customer_ids) - known],
-        ignore_conflicts=True,
-    )
 
 
 def drain_after_commit(connection_id) -> None:

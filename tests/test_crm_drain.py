@@ -77,9 +77,10 @@ def test_statements_per_batch_do_not_grow_with_the_batch(connection, shop, make_
     _customers(shop, make_customer, 2)
     small, report = _statements(connection, backend)
     assert report.pushed == 4  # two contacts, then their two notes in the same drain
-    _customers(shop, make_customer, 150)
+    # 120, not more: Django splits a bulk insert of 7 columns at 142 rows on SQLite (999 parameters).
+    _customers(shop, make_customer, 120)
     large, report = _statements(connection, backend)
-    assert report.pushed == 300
+    assert report.pushed == 240
     # Contacts: claim (4 with its savepoint), customers and tags (2), sync state upsert and two deletes (3).
     # Notes: contacts to queue (1), claim (4), contact ids and interactions (2), their note ids (1),
     # delete (1). Erasures, merges and statuses are claimed with these: nothing more when none are due.

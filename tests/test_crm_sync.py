@@ -50,6 +50,23 @@ def test_repeated_changes_coalesce_into_one_pending_push(hs_connection, shop, ma
     assert row.version == 5
 
 
+def test_a_change_keeps_a_failed_push_visible_and_queues_a_synced_one_again(
+    hs_connection, shop, make_customer, monkeypatch
+):
+    # Three statements of a few ids each, as an import of tens of thousands would be cut.
+    monkeypatch.setattr("crm_backends.outbox_sql.CHUNK", 2)
+    failed, synced, new = (make_customer(shop, first_name=name) for name in ("Ana", "Bea", "Cleo"))
+    SyncItem.objects.all().delete()
+    CustomerSync.objects.filter(customer=failed).update(status="failed")
+    CustomerSync.objects.filter(customer=synced).update(status="synced")
+    CustomerSync.objects.filter(customer=new).delete()
+    customers_add_tag(shop=shop, customers=[failed, synced, new], name="vip")
+    assert {sync_of(c).status for c in (failed, synced, new)} == {"failed", "pending"}
+    assert sync_of(failed).status == "failed" and sync_of(synced).status == "pending"
+    rows = SyncItem.objects.filter(kind="customer", state="pending")
+    assert sorted(rows.values_list("customer_id", "version")) == [(failed.pk, 1), (synced.pk, 1), (new.pk, 1)]
+
+
 def test_shop_without_connection_queues_nothing(shop, make_customer, other_shop, hs_connection):
     make_customer(other_shop, first_name="Elsewhere")
     assert not SyncItem.objects.filter(customer__shop=other_shop).exists()
