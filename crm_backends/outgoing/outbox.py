@@ -53,7 +53,9 @@ def customers_created(*, shop_id, customer_ids) -> None:
 
 def customers_changed(*, shop_id, customer_ids) -> None:
     endpoints = endpoint_ids_for(shop_id, "customer.updated")
-    created = _created_here()
+    if not endpoints and not endpoint_ids_for(shop_id, "customer.created"):
+        return
+    created = _created_here(create=False)
     fold = [pk for pk in customer_ids if created.get(pk)]  # their customer.created is not sent yet
     changed = [pk for pk in customer_ids if pk not in created]
     if not fold and not (endpoints and changed):
@@ -176,7 +178,7 @@ class _CreatedHere:
         pass
 
 
-def _created_here() -> dict:
+def _created_here(*, create: bool = True) -> dict:
     db = transaction.get_connection()
     if not db.in_atomic_block:
         return {}  # autocommit: each save is its own transaction, nothing to fold into
@@ -184,6 +186,8 @@ def _created_here() -> dict:
     for savepoint_ids, callback, _robust in db.run_on_commit:
         if isinstance(callback, _CreatedHere) and savepoint_ids <= current:
             return callback.customers
+    if not create:
+        return {}
     callback = _CreatedHere()
     transaction.on_commit(callback)
     return callback.customers
