@@ -255,3 +255,16 @@ def _new_transaction():
     """What a commit does to the per-transaction memory of created customers (tests never commit)."""
     db = transaction.get_connection()
     db.run_on_commit = [entry for entry in db.run_on_commit if not isinstance(entry[1], outbox._CreatedHere)]
+
+
+def test_customer_data_is_plain_json_values(shop, make_customer):
+    from django.utils import timezone
+
+    from crm_backends.outgoing.payloads import customer_data
+
+    customer = make_customer(shop, first_name="Nina", opted_out_at=timezone.now())
+    Order.objects.create(shop=shop, customer=customer, reference="P1", amount="10.50")
+    customer.refresh_from_db()
+    data = customer_data(customer)
+    assert data["opted_out"] is True and data["total_spent"] == "10.50" and data["orders_count"] == 1
+    assert json.loads(json.dumps(data)) == data

@@ -221,3 +221,11 @@ def test_redrive_refuses_a_bad_date_and_an_unknown_shop(shop):
         redrive("--shop", shop.slug, "--since", "yesterday")
     with pytest.raises(CommandError):
         redrive("--shop", "nope")
+
+
+def test_the_pages_read_in_the_shops_language(client, owner, endpoint):
+    client.force_login(owner)
+    listing = client.get(reverse("outgoing-webhooks")).content.decode()
+    assert "Ajouter une adresse" in listing and "un client est créé" in listing
+    page = client.get(reverse("outgoing-webhook", args=[endpoint.pk])).content.decode()
+    assert "Secret de signature" in page and "Envois récents" in page
