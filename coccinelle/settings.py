@@ -451,3 +451,14 @@ CELERY_BEAT_SCHEDULE["crm-sync-sweep"] = {
 # a connection's api_base / login_url too, with that connection's own credentials: HUBSPOT_ACCESS_TOKEN
 # and SALESFORCE_* go to the vendor (or to SALESFORCE_LOGIN_URL as set here) only. Empty by default.
 CRM_ALLOWED_HOSTS = env.list("CRM_ALLOWED_HOSTS", default=[])
+
+# Outgoing webhooks (crm_backends/outgoing): only https:// URLs on hosts resolving to public addresses,
+# checked on save and before every delivery. 1 lifts the check (local development, the tests' loopback
+# receiver); never in production, where it lets a shop owner reach the private network.
+OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env.bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", default=False)
+# How often Celery beat hands retries whose backoff has passed (and work left behind) to a worker.
+OUTGOING_WEBHOOKS_SWEEP_SECONDS = env.int("OUTGOING_WEBHOOKS_SWEEP_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["outgoing-webhooks-sweep"] = {
+    "task": "crm_backends.outgoing.tasks.sweep_webhooks",
+    "schedule": OUTGOING_WEBHOOKS_SWEEP_SECONDS,
+}

@@ -26,6 +26,8 @@ urlpatterns = [
     ),
     # The owners' saved replies and WhatsApp templates (webhooks.settings_views), beside the shop settings.
     path("dashboard/shop/", include("webhooks.dashboard_urls")),
+    # The owners' outgoing webhooks (crm_backends.outgoing), beside them.
+    path("dashboard/shop/webhooks/", include("crm_backends.outgoing.urls")),
     # The CRM sync's own button on the customer page.
     path("dashboard/customers/<int:customer_id>/crm-retry/", customer_crm_retry, name="customer-crm-retry"),
     # Files customers sent, for the shop's own people (webhooks.media_views).

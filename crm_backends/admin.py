@@ -228,3 +228,6 @@ def retry_crm_sync(modeladmin, request, queryset):
 
 CustomerAdmin.inlines = [*CustomerAdmin.inlines, CustomerSyncInline]
 CustomerAdmin.actions = [*CustomerAdmin.actions, retry_crm_sync]
+
+# Outgoing webhooks' admin lives beside their code; imported here so that the admin site registers it.
+from crm_backends.outgoing import admin as outgoing_admin  # noqa: E402, F401

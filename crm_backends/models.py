@@ -177,3 +177,11 @@ class InteractionSync(models.Model):
 
     def __str__(self):
         return f"{self.interaction_id} on {self.connection_id}: {self.external_id}"
+
+
+from crm_backends.outgoing.models import (  # noqa: E402, F401 - outgoing webhooks' models, in this app
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)

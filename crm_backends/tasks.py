@@ -46,3 +46,7 @@ def sweep_outbox() -> int:
     for connection_id in connection_ids:
         enqueue_drain(connection_id)
     return len(connection_ids)
+
+
+# Outgoing webhooks' tasks live beside their code; imported here so that the worker registers them.
+from crm_backends.outgoing import tasks as outgoing_tasks  # noqa: E402, F401

@@ -17,9 +17,14 @@ from contextvars import ContextVar
 from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 
-from customers.models import Customer, Interaction
+from customers.models import Customer, Interaction, Order
 
 CUSTOMERS_CHANGED = "customers.changed"  # payload: shop_id, customer_ids
+# New customers (also told as changed): payload shop_id, customer_ids. Told before the changes of the
+# same collected() block, so that a listener hears of a customer's creation before its changes.
+CUSTOMERS_CREATED = "customers.created"
+# New orders (told by a post_save handler below, whoever saves them): payload shop_id, order_ids.
+ORDERS_CREATED = "orders.created"
 INTERACTIONS_RECORDED = "interactions.recorded"  # payload: shop_id, interaction_ids
 # Sent before an erased customer's row is deleted, so that other apps delete what they hold on them.
 CUSTOMER_ERASING = "customer.erasing"  # payload: shop_id, customer_id
@@ -35,7 +40,9 @@ _handlers = defaultdict(list)
 _collecting: ContextVar[list | None] = ContextVar("customers_events_collecting", default=None)
 # The events that may be gathered and told together, and the payload key holding their ids.
 _COALESCED = {
+    CUSTOMERS_CREATED: "customer_ids",
     CUSTOMERS_CHANGED: "customer_ids",
+    ORDERS_CREATED: "order_ids",
     INTERACTIONS_RECORDED: "interaction_ids",
     INTERACTION_STATUSES_CHANGED: "interaction_ids",
 }
@@ -75,7 +82,8 @@ def collected():
     merged: dict[tuple[str, int], set] = {}
     for event, payload in pending:
         merged.setdefault((event, payload["shop_id"]), set()).update(payload[_COALESCED[event]])
-    for (event, shop_id), ids in merged.items():
+    # Creations first, whatever came first in the block.
+    for (event, shop_id), ids in sorted(merged.items(), key=lambda item: item[0][0] != CUSTOMERS_CREATED):
         emit(event, shop_id=shop_id, **{_COALESCED[event]: sorted(ids)})
 
 
@@ -98,6 +106,19 @@ def customers_changed(*, shop_id: int, customer_ids) -> None:
     ids = sorted({int(pk) for pk in customer_ids})
     if ids:
         emit(CUSTOMERS_CHANGED, shop_id=shop_id, customer_ids=ids)
+
+
+def customers_created(*, shop_id: int, customer_ids) -> None:
+    """New customers; call after a bulk_create (which sends no post_save), with customers_changed."""
+    ids = sorted({int(pk) for pk in customer_ids})
+    if ids:
+        emit(CUSTOMERS_CREATED, shop_id=shop_id, customer_ids=ids)
+
+
+def orders_created(*, shop_id: int, order_ids) -> None:
+    ids = sorted({int(pk) for pk in order_ids})
+    if ids:
+        emit(ORDERS_CREATED, shop_id=shop_id, order_ids=ids)
 
 
 def interactions_recorded(*, shop_id: int, interaction_ids) -> None:
@@ -148,7 +169,9 @@ def _find_shops(pending: list) -> None:
 
 
 @receiver(post_save, sender=Customer, dispatch_uid="customers.events.customer_saved")
-def _customer_saved(sender, instance: Customer, raw=False, **kwargs):
+def _customer_saved(sender, instance: Customer, created=False, raw=False, **kwargs):
+    if created and not raw:
+        customers_created(shop_id=instance.shop_id, customer_ids=[instance.pk])
     if not raw:
         customers_changed(shop_id=instance.shop_id, customer_ids=[instance.pk])
 
@@ -174,3 +197,11 @@ def _tags_changed(sender, instance, action, reverse=False, pk_set=None, **kwargs
         customers_changed(shop_id=instance.shop_id, customer_ids=[instance.pk])
     elif pk_set:
         customers_changed(shop_id=instance.shop_id, customer_ids=pk_set)
+
+
+@receiver(post_save, sender=Order, dispatch_uid="customers.events.order_saved")
+def _order_saved(sender, instance: Order, created=False, raw=False, **kwargs):
+    # Every path that creates an order one at a time (admin, services) saves it; bulk_create callers
+    # (the demo seed) call orders_created themselves when someone should hear.
+    if created and not raw:
+        orders_created(shop_id=instance.shop_id, order_ids=[instance.pk])

@@ -83,7 +83,7 @@ def record(plain: list[Plain]) -> None:
     for item, message in zip(plain, messages, strict=True):
         item.event.shop_id, item.event.customer_id = item.shop.pk, item.customer.pk
         autoreply.turn_schedule(message, message_type=item.message.message_type)
-    _tell(plain, messages)
+    _tell(plain, messages, new)
     for item in plain:
         logger.info(
             "inbound %s %s recorded for shop %s customer %s%s",
@@ -234,13 +234,17 @@ def _adopt_amendments(messages: list[Interaction]) -> None:
             amendments.adopt(message)
 
 
-def _tell(plain: list[Plain], messages: list[Interaction]) -> None:
+def _tell(plain: list[Plain], messages: list[Interaction], new: dict[int, Customer]) -> None:
     """Bulk inserts and updates send no signal: the changes are told to listeners (the customers'
-    figures, the CRM outbox) here, once per shop under the worker's events.collected()."""
-    customers, recorded = defaultdict(set), defaultdict(set)
+    figures, the CRM outbox, outgoing webhooks) here, once per shop under the worker's
+    events.collected()."""
+    customers, recorded, created = defaultdict(set), defaultdict(set), defaultdict(set)
     for item, message in zip(plain, messages, strict=True):
         customers[item.shop.pk].add(item.customer.pk)
         recorded[item.shop.pk].add(message.pk)
+        if id(item.customer) in new:
+            created[item.shop.pk].add(item.customer.pk)
     for shop_id in customers:
+        events.customers_created(shop_id=shop_id, customer_ids=created[shop_id])
         events.customers_changed(shop_id=shop_id, customer_ids=customers[shop_id])
         events.interactions_recorded(shop_id=shop_id, interaction_ids=recorded[shop_id])

@@ -1,0 +1,203 @@
+"""The delivery side: claim an endpoint's due deliveries, POST each, signed, record every attempt,
+retry with backoff, and disable an endpoint that keeps failing.
+
+One HTTP call per delivery (a receiver answers one event at a time), through coccinelle/http.py with a
+short timeout and no redirects; the URL is checked again before each call (DNS can change after the URL
+was saved). Deliveries go out in the order their events were written, oldest first; a retried one is
+sent after the newer ones that succeeded meanwhile, so receivers order by `created` and use ids (see the
+README).
+"""
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from coccinelle import http
+from crm_backends import crypto
+from crm_backends.outgoing import signing
+from crm_backends.outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from crm_backends.outgoing.urlguard import url_problem
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10
+LEASE = timedelta(minutes=5)
+BATCH = 50
+# Wait before attempt n + 1 (about ±10 %): 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h, 36 h: nine attempts
+# over 3.4 days, so that one event failing to the end also crosses the "failing for 3 days" line.
+BACKOFF_SECONDS = (60, 300, 1800, 7200, 21600, 43200, 86400, 129600)
+MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
+DISABLE_AFTER_FAILURES = 50
+DISABLE_AFTER = timedelta(days=3)
+SAVED_AFTER_ATTEMPT = [
+    "attempts", "claimed_until", "last_status_code", "last_error", "state", "delivered_at", "next_attempt_at",
+]  # fmt: skip
+RESPONSE_KEPT = 1000  # characters of the receiver's answer kept with each attempt
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.delivered + self.retrying + self.failed
+
+
+def backoff(attempts: int) -> timedelta:
+    base = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
+    return timedelta(seconds=base * random.uniform(0.9, 1.1))  # noqa: S311 - jitter, not security
+
+
+def deliver_due(endpoint_id: int, *, limit: int = BATCH) -> DeliveryReport:
+    """Send one batch of the endpoint's due deliveries (none while it is disabled)."""
+    report = DeliveryReport()
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None or not endpoint.enabled:
+        return report
+    claimed = _claim(endpoint, limit)
+    for n, delivery in enumerate(claimed):
+        if not endpoint.enabled:  # disabled by this batch's failures: the rest wait for re-enabling
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in claimed[n:]]).update(claimed_until=None)
+            break
+        attempt_send(endpoint, delivery, report)
+    return report
+
+
+def due(endpoint_id: int):
+    now = timezone.now()
+    rows = WebhookDelivery.objects.filter(
+        endpoint_id=endpoint_id, state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now
+    )
+    return rows.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+
+def _claim(endpoint, limit) -> list[WebhookDelivery]:
+    with transaction.atomic():
+        rows = list(
+            due(endpoint.pk)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("event")
+            .order_by("event_id", "pk")[:limit]
+        )
+        if rows:
+            WebhookDelivery.objects.filter(pk__in=[r.pk for r in rows]).update(
+                claimed_until=timezone.now() + LEASE
+            )
+    return rows
+
+
+def attempt_send(
+    endpoint: WebhookEndpoint, delivery: WebhookDelivery, report: DeliveryReport
+) -> WebhookAttempt:
+    """One attempt: POST, record it, then mark the delivery delivered, to retry, or failed."""
+    attempt = _post(endpoint, delivery)
+    attempt.save()
+    delivery.attempts += 1
+    delivery.claimed_until = None
+    delivery.last_status_code, delivery.last_error = attempt.status_code, attempt.error
+    if attempt.ok:
+        delivery.state, delivery.delivered_at = WebhookDelivery.State.DELIVERED, attempt.started_at
+        report.delivered += 1
+        _endpoint_succeeded(endpoint)
+    else:
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.state = WebhookDelivery.State.FAILED
+            report.failed += 1
+        else:
+            delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
+            report.retrying += 1
+        _endpoint_failed(endpoint, attempt)
+    delivery.save(update_fields=SAVED_AFTER_ATTEMPT)
+    return attempt
+
+
+def _post(endpoint, delivery) -> WebhookAttempt:
+    event = delivery.event
+    body = json.dumps(event.payload, ensure_ascii=False, separators=(",", ":")).encode()
+    attempt = WebhookAttempt(delivery=delivery, started_at=timezone.now())
+    started = time.monotonic()
+    try:
+        secret = endpoint.secret
+    except crypto.SecretsUnreadable:
+        attempt.error = "the endpoint's secret cannot be decrypted with CRM_ENCRYPTION_KEYS"
+        return attempt
+    headers = signing.headers(secret=secret, body=body, event_type=event.type, delivery_uid=delivery.uid)
+    attempt.request_headers = {"User-Agent": http.USER_AGENT, **headers}
+    problem = url_problem(endpoint.url)
+    if problem:
+        attempt.error = problem[:300]
+        return attempt
+    try:
+        response = http.request(
+            "POST", endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+        )
+        attempt.status_code, attempt.response_body = response.status_code, response.text[:RESPONSE_KEPT]
+        if response.is_redirect or 300 <= response.status_code < 400:
+            attempt.error = "a redirect, not followed"
+    except http.ExternalServiceError as exc:
+        attempt.status_code = exc.status
+        attempt.response_body = _text(exc.body)[:RESPONSE_KEPT]
+        attempt.error = "" if exc.status else str(exc)[:300]  # names the host only, never the headers
+    finally:
+        attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    return attempt
+
+
+def _text(body) -> str:
+    if body is None:
+        return ""
+    return body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+
+
+# --- the endpoint's health ------------------------------------------------------------------------------
+
+
+def _endpoint_succeeded(endpoint) -> None:
+    if endpoint.consecutive_failures or endpoint.failing_since:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0, failing_since=None)
+        endpoint.consecutive_failures, endpoint.failing_since = 0, None
+
+
+def _endpoint_failed(endpoint, attempt: WebhookAttempt) -> None:
+    now = timezone.now()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+    endpoint.refresh_from_db(fields=["consecutive_failures", "failing_since", "enabled"])
+    if not endpoint.enabled:
+        return
+    too_many = endpoint.consecutive_failures >= DISABLE_AFTER_FAILURES
+    too_long = endpoint.failing_since is not None and now - endpoint.failing_since >= DISABLE_AFTER
+    if too_many or too_long:
+        endpoint_disable_failing(endpoint, last=attempt, too_many=too_many)
+
+
+def endpoint_disable_failing(endpoint, *, last: WebhookAttempt, too_many: bool) -> None:
+    """Stop sending to an endpoint that keeps failing; tell the shop's owners (e-mail after the commit;
+    the shop settings page shows a banner until someone enables it again)."""
+    from crm_backends.outgoing.notify import owners_notify_disabled
+
+    with translation.override(endpoint.shop.language or "en"):
+        last_said = f"HTTP {last.status_code}" if last.status_code else last.error
+        if too_many:
+            reason = gettext("%(count)s delivery attempts failed in a row (last: %(last)s).") % {
+                "count": endpoint.consecutive_failures,
+                "last": last_said,
+            }
+        else:
+            reason = gettext("Deliveries have failed for 3 days (last: %(last)s).") % {"last": last_said}
+    endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, timezone.now(), reason[:300]
+    endpoint.save(update_fields=["enabled", "disabled_at", "disabled_reason", "updated_at"])
+    logger.warning("webhook endpoint %s of shop %s disabled: %s", endpoint.pk, endpoint.shop_id, reason)
+    transaction.on_commit(partial(owners_notify_disabled, endpoint.pk))

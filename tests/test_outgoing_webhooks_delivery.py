@@ -1,0 +1,320 @@
+"""Outgoing webhooks delivered to a real loopback receiver: signed (checked with the README's recipe),
+retried with backoff on errors and non-2xx answers with every attempt recorded, endpoints disabled after
+50 failures in a row or 3 days of failures (owners e-mailed, a banner on the shop settings page), URLs
+refused outside public https hosts, and the secret never written anywhere but its encrypted column."""
+
+import json
+import logging
+import socket
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from crm_backends.outgoing import delivery as outgoing_delivery
+from crm_backends.outgoing.delivery import BACKOFF_SECONDS, MAX_ATTEMPTS, deliver_due
+from crm_backends.outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from crm_backends.outgoing.services import (
+    delivery_replay,
+    endpoint_create,
+    endpoint_enable,
+    endpoint_ping,
+    endpoint_rotate_secret,
+)
+from crm_backends.outgoing.tasks import sweep_webhooks
+from crm_backends.outgoing.urlguard import is_public, url_problem
+from customers.models import Order
+from tests.webhook_receiver import Receiver, verify
+
+
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings):
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = True
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def endpoint(shop, receiver):
+    created = endpoint_create(shop=shop, url=receiver.url, events=["order.created", "customer.created"])
+    receiver.secret = created.secret
+    return created
+
+
+def order(shop, reference="CMD-1"):
+    return Order.objects.create(shop=shop, reference=reference, amount="49.00")
+
+
+def make_due(delivery):
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+
+
+def test_a_delivery_is_signed_and_verifies_with_the_readme_recipe(shop, endpoint, receiver):
+    placed = order(shop)
+    report = deliver_due(endpoint.pk)
+    assert report.delivered == 1
+    [request] = receiver.requests
+    assert request.verified
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["X-Coccinelle-Event"] == "order.created"
+    sent = WebhookDelivery.objects.get()
+    assert request.headers["X-Coccinelle-Delivery"] == sent.uid
+    body = request.json()
+    assert body["type"] == "order.created" and body["data"]["id"] == placed.pk and body["shop"] == shop.slug
+    assert body == sent.event.payload
+    # A tampered body, another secret or an old timestamp fail the same recipe.
+    header = request.headers["X-Coccinelle-Signature"]
+    assert not verify(endpoint.secret, header, request.body + b" ")
+    assert not verify("whsec_other", header, request.body)
+    t = int(header.split(",")[0][2:])
+    old = outgoing_delivery.signing.signature(endpoint.secret, request.body, t - 301)
+    assert not verify(endpoint.secret, old, request.body)
+    # The attempt is recorded: code, body, duration, headers (without the secret).
+    assert sent.state == "delivered" and sent.delivered_at and sent.attempts == 1
+    [attempt] = sent.attempt_log.all()
+    assert attempt.status_code == 200 and attempt.response_body == '{"received": true}'
+    assert attempt.request_headers["X-Coccinelle-Signature"] == header
+    assert endpoint.secret not in json.dumps(attempt.request_headers)
+
+
+def test_non_2xx_answers_are_retried_with_backoff_and_every_attempt_is_kept(shop, endpoint, receiver):
+    receiver.statuses = [500, 404]
+    order(shop)
+    before = timezone.now()
+    assert deliver_due(endpoint.pk).retrying == 1
+    row = WebhookDelivery.objects.get()
+    assert row.state == "pending" and row.attempts == 1 and row.last_status_code == 500
+    wait = row.next_attempt_at - before
+    assert timedelta(seconds=BACKOFF_SECONDS[0] * 0.9) <= wait <= timedelta(seconds=BACKOFF_SECONDS[0] * 1.2)
+    assert deliver_due(endpoint.pk).handled == 0  # not due yet
+
+    make_due(row)
+    deliver_due(endpoint.pk)
+    row.refresh_from_db()
+    assert row.attempts == 2 and row.last_status_code == 404
+    assert row.next_attempt_at - timezone.now() > timedelta(seconds=BACKOFF_SECONDS[1] * 0.85)
+
+    make_due(row)
+    deliver_due(endpoint.pk)
+    row.refresh_from_db()
+    assert row.state == "delivered"
+    codes = list(row.attempt_log.order_by("pk").values_list("status_code", flat=True))
+    assert codes == [500, 404, 200]
+    assert row.attempt_log.order_by("pk").first().response_body == "receiver says no"
+    assert len(receiver.requests) == 3 and all(r.verified for r in receiver.requests)
+    # All three carried the same delivery id, so a receiver can tell a retry.
+    assert {r.headers["X-Coccinelle-Delivery"] for r in receiver.requests} == {row.uid}
+    endpoint.refresh_from_db()
+    assert endpoint.consecutive_failures == 0 and endpoint.failing_since is None  # a success resets
+
+
+def test_a_connection_error_is_an_attempt_with_the_error_and_is_retried(shop):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    endpoint = endpoint_create(shop=shop, url=f"http://127.0.0.1:{port}/gone", events=["order.created"])
+    order(shop)
+    deliver_due(endpoint.pk)
+    row = WebhookDelivery.objects.get()
+    [attempt] = row.attempt_log.all()
+    assert attempt.status_code is None and "127.0.0.1" in attempt.error
+    assert row.state == "pending" and row.last_error == attempt.error
+
+
+def test_a_redirect_is_not_followed(shop, endpoint, receiver):
+    receiver.statuses = [302]
+    order(shop)
+    deliver_due(endpoint.pk)
+    assert len(receiver.requests) == 1  # nothing went to /elsewhere
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code == 302 and "redirect" in attempt.error
+    assert WebhookDelivery.objects.get().state == "pending"
+
+
+def test_after_the_last_attempt_the_delivery_failed(shop, endpoint, receiver):
+    receiver.statuses = [503] * MAX_ATTEMPTS
+    order(shop)
+    for _ in range(MAX_ATTEMPTS):
+        make_due(WebhookDelivery.objects.get())
+        deliver_due(endpoint.pk)
+    row = WebhookDelivery.objects.get()
+    assert row.state == "failed" and row.attempts == MAX_ATTEMPTS
+    assert row.attempt_log.count() == MAX_ATTEMPTS
+
+
+def test_fifty_failures_in_a_row_disable_the_endpoint_mail_the_owners_and_show_a_banner(
+    client, shop, owner, staff, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [500] * 60
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=48)
+    for n in range(3):
+        order(shop, f"CMD-{n}")
+    with django_capture_on_commit_callbacks(execute=True):
+        report = deliver_due(endpoint.pk)
+    assert report.retrying == 2  # the 49th and 50th failures; the third waits for re-enabling
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled and endpoint.disabled_at
+    assert "50" in endpoint.disabled_reason and "HTTP 500" in endpoint.disabled_reason
+    assert len(receiver.requests) == 2
+    # Later events are not queued for it; what waited stays, unclaimed.
+    order(shop, "CMD-late")
+    assert WebhookDelivery.objects.count() == 3
+    assert WebhookDelivery.objects.filter(claimed_until__isnull=False).count() == 0
+    assert sweep_webhooks.apply().get() == 0
+    # The owners' e-mail (not staff's), in the shop's language, naming the URL and why.
+    [message] = mail.outbox
+    assert message.to == [owner.email]
+    assert endpoint.url in message.body and endpoint.disabled_reason in message.body
+    assert endpoint.secret not in message.body
+    # The banner on the shop settings page, until it is enabled again.
+    client.force_login(owner)
+    page = client.get(reverse("dashboard:shop-settings")).content.decode()
+    assert 'id="webhooks-disabled-banner"' in page and endpoint.url in page
+    endpoint_enable(endpoint=endpoint, actor=owner)
+    endpoint.refresh_from_db()
+    assert endpoint.enabled and endpoint.consecutive_failures == 0 and endpoint.failing_since is None
+    page = client.get(reverse("dashboard:shop-settings")).content.decode()
+    assert "webhooks-disabled-banner" not in page
+    receiver.statuses = []
+    assert deliver_due(endpoint.pk).delivered == 3  # what waited goes out, oldest first
+    assert [r.json()["data"]["reference"] for r in receiver.requests[2:]] == ["CMD-0", "CMD-1", "CMD-2"]
+
+
+def test_failing_for_three_days_disables_the_endpoint(
+    shop, owner, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [500]
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=3, failing_since=timezone.now() - timedelta(days=3, minutes=1)
+    )
+    order(shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_due(endpoint.pk)
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled and "3" in endpoint.disabled_reason
+    assert len(mail.outbox) == 1
+
+
+def test_two_days_of_failures_do_not(shop, endpoint, receiver):
+    receiver.statuses = [500]
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=3, failing_since=timezone.now() - timedelta(days=2)
+    )
+    order(shop)
+    deliver_due(endpoint.pk)
+    endpoint.refresh_from_db()
+    assert endpoint.enabled and endpoint.consecutive_failures == 4
+
+
+def test_beats_sweep_sends_what_is_due_through_the_task(shop, endpoint, receiver):
+    order(shop)
+    assert not receiver.requests  # tasks run eagerly in tests: nothing is sent from the change itself
+    assert sweep_webhooks.apply().get() == 1
+    assert len(receiver.requests) == 1 and WebhookDelivery.objects.get().state == "delivered"
+
+
+def test_replay_sends_a_delivered_event_again_with_a_fresh_signature(shop, endpoint, receiver):
+    order(shop)
+    deliver_due(endpoint.pk)
+    row = WebhookDelivery.objects.get()
+    delivery_replay(delivery=row)
+    row.refresh_from_db()
+    assert row.state == "pending" and row.attempts == 0
+    deliver_due(endpoint.pk)
+    first, second = receiver.requests
+    assert first.body == second.body and second.verified
+    assert WebhookAttempt.objects.filter(delivery=row).count() == 2
+
+
+def test_ping_goes_to_one_endpoint_and_a_rotated_secret_signs_at_once(shop, endpoint, receiver):
+    endpoint_ping(endpoint=endpoint)
+    new = endpoint_rotate_secret(endpoint=endpoint)
+    assert new.startswith("whsec_") and new != receiver.secret
+    old = receiver.secret
+    receiver.secret = new
+    deliver_due(endpoint.pk)
+    [ping] = receiver.requests
+    assert ping.headers["X-Coccinelle-Event"] == "ping" and ping.verified
+    assert not verify(old, ping.headers["X-Coccinelle-Signature"], ping.body)
+
+
+# --- where webhooks may go -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/hook",  # not https
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.1.10/hook",
+        "https://172.16.0.1/hook",
+        "https://169.254.169.254/latest/meta-data",  # cloud metadata (link-local)
+        "https://100.64.0.1/hook",  # carrier-grade NAT
+        "https://0.0.0.0/hook",
+        "https://224.0.0.1/hook",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
+        "https://[fe80::1]/hook",
+        "https://[fc00::1]/hook",
+        "https://localhost/hook",  # a name resolving to loopback
+        "https://user:pass@93.184.215.14/hook",
+        "not a url",
+    ],
+)
+def test_private_loopback_and_plain_http_urls_are_refused(settings, url):
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = False
+    assert url_problem(url)
+
+
+def test_public_https_addresses_are_accepted(settings):
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = False
+    assert url_problem("https://93.184.215.14/hook") is None
+    assert url_problem("https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hook") is None
+    assert is_public("8.8.8.8") and not is_public("::ffff:10.0.0.1")
+
+
+def test_the_setting_lets_loopback_and_http_through_for_tests(settings):
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = True
+    assert url_problem("http://127.0.0.1:8000/hook") is None
+    assert url_problem("ftp://127.0.0.1/hook")  # still http(s) only
+
+
+def test_the_service_refuses_what_the_guard_refuses(shop, settings):
+    from django.core.exceptions import ValidationError
+
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = False
+    with pytest.raises(ValidationError) as refused:
+        endpoint_create(shop=shop, url="https://127.0.0.1/hook", events=["order.created"])
+    assert "url" in refused.value.message_dict
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_url_is_checked_again_at_delivery_time(shop, endpoint, receiver, settings):
+    order(shop)
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = False  # as if its name now resolved to a private address
+    deliver_due(endpoint.pk)
+    assert not receiver.requests
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code is None and "https" in attempt.error
+    assert WebhookDelivery.objects.get().state == "pending"
+
+
+def test_the_secret_is_stored_encrypted_and_never_logged(shop, receiver, caplog, settings):
+    caplog.set_level(logging.DEBUG)
+    receiver.statuses = [500]
+    endpoint = endpoint_create(shop=shop, url=receiver.url, events=["order.created"])
+    secret = endpoint.secret
+    assert secret.startswith("whsec_") and secret not in endpoint.secret_encrypted
+    order(shop)
+    deliver_due(endpoint.pk)
+    endpoint_rotate_secret(endpoint=endpoint)
+    assert secret not in caplog.text and endpoint.secret not in caplog.text
+    for attempt in WebhookAttempt.objects.all():
+        assert secret not in json.dumps(attempt.request_headers) + attempt.error + attempt.response_body
