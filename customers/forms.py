@@ -145,7 +145,8 @@ class CustomerEditForm(NoColonForm, forms.ModelForm):
         self.fields["language"] = forms.ChoiceField(
             required=False, label=_("Language"), choices=[("", "—"), *LANGUAGE_CHOICES]
         )
-        self.fields["tags"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
+        if self.instance.pk:  # a new customer (the API's create) has no tags to read yet
+            self.fields["tags"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
         self.fields["phone"].widget.input_type = "tel"
 
     def clean_phone(self):
