@@ -114,7 +114,10 @@ def test_cursor_pages_walk_every_customer_once(shop, make_customer, api_client):
         assert "cursor=" in following and "page=" not in following
         page = client.get(following)
     assert seen == sorted(made, reverse=True)
-    assert client.get(API, {"cursor": "garbage"}).status_code == 404
+    response = client.get(API, {"cursor": "garbage"})
+    assert response.status_code == 400 and set(response.json()["fields"]) == {"cursor"}
+    hand_made = "cD1hYmM="  # base64 of "p=abc": a position that is no id
+    assert client.get(API, {"cursor": hand_made}).status_code == 400
 
 
 # --- retrieve, create, update -------------------------------------------------------------------

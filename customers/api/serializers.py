@@ -19,6 +19,8 @@ class CustomerSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name", read_only=True, help_text="As the pages show it.")
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     opted_out = serializers.BooleanField(source="is_opted_out", read_only=True)
+    # Empty when unknown: the schema must say "" is a value too.
+    preferred_channel = serializers.ChoiceField(choices=Channel.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Customer
