@@ -12,12 +12,15 @@ from django.views.decorators.http import require_http_methods
 
 from customers.access import dashboard_view
 from customers.api_keys import api_key_create, api_key_revoke
-from customers.forms import API_KEY_SCOPE_LABELS, ApiKeyForm
+from customers.forms import API_KEY_SCOPE_LABELS, API_KEY_SCOPE_SHORT, ApiKeyForm
 from customers.models_keys import ApiKey
 
 
-def _keys(shop):
-    return ApiKey.objects.filter(shop=shop).select_related("created_by")
+def _keys(shop) -> list[ApiKey]:
+    keys = list(ApiKey.objects.filter(shop=shop).select_related("created_by"))
+    for key in keys:
+        key.scope_label = API_KEY_SCOPE_SHORT.get(key.scope, key.scope)
+    return keys
 
 
 @never_cache

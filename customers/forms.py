@@ -275,6 +275,11 @@ API_KEY_SCOPE_LABELS = {
 }
 
 
+# The same, in a word or two (lists). Not the model's labels: "read" is already the French "lu" (a message
+# that was read).
+API_KEY_SCOPE_SHORT = {"read": _("read only"), "write": _("read and write"), "owner": _("owner scope")}
+
+
 class ApiKeyForm(NoColonForm, forms.Form):
     auto_id = "id_key_%s"
 

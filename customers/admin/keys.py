@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.admin.base import OWNER, ShopScopedAdmin
 from customers.api_keys import api_key_revoke
+from customers.forms import API_KEY_SCOPE_SHORT
 from customers.models_keys import ApiKey
 
 VIEW_AND_REVOKE = frozenset({"view", "revoke"})
@@ -28,17 +29,38 @@ class ApiKeyAdmin(ShopScopedAdmin):
     role_permissions = {OWNER: VIEW_AND_REVOKE}
     superuser_permissions = VIEW_AND_REVOKE
     actions = [revoke_selected]
-    list_display = ["name", "prefix_shown", "scope", "created_by", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "prefix_shown",
+        "scope_shown",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["shop", "created_by"]
     search_fields = ["name", "prefix"]
     # key_hash is not among them: nothing that could help guess a key leaves the database.
-    fields = ["shop", "name", "scope", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    fields = [
+        "shop",
+        "name",
+        "scope_shown",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     readonly_fields = fields
 
     @admin.display(description=_("key starts with"), ordering="prefix")
     def prefix_shown(self, obj):
         return f"{obj.prefix}…"
+
+    @admin.display(description=_("scope"), ordering="scope")
+    def scope_shown(self, obj):
+        return API_KEY_SCOPE_SHORT.get(obj.scope, obj.scope)
 
     def has_revoke_permission(self, request):
         return self.role_allows(request, "revoke")
