@@ -43,7 +43,7 @@ def test_an_owner_creates_a_key_shown_once_and_listed_by_prefix_afterwards(clien
     response = client.post(PAGE, {"name": "E-shop orders", "scope": "write"})
     assert response.status_code == 200
     html = response.content.decode()
-    raw = re.search(r'id="api-key-value"[^>]*value="(coc_[^"]+)"', html).group(1)
+    raw = re.search(r'id="api-key-value"[^>]*>(coc_[^<]+)</textarea>', html).group(1)
     assert "will not be shown again" in html
     assert "no-store" in response["Cache-Control"]
     key = ApiKey.objects.get(shop=shop)
