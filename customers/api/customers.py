@@ -175,6 +175,7 @@ def _filters(request) -> dict:
         responses={204: None, **error_responses(403, 404)},
     ),
 )
+@extend_schema(tags=["customers"])
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopViewSet):
     serializer_class = CustomerSerializer
     owner_actions = ("destroy", "export", "merge")
@@ -245,7 +246,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
                 )
         customer = self.get_queryset().get(pk=customer.pk)
         body = CustomerSerializer(customer, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": str(body["url"])})
 
     @extend_schema(
         summary="Change a customer",

@@ -39,6 +39,7 @@ NOTE_EXAMPLE = {
         ],
     ),
 )
+@extend_schema(tags=["customers"])
 class CustomerNoteViewSet(mixins.ListModelMixin, ShopViewSet):
     serializer_class = NoteSerializer
 

@@ -22,6 +22,7 @@ class ShopSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: ShopSerializer, **error_responses(403)}))
+@extend_schema(tags=["shop"])
 class ShopViewSet(mixins.RetrieveModelMixin, ShopViewSet):
     serializer_class = ShopSerializer
     owner_actions = ("partial_update",)

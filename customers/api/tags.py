@@ -43,6 +43,7 @@ TAG_EXAMPLE = {
         responses={204: None, **error_responses(403, 404)},
     ),
 )
+@extend_schema(tags=["tags"])
 class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ShopViewSet):
     serializer_class = TagSerializer
 
@@ -64,7 +65,7 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destro
             )
         (tag,) = tags_get_or_create(shop=self.shop, names=[name])
         body = self.get_serializer(self.get_queryset().get(pk=tag.pk)).data
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": str(body["url"])})
 
     def perform_destroy(self, instance):
         tag_delete(tag=instance)
