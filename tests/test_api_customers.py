@@ -206,6 +206,18 @@ def test_patch_changes_only_what_is_sent_with_the_edit_pages_rules(shop, julie, 
     assert client.put(url(julie), {"first_name": "x"}, format="json").status_code == 405
 
 
+def test_a_stored_value_the_form_would_refuse_does_not_block_a_patch_of_another_field(
+    shop, julie, api_client
+):
+    Customer.objects.filter(pk=julie.pk).update(language="nl")  # imported; the form offers six languages
+    client = api_client(shop, "write")
+    response = client.patch(url(julie), {"city": "Gand"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["language"] == "nl" and response.json()["city"] == "Gand"
+    response = client.patch(url(julie), {"language": "nl"}, format="json")
+    assert response.status_code == 400 and set(response.json()["fields"]) == {"language"}
+
+
 # --- erase, export, merge (owner scope) ---------------------------------------------------------
 
 

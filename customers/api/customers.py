@@ -116,6 +116,12 @@ def _validated_form(customer: Customer, request, *, partial: bool) -> tuple[Cust
     form = CustomerEditForm(data=_form_data(customer, sent, partial=partial), instance=copy.copy(customer))
     if not form.is_valid():
         errors = form_errors(form)
+        if partial:
+            # A value stored before today's rules (a language the form does not offer, a number read
+            # otherwise) must not block a PATCH of another field: only what is sent changes.
+            errors = {name: e for name, e in errors.items() if name in sent or name == "non_field_errors"}
+            if not errors:
+                return form, sent
         held = next((form.duplicates[f] for f in IDENTITY_FIELDS if f in form.duplicates), None)
         if held is not None:
             raise Conflict(
