@@ -145,7 +145,8 @@ class CustomerEditForm(NoColonForm, forms.ModelForm):
         self.fields["language"] = forms.ChoiceField(
             required=False, label=_("Language"), choices=[("", "—"), *LANGUAGE_CHOICES]
         )
-        self.fields["tags"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
+        if self.instance.pk:  # a new customer (the API's create) has no tags to read yet
+            self.fields["tags"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
         self.fields["phone"].widget.input_type = "tel"
 
     def clean_phone(self):
@@ -264,3 +265,36 @@ class StaffMessageForm(NoColonForm, forms.Form):
 
 class ConfirmForm(NoColonForm, forms.Form):
     confirm = forms.BooleanField(label=_("Yes, I understand this cannot be undone."))
+
+
+# What each scope allows, in the owners' words (the API keys page); ordered, each includes the one before.
+API_KEY_SCOPE_LABELS = {
+    "read": _("Read: customers, notes, orders, tags"),
+    "write": _("Read and write: also create and change them, add notes, push orders"),
+    "owner": _("Owner: also erase, export and merge customers, change the shop's settings"),
+}
+
+
+# The same, in a word or two (lists). Not the model's labels: "read" is already the French "lu" (a message
+# that was read).
+API_KEY_SCOPE_SHORT = {"read": _("read only"), "write": _("read and write"), "owner": _("owner scope")}
+
+
+class ApiKeyForm(NoColonForm, forms.Form):
+    auto_id = "id_key_%s"
+
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("Who uses it, e.g. “E-shop orders” or “Zapier”.")
+    )
+    scope = forms.ChoiceField(
+        label=_("Access"),
+        choices=list(API_KEY_SCOPE_LABELS.items()),
+        initial="read",
+        widget=forms.RadioSelect,
+    )
+
+    def clean_name(self):
+        name = clean_name(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError(self.fields["name"].error_messages["required"])
+        return name

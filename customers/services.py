@@ -282,6 +282,17 @@ def customers_add_tag(*, shop: Shop, customers, name: str) -> int:
     return len(rows)
 
 
+def tag_delete(*, tag: Tag) -> None:
+    """Delete a tag, and tell listeners about the customers who carried it (the rows go with the tag,
+    without the m2m signal that adding or removing one tag sends)."""
+    with transaction.atomic():
+        customer_ids = list(tag.customers.values_list("pk", flat=True))
+        shop_id = tag.shop_id
+        tag.delete()
+        if customer_ids:
+            events.customers_changed(shop_id=shop_id, customer_ids=customer_ids)
+
+
 def customers_set_segment(*, customers, segment: str, actor=None) -> int:
     """Pin a segment chosen by a person; automatic recomputation then leaves these customers alone."""
     segment = Customer.Segment(segment)

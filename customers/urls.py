@@ -4,7 +4,7 @@ it lives in webhooks)."""
 from django.urls import path
 from django.views.generic import RedirectView
 
-from customers import inbox_views, views
+from customers import api_keys_views, inbox_views, views
 
 app_name = "dashboard"
 
@@ -31,4 +31,6 @@ urlpatterns = [
     path("customers/<int:customer_id>/erase/", views.customer_erase_page, name="customer-erase"),
     path("shop/", views.shop_settings, name="shop-settings"),
     path("shop/switch/", views.shop_switch, name="shop-switch"),
+    path("shop/api-keys/", api_keys_views.api_keys_page, name="api-keys"),
+    path("shop/api-keys/<int:key_id>/revoke/", api_keys_views.api_key_revoke_page, name="api-key-revoke"),
 ]

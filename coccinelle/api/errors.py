@@ -10,6 +10,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -79,6 +80,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # a POST to an unknown URL is a JSON 404, not the CSRF failure page (HTML)
 def not_found_view(request, *args, **kwargs):
     return JsonResponse(
         {"error": "not_found", "detail": _("No such API endpoint."), "fields": {}}, status=404

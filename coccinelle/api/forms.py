@@ -1,9 +1,19 @@
 """The API validates writes with the pages' own forms, so that a value the edit page refuses is refused
 here too, with the same message, and the rules live in one place."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+
+
+def form_errors(form) -> dict:
+    """A bound form's errors as {field: [messages]}; errors of no one field as `non_field_errors`, the
+    name DRF's own validation uses."""
+    return {
+        "non_field_errors" if name == NON_FIELD_ERRORS else name: [error["message"] for error in errors]
+        for name, errors in form.errors.get_json_data().items()
+    }
 
 
 def form_changes(form_class, *, instance, data: dict, partial: bool, **form_kwargs) -> dict:
@@ -19,11 +29,6 @@ def form_changes(form_class, *, instance, data: dict, partial: bool, **form_kwar
     merged.update({name: "" if value is None else value for name, value in data.items()})
     form = form_class(data=merged, instance=instance, **form_kwargs)
     if not form.is_valid():
-        raise exceptions.ValidationError(
-            {
-                name: [error["message"] for error in errors]
-                for name, errors in form.errors.get_json_data().items()
-            }
-        )
+        raise exceptions.ValidationError(form_errors(form))
     sent = data if partial else editable
     return {name: form.cleaned_data[name] for name in sent if name in form.cleaned_data}

@@ -5,7 +5,8 @@ calls it.
 
 - base.py: roles and permissions per shop, the action check, changelists that never answer a 500;
 - forms.py: the model forms; actions.py: the customer list's bulk actions;
-- customers.py, records.py (messages, notes, orders, tags), shops.py (shops, members, audit trail).
+- customers.py, records.py (messages, notes, orders, tags), shops.py (shops, members, audit trail),
+  keys.py (API keys: read-only, revoke).
 
 Importing this package registers every admin (Django's autodiscovery does it at start-up).
 """
@@ -23,6 +24,7 @@ from customers.admin.base import (
     user_roles,
 )
 from customers.admin.customers import CustomerAdmin
+from customers.admin.keys import ApiKeyAdmin
 from customers.admin.records import InteractionAdmin, NoteAdmin, OrderAdmin, TagAdmin
 from customers.admin.shops import AuditEntryAdmin, MembershipAdmin, ShopAdmin
 
@@ -32,6 +34,7 @@ __all__ = [
     "OWNER",
     "READ",
     "STAFF",
+    "ApiKeyAdmin",
     "AuditEntryAdmin",
     "CustomerAdmin",
     "InteractionAdmin",

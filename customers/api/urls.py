@@ -3,11 +3,21 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from customers.api.customers import CustomerViewSet
+from customers.api.notes import CustomerNoteViewSet
 from customers.api.shop import ShopViewSet
+from customers.api.tags import TagViewSet
 
 router = SimpleRouter()
+router.register("customers", CustomerViewSet, basename="api-customer")
+router.register("tags", TagViewSet, basename="api-tag")
 
 urlpatterns = [
     path("shop/", ShopViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="api-shop"),
+    path(
+        "customers/<int:customer_pk>/notes/",
+        CustomerNoteViewSet.as_view({"get": "list", "post": "create"}),
+        name="api-customer-notes",
+    ),
     *router.urls,
 ]
