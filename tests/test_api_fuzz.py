@@ -19,6 +19,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from crm_backends.outgoing.models import WebhookDelivery
+from crm_backends.outgoing.services import endpoint_create
 from customers.api_keys import api_key_create
 from customers.models import Interaction, Note, Order
 from customers.services import tags_get_or_create
@@ -61,6 +63,7 @@ def _keep_the_tests_connection():
 
 def _seed(shop, make_customer, owner=None) -> list[int]:
     tags = tags_get_or_create(shop=shop, names=["fidélité", "mariage"])
+    endpoint = endpoint_create(shop=shop, url=f"http://127.0.0.1:9/{shop.slug}/", events=["order.created"])
     ids = []
     for n in range(4):
         customer = make_customer(
@@ -71,14 +74,17 @@ def _seed(shop, make_customer, owner=None) -> list[int]:
         Order.objects.create(shop=shop, customer=customer, reference=f"{shop.slug}-{n}", amount="42.50")
         Interaction.objects.create(customer=customer, channel="sms", direction="inbound", body="Bonjour")
         ids.append(customer.pk)
-    return ids + [tag.pk for tag in tags]
+    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).values_list("pk", flat=True)
+    return ids + [tag.pk for tag in tags] + [endpoint.pk, *deliveries]
 
 
 @pytest.fixture
 def seeded(shop, other_shop, owner, make_customer, settings):
     """Shop A (the key's) and shop B, each with customers, notes, orders, messages and tags; the ids
-    the fuzzer's path parameters are drawn from (mostly A's, some B's, which must answer 404)."""
+    the fuzzer's path parameters are drawn from (mostly A's, some B's, which must answer 404); and a
+    webhook endpoint with deliveries each."""
     settings.API_THROTTLE_RATE = "100000/min"  # the fuzzer calls far faster than an integration
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = True  # seeded endpoints on loopback (nothing is sent)
     mine = _seed(shop, make_customer, owner)
     theirs = _seed(other_shop, make_customer)
     _key, raw = api_key_create(shop=shop, name="fuzz", scope="owner", actor=owner)

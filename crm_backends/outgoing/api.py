@@ -2,12 +2,13 @@
 (and owners signed in). Thin: the same services and selectors as the owners' pages."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from coccinelle.api.schema import error_responses
 from coccinelle.api.views import ShopViewSet
 from crm_backends.outgoing import selectors, services
 from crm_backends.outgoing.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
@@ -80,6 +81,43 @@ _CREATE_EXAMPLE = OpenApiExample(
 )
 
 
+_ENDPOINT_EXAMPLE = OpenApiExample(
+    "An endpoint",
+    response_only=True,
+    value={
+        "id": 3,
+        "url": _EXAMPLE_URL,
+        "events": ["customer.created", "order.created"],
+        "enabled": True,
+        "disabled_reason": "",
+        "disabled_at": None,
+        "consecutive_failures": 0,
+        "failing_since": None,
+        "last_state": "delivered",
+        "last_status_code": 200,
+        "created_at": "2026-12-01T09:30:00Z",
+        "updated_at": "2026-12-01T09:30:00Z",
+    },
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The shop's webhook endpoints",
+        responses={200: EndpointSerializer(many=True), **error_responses(400, 403)},
+        examples=[_ENDPOINT_EXAMPLE],
+    ),
+    retrieve=extend_schema(
+        summary="An endpoint",
+        responses={200: EndpointSerializer, **error_responses(403, 404)},
+        examples=[_ENDPOINT_EXAMPLE],
+    ),
+    destroy=extend_schema(
+        summary="Delete an endpoint, its deliveries and attempts",
+        responses={204: None, **error_responses(403, 404)},
+    ),
+)
+@extend_schema(tags=["webhooks"])
 class WebhookEndpointViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -114,7 +152,10 @@ class WebhookEndpointViewSet(
         return serializer.validated_data
 
     @extend_schema(
-        request=EndpointSerializer, responses={201: EndpointCreatedSerializer}, examples=[_CREATE_EXAMPLE]
+        summary="Subscribe a URL to events (the signing secret is in this answer only)",
+        request=EndpointSerializer,
+        responses={201: EndpointCreatedSerializer, **error_responses(400, 403)},
+        examples=[_CREATE_EXAMPLE],
     )
     def create(self, request):
         data = self._changes(partial=False)
@@ -123,7 +164,12 @@ class WebhookEndpointViewSet(
         body["secret"] = endpoint.secret
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=EndpointSerializer, responses=EndpointSerializer)
+    @extend_schema(
+        summary="Change the URL or the events",
+        request=EndpointSerializer,
+        responses={200: EndpointSerializer, **error_responses(400, 403, 404)},
+        examples=[_CREATE_EXAMPLE],
+    )
     def partial_update(self, request, pk=None):
         endpoint = self.get_object()
         data = self._changes(partial=True, instance=endpoint)
@@ -134,38 +180,62 @@ class WebhookEndpointViewSet(
     def perform_destroy(self, instance):
         services.endpoint_delete(endpoint=instance, actor=self.actor)
 
-    @extend_schema(request=None, responses=EndpointSerializer)
+    @extend_schema(
+        summary="Enable again (failure counters reset; what waited is sent)",
+        request=None,
+        responses={200: EndpointSerializer, **error_responses(403, 404)},
+    )
     @action(detail=True, methods=["post"])
     def enable(self, request, pk=None):
         services.endpoint_enable(endpoint=self.get_object(), actor=self.actor)
         return Response(EndpointSerializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses=EndpointSerializer)
+    @extend_schema(
+        summary="Disable (nothing is sent or queued for it until enabled)",
+        request=None,
+        responses={200: EndpointSerializer, **error_responses(403, 404)},
+    )
     @action(detail=True, methods=["post"])
     def disable(self, request, pk=None):
         services.endpoint_disable(endpoint=self.get_object(), actor=self.actor)
         return Response(EndpointSerializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses=_SECRET)
+    @extend_schema(
+        summary="A new signing secret, in force at once",
+        request=None,
+        responses={200: _SECRET, **error_responses(403, 404)},
+        examples=[OpenApiExample("New secret", value={"secret": "whsec_…"}, response_only=True)],
+    )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         secret = services.endpoint_rotate_secret(endpoint=self.get_object(), actor=self.actor)
         return Response({"secret": secret})
 
-    @extend_schema(request=None, responses={202: DeliverySerializer})
+    @extend_schema(
+        summary="Send a test event (ping) to this endpoint",
+        request=None,
+        responses={202: DeliverySerializer, **error_responses(403, 404)},
+    )
     @action(detail=True, methods=["post"])
     def ping(self, request, pk=None):
         delivery = services.endpoint_ping(endpoint=self.get_object(), actor=self.actor)
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses=DeliverySerializer(many=True))
+    @extend_schema(
+        summary="Its deliveries, newest first, each with its attempts",
+        responses={200: DeliverySerializer(many=True), **error_responses(400, 403, 404)},
+    )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         rows = selectors.deliveries_for_endpoint(self.get_object(), limit=None)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
-    @extend_schema(request=None, responses={202: DeliverySerializer})
+    @extend_schema(
+        summary="Send a delivery again (same event and delivery ids, a new signature)",
+        request=None,
+        responses={202: DeliverySerializer, **error_responses(403, 404)},
+    )
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[0-9]+)/replay")
     def replay(self, request, pk=None, delivery_id=None):
         endpoint = self.get_object()
