@@ -17,6 +17,7 @@ urlpatterns = [
     # The REST API: each app's resources under /api/v1/, then the schema, the docs and a JSON 404.
     path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("crm_backends.outgoing.api_urls")),
+    path("api/v1/", include("webhooks.api.urls")),
     path("api/", include("coccinelle.api.urls")),
     # Sending is the messaging side's job (webhooks), on the customer page's URL.
     path("dashboard/customers/<int:customer_id>/send/", customer_send, name="customer-send"),

@@ -47,7 +47,13 @@ MAX_OTHER_STATUSES = 20
 
 
 class SendRefused(Exception):
-    """The message cannot be sent, for a reason a person can act on (the message says which)."""
+    """The message cannot be sent, for a reason a person can act on (the message says which).
+
+    `code` names the reason for programs (the REST API's error code); the message stays the page's."""
+
+    def __init__(self, message: str, *, code: str = "send_refused"):
+        super().__init__(message)
+        self.code = code
 
 
 def whatsapp_window_open(customer: Customer, *, now=None) -> bool:
@@ -66,23 +72,27 @@ def check_can_send(customer: Customer, channel: str, *, template: bool = False) 
     """Raise SendRefused when the message must not or cannot go out (an approved WhatsApp template
     may go out whatever the 24-hour window)."""
     if customer.opted_out_at:
-        raise SendRefused("The customer opted out of messages (they can send START to opt back in).")
+        raise SendRefused(
+            "The customer opted out of messages (they can send START to opt back in).", code="opted_out"
+        )
     if not (customer.phone or customer.whatsapp_user_id):
         # A sender known only by its address as sent ("SUPPORT", an address no parser reads) cannot
         # be written to: providers address phones and WhatsApp ids only.
         raise SendRefused(
             "The customer has no phone number or WhatsApp id to send to"
-            + (f" (they wrote from “{customer.external_address}”)." if customer.external_address else ".")
+            + (f" (they wrote from “{customer.external_address}”)." if customer.external_address else "."),
+            code="no_address",
         )
     if channel == "whatsapp" and not template and not whatsapp_window_open(customer):
         raise SendRefused(
             "WhatsApp allows free text only within 24 hours of the customer's last WhatsApp message; "
-            "that window is closed."
+            "that window is closed.",
+            code="outside_whatsapp_window",
         )
     if channel == "sms" and not customer.phone:
-        raise SendRefused("The customer has no phone number for SMS.")
+        raise SendRefused("The customer has no phone number for SMS.", code="no_phone")
     if channel not in ("sms", "whatsapp"):
-        raise SendRefused(f"Messages cannot be sent by {channel}.")
+        raise SendRefused(f"Messages cannot be sent by {channel}.", code="channel_not_supported")
 
 
 def interaction_send(interaction: Interaction) -> Interaction:
@@ -258,7 +268,10 @@ def default_provider(shop_id: int, channel: str) -> str:
         return ChannelAddress.Provider.META
     if ChannelAddress.Provider.TWILIO in providers:
         return ChannelAddress.Provider.TWILIO
-    raise SendRefused("The shop has no number to send from: add one on the shop (Channel addresses).")
+    raise SendRefused(
+        "The shop has no number to send from: add one on the shop (Channel addresses).",
+        code="no_shop_number",
+    )
 
 
 def _shop_address(interaction: Interaction, shop_id: int, provider: str) -> str:
