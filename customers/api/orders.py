@@ -167,7 +167,8 @@ _LIST_EXAMPLE = OpenApiExample("Page", value=_ORDER_EXAMPLE, response_only=True)
         summary="List the shop's orders",
         description="Newest first, by cursor (`next`, `previous`); `page_size` up to 200.",
         parameters=[OrderFilterSerializer],
-        responses={200: OrderSerializer(many=True), **error_responses(400, *COMMON_ERRORS)},
+        # 404: a cursor that is not one of ours.
+        responses={200: OrderSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
         examples=[_LIST_EXAMPLE],
     ),
     retrieve=extend_schema(
