@@ -2,6 +2,7 @@
 box's rules (opt-out, WhatsApp's 24-hour window, pause of automatic replies), to the local fake Twilio."""
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def url(customer) -> str:
     return f"/api/v1/customers/{customer.pk}/messages/"
 
 
-def send(client, customer, django_capture_on_commit_callbacks, **body):
+def send(client, customer, django_capture_on_commit_callbacks, csrf="", **body):
     """POST a message (answers in English); then what runs after the commit (the send task, eager in
     tests)."""
     with django_capture_on_commit_callbacks(execute=True):
@@ -66,6 +67,7 @@ def send(client, customer, django_capture_on_commit_callbacks, **body):
             {"body": "Votre commande est prête.", **body},
             format="json",
             HTTP_ACCEPT_LANGUAGE="en",
+            HTTP_X_CSRFTOKEN=csrf,
         )
 
 
@@ -280,3 +282,17 @@ def test_the_list_is_newest_first_by_cursor_with_files_described_not_linked(
         {"content_type": "image/jpeg", "filename": "", "size": 1234, "state": "downloaded"}
     ]
     assert "twilio.com" not in json.dumps(page) and ACCOUNT_SID not in json.dumps(page)
+
+
+def test_staff_signed_in_send_with_their_session_and_a_csrf_token(
+    shop, customer, staff, twilio_api, django_capture_on_commit_callbacks
+):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(staff)
+    without = send(client, customer, django_capture_on_commit_callbacks, channel="sms")
+    assert without.status_code == 403 and sent_to_twilio(twilio_api) == []
+    page = client.get(f"/dashboard/customers/{customer.pk}/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    response = send(client, customer, django_capture_on_commit_callbacks, channel="sms", csrf=token)
+    assert response.status_code == 202 and response.json()["author"] == "staff"
+    assert len(sent_to_twilio(twilio_api)) == 1

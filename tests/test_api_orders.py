@@ -55,6 +55,12 @@ def test_the_same_push_twice_is_one_order_201_then_200_and_saves_nothing_the_sec
     assert first.json() == second.json()
     assert Order.objects.filter(shop=shop).count() == 1 and Customer.objects.filter(shop=shop).count() == 1
     assert saves == []  # nothing changed: listeners (outgoing webhooks) hear nothing
+    post_save.connect(count, sender=Order, dispatch_uid="test-count-order-saves")
+    try:
+        assert push(client, amount="99.00", placed_at="2026-11-30T15:04:00+01:00").status_code == 200
+    finally:
+        post_save.disconnect(sender=Order, dispatch_uid="test-count-order-saves")
+    assert saves == [first.json()["id"]]  # a change is one save(), which listeners hear
 
 
 def test_a_changed_amount_updates_the_order_and_the_customers_figures(shop, api_client):
