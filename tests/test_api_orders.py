@@ -9,6 +9,8 @@ import pytest
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from crm_backends.outgoing.models import WebhookEvent
+from crm_backends.outgoing.services import endpoint_create
 from customers.models import Customer, Order
 from customers.orders import CustomerRef, order_upsert
 from customers.privacy import customer_erase
@@ -61,6 +63,20 @@ def test_the_same_push_twice_is_one_order_201_then_200_and_saves_nothing_the_sec
     finally:
         post_save.disconnect(sender=Order, dispatch_uid="test-count-order-saves")
     assert saves == [first.json()["id"]]  # a change is one save(), which listeners hear
+
+
+def test_subscribers_hear_one_order_created_and_one_customer_created_however_often_it_is_pushed(
+    shop, api_client, settings
+):
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = True
+    endpoint_create(shop=shop, url="http://127.0.0.1:9/hooks/", events=["order.created", "customer.created"])
+    client = api_client(shop)
+    for amount in ("120.00", "120.00", "99.00"):
+        push(client, amount=amount)
+    [order] = Order.objects.filter(shop=shop)
+    created = WebhookEvent.objects.filter(type="order.created")
+    assert [e.payload["data"]["id"] for e in created] == [order.pk]
+    assert WebhookEvent.objects.filter(type="customer.created").count() == 1
 
 
 def test_a_changed_amount_updates_the_order_and_the_customers_figures(shop, api_client):
