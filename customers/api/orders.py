@@ -167,7 +167,7 @@ _LIST_EXAMPLE = OpenApiExample("Page", value=_ORDER_EXAMPLE, response_only=True)
         summary="List the shop's orders",
         description="Newest first, by cursor (`next`, `previous`); `page_size` up to 200.",
         parameters=[OrderFilterSerializer],
-        # 404: a cursor that is not one of ours.
+        # A cursor that is not one of ours: DRF's 404, or a 400 where the pagination names it.
         responses={200: OrderSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
         examples=[_LIST_EXAMPLE],
     ),
@@ -247,7 +247,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         summary="A customer's orders",
         description="Newest first, by cursor. Another shop's customer is a 404.",
         parameters=[_CUSTOMER_ID],
-        responses={200: OrderSerializer(many=True), **error_responses(404, *COMMON_ERRORS)},
+        responses={200: OrderSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
         examples=[_LIST_EXAMPLE],
     )
 )

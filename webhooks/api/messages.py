@@ -42,8 +42,8 @@ class SendRefusedError(exceptions.APIException):
 
 
 class MessageMediaSerializer(serializers.Serializer):
-    content_type = serializers.CharField(required=False)
-    filename = serializers.CharField(required=False)
+    content_type = serializers.CharField(required=False, allow_null=True)
+    filename = serializers.CharField(required=False, allow_null=True)
     size = serializers.IntegerField(required=False, allow_null=True)
     state = serializers.ChoiceField(
         choices=["pending", "downloaded", "failed"], required=False, help_text="Kept by the shop yet?"
@@ -169,7 +169,8 @@ _REFUSALS = [
         description="Received and sent, newest first (by when they happened), by cursor. Files are "
         "described, never linked to the provider. Another shop's customer is a 404.",
         parameters=[_CUSTOMER_ID],
-        responses={200: MessageSerializer(many=True), **error_responses(404, *COMMON_ERRORS)},
+        # A cursor that is not one of ours: DRF's 404, or a 400 where the pagination names it.
+        responses={200: MessageSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
         examples=[OpenApiExample("Page", value=_MESSAGE_EXAMPLE, response_only=True)],
     ),
     create=extend_schema(
