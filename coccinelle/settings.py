@@ -349,6 +349,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the channels' choice set, whichever field carries it (a customer's preferred channel,
+    # a message's channel): without it the schema names it twice and drf-spectacular warns.
+    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "customers.models.Channel"},
 }
 
 # Provider and CRM credentials, kept under the names the original handoff used. Each integration is on
