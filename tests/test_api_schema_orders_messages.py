@@ -36,7 +36,7 @@ def test_every_call_has_examples_and_its_errors_in_the_error_shape(path, methods
         assert {"401", "403", "429"} <= errors and errors & {"400", "404"}
         for code in errors:
             body = responses[code]["content"]["application/json"]
-            assert body["schema"]["$ref"].endswith("/ApiError") and body["examples"]
+            assert body["schema"]["$ref"].endswith("/Error") and body["examples"]
         if method != "delete":
             assert any(
                 "examples" in r.get("content", {}).get("application/json", {})

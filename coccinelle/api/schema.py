@@ -78,3 +78,15 @@ def error_responses(*statuses: int) -> dict:
             examples=[OpenApiExample(code, value=example, response_only=True, status_codes=[str(status)])],
         )
     return responses
+
+
+def error_example(status: int, error: str, detail: str, fields=None, *, name: str = "") -> OpenApiExample:
+    """One example of an error answer, for an endpoint whose refusals have codes of their own."""
+    value = {"error": error, "detail": detail, "fields": fields or {}}
+    return OpenApiExample(name or error, value=value, response_only=True, status_codes=[str(status)])
+
+
+def error_response(status: int, description: str, examples: list[OpenApiExample]) -> dict:
+    """{status: OpenApiResponse} in the error shape with these examples (instead of error_responses'
+    generic one), e.g. a send's refusals by code; spread it after error_responses(…)."""
+    return {status: OpenApiResponse(response=ErrorSerializer, description=description, examples=examples)}

@@ -2,7 +2,6 @@
 pushes every change of an order, and the same push twice leaves one order); list, retrieve, delete;
 GET /api/v1/customers/{id}/orders/ lists one customer's. The rules are customers.orders'."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -15,8 +14,9 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 
-from coccinelle.api.openapi import COMMON_ERRORS, error_example, error_responses
+from coccinelle.api.schema import error_example, error_response, error_responses
 from coccinelle.api.views import ShopViewSet
+from customers.api.customers import customer_of_shop
 from customers.models import Customer, Order
 from customers.orders import CustomerRef, UnknownCustomer, order_delete, order_upsert, orders_filter
 from customers.phones import InvalidPhoneNumber, normalize_phone
@@ -168,20 +168,20 @@ _LIST_EXAMPLE = OpenApiExample("Page", value=_ORDER_EXAMPLE, response_only=True)
         description="Newest first, by cursor (`next`, `previous`); `page_size` up to 200.",
         parameters=[OrderFilterSerializer],
         # A cursor that is not one of ours: DRF's 404, or a 400 where the pagination names it.
-        responses={200: OrderSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
+        responses={200: OrderSerializer(many=True), **error_responses(400, 403, 404)},
         examples=[_LIST_EXAMPLE],
     ),
     retrieve=extend_schema(
         summary="One order",
         parameters=[_ID],
-        responses={200: OrderSerializer, **error_responses(404, *COMMON_ERRORS)},
+        responses={200: OrderSerializer, **error_responses(403, 404)},
         examples=[OpenApiExample("Order", value=_ORDER_EXAMPLE, response_only=True)],
     ),
     destroy=extend_schema(
         summary="Delete an order",
         description="Write scope. The customer's figures and segment are recomputed.",
         parameters=[_ID],
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(404, *COMMON_ERRORS)},
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(403, 404)},
     ),
 )
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ShopViewSet):
@@ -215,7 +215,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         responses={
             201: OrderSerializer,
             200: OrderSerializer,
-            **error_responses(400, *COMMON_ERRORS, extra={400: _PUSH_400}),
+            **error_responses(403),
+            **error_response(400, "Invalid input: `fields` says which and why.", _PUSH_400),
         },
         examples=_PUSH_EXAMPLES,
     )
@@ -247,7 +248,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         summary="A customer's orders",
         description="Newest first, by cursor. Another shop's customer is a 404.",
         parameters=[_CUSTOMER_ID],
-        responses={200: OrderSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
+        responses={200: OrderSerializer(many=True), **error_responses(400, 403, 404)},
         examples=[_LIST_EXAMPLE],
     )
 )
@@ -257,5 +258,5 @@ class CustomerOrderViewSet(mixins.ListModelMixin, ShopViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
-        customer = get_object_or_404(Customer, shop=self.shop, pk=self.kwargs["customer_id"])
+        customer = customer_of_shop(self.shop, self.kwargs["customer_id"])
         return customer.orders.select_related("customer")

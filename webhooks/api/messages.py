@@ -9,7 +9,6 @@ sentence: the request is well formed, the customer's state forbids it, and the s
 later (the customer writes again, or opts back in).
 """
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -22,9 +21,10 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 
-from coccinelle.api.openapi import COMMON_ERRORS, error_example, error_responses
 from coccinelle.api.pagination import Cursor
+from coccinelle.api.schema import error_example, error_response, error_responses
 from coccinelle.api.views import ShopViewSet
+from customers.api.customers import customer_of_shop
 from customers.forms import StaffMessageForm
 from customers.models import Customer, Interaction
 from webhooks.outbound import SendRefused
@@ -170,7 +170,7 @@ _REFUSALS = [
         "described, never linked to the provider. Another shop's customer is a 404.",
         parameters=[_CUSTOMER_ID],
         # A cursor that is not one of ours: DRF's 404, or a 400 where the pagination names it.
-        responses={200: MessageSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
+        responses={200: MessageSerializer(many=True), **error_responses(400, 403, 404)},
         examples=[OpenApiExample("Page", value=_MESSAGE_EXAMPLE, response_only=True)],
     ),
     create=extend_schema(
@@ -188,7 +188,8 @@ _REFUSALS = [
         request=MessageSendSerializer,
         responses={
             202: MessageSerializer,
-            **error_responses(400, 404, 409, *COMMON_ERRORS, extra={409: _REFUSALS}),
+            **error_responses(400, 403, 404),
+            **error_response(409, "Refused by the send box's rules: `error` says which.", _REFUSALS),
         },
         examples=[
             OpenApiExample(
@@ -208,7 +209,7 @@ class CustomerMessageViewSet(mixins.ListModelMixin, ShopViewSet):
     pagination_class = MessageCursor
 
     def customer(self) -> Customer:
-        return get_object_or_404(Customer, shop=self.shop, pk=self.kwargs["customer_id"])
+        return customer_of_shop(self.shop, self.kwargs["customer_id"])
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema's generation has no shop
