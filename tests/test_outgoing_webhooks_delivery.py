@@ -318,3 +318,33 @@ def test_the_secret_is_stored_encrypted_and_never_logged(shop, receiver, caplog,
     assert secret not in caplog.text and endpoint.secret not in caplog.text
     for attempt in WebhookAttempt.objects.all():
         assert secret not in json.dumps(attempt.request_headers) + attempt.error + attempt.response_body
+
+
+def test_a_delivery_whose_lease_ran_out_and_was_taken_is_not_sent_again_by_its_first_worker(
+    shop, endpoint, receiver
+):
+    # Worker A claims a batch, then is slow (a batch can outlast the lease: 50 sends of up to 10 s each);
+    # worker B claims the rows once A's lease has run out and sends them. A must not send them again.
+    for n in range(3):
+        order(shop, reference=f"CMD-{n}")
+    slow = outgoing_delivery._claim(endpoint, 50)
+    WebhookDelivery.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert deliver_due(endpoint.pk).delivered == 3
+    report = outgoing_delivery.DeliveryReport()
+    for delivery in slow:
+        outgoing_delivery.attempt_send(endpoint, delivery, report)
+    assert len(receiver.requests) == 3
+    assert WebhookAttempt.objects.count() == 3
+    assert set(WebhookDelivery.objects.values_list("state", "attempts")) == {("delivered", 1)}
+
+
+def test_a_batch_stops_when_a_person_disables_the_endpoint_meanwhile(shop, endpoint, receiver):
+    for n in range(3):
+        order(shop, reference=f"CMD-{n}")
+    claimed = outgoing_delivery._claim(endpoint, 50)
+    report = outgoing_delivery.DeliveryReport()
+    outgoing_delivery.attempt_send(endpoint, claimed[0], report)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False)
+    for delivery in claimed[1:]:
+        outgoing_delivery.attempt_send(endpoint, delivery, report)
+    assert len(receiver.requests) == 1

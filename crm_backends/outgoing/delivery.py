@@ -30,6 +30,8 @@ from crm_backends.outgoing.urlguard import url_problem
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
+# A claim's lease, renewed before each send: it covers one attempt, not the whole batch (50 sends of up to
+# 10 s each would outlast it, and another worker would then send the same deliveries again).
 LEASE = timedelta(minutes=5)
 BATCH = 50
 # Wait before attempt n + 1 (about ±10 %): 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h, 36 h: nine attempts
@@ -39,7 +41,7 @@ MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 DISABLE_AFTER_FAILURES = 50
 DISABLE_AFTER = timedelta(days=3)
 SAVED_AFTER_ATTEMPT = [
-    "attempts", "claimed_until", "last_status_code", "last_error", "state", "delivered_at", "next_attempt_at",
+    "attempts", "last_status_code", "last_error", "state", "delivered_at", "next_attempt_at",
 ]  # fmt: skip
 RESPONSE_KEPT = 1000  # characters of the receiver's answer kept with each attempt
 
@@ -92,20 +94,42 @@ def _claim(endpoint, limit) -> list[WebhookDelivery]:
             .order_by("event_id", "pk")[:limit]
         )
         if rows:
-            WebhookDelivery.objects.filter(pk__in=[r.pk for r in rows]).update(
-                claimed_until=timezone.now() + LEASE
-            )
+            until = timezone.now() + LEASE
+            WebhookDelivery.objects.filter(pk__in=[r.pk for r in rows]).update(claimed_until=until)
+            for row in rows:
+                row.claimed_until = until  # the lease's token: see _lease_renewed
     return rows
+
+
+def _lease_renewed(delivery: WebhookDelivery) -> bool:
+    """Extend this worker's lease on the delivery just before sending it; False when the lease is no
+    longer ours (it ran out and another worker claimed the row, or a replay reset it) or the endpoint
+    was disabled meanwhile: then this worker must not send it. The claimed_until this worker wrote is
+    its token (a compare-and-set, so two workers never both hold one row)."""
+    until = timezone.now() + LEASE
+    held = WebhookDelivery.objects.filter(
+        pk=delivery.pk,
+        state=WebhookDelivery.State.PENDING,
+        claimed_until=delivery.claimed_until,
+        endpoint__enabled=True,
+    ).update(claimed_until=until)
+    if held:
+        delivery.claimed_until = until
+    return bool(held)
 
 
 def attempt_send(
     endpoint: WebhookEndpoint, delivery: WebhookDelivery, report: DeliveryReport
-) -> WebhookAttempt:
-    """One attempt: POST, record it, then mark the delivery delivered, to retry, or failed."""
+) -> WebhookAttempt | None:
+    """One attempt: POST, record it, then mark the delivery delivered, to retry, or failed. None,
+    without sending, when the delivery's lease is no longer this worker's."""
+    if not _lease_renewed(delivery):
+        logger.info("webhook delivery %s not sent: claimed elsewhere or endpoint disabled", delivery.pk)
+        return None
+    lease = delivery.claimed_until
     attempt = _post(endpoint, delivery)
     attempt.save()
     delivery.attempts += 1
-    delivery.claimed_until = None
     delivery.last_status_code, delivery.last_error = attempt.status_code, attempt.error
     if attempt.ok:
         delivery.state, delivery.delivered_at = WebhookDelivery.State.DELIVERED, attempt.started_at
@@ -119,8 +143,19 @@ def attempt_send(
             delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
             report.retrying += 1
         _endpoint_failed(endpoint, attempt)
-    delivery.save(update_fields=SAVED_AFTER_ATTEMPT)
+    _finish(delivery, lease)
     return attempt
+
+
+def _finish(delivery: WebhookDelivery, lease) -> None:
+    """Save the outcome and release the lease, only if the lease is still ours: a replay that reset the
+    row meanwhile (or a send that outlasted the lease) keeps the state it was given."""
+    fields = {name: getattr(delivery, name) for name in SAVED_AFTER_ATTEMPT}
+    if not WebhookDelivery.objects.filter(pk=delivery.pk, claimed_until=lease).update(
+        claimed_until=None, **fields
+    ):
+        logger.info("webhook delivery %s: lease lost during the attempt (see its log)", delivery.pk)
+    delivery.claimed_until = None
 
 
 def _post(endpoint, delivery) -> WebhookAttempt:
