@@ -147,6 +147,20 @@ def test_tags_added_in_the_creating_transaction_are_in_customer_created(shop, en
     assert payloads("customer.updated") == []
 
 
+def test_a_customer_created_in_its_own_savepoint_then_tagged_is_one_customer_created(shop, endpoint):
+    # customer_get_or_create creates in a savepoint of its own (a concurrent first message may win the
+    # unique constraint); that savepoint is released before the caller tags the new customer.
+    from customers.services import customer_get_or_create
+
+    with transaction.atomic():
+        customer, created = customer_get_or_create(shop=shop, phone="+33611223344")
+        customers_add_tag(shop=shop, customers=Customer.objects.filter(pk=customer.pk), name="mariage")
+    assert created
+    [created_event] = payloads("customer.created")
+    assert created_event["data"]["tags"] == ["mariage"]
+    assert payloads("customer.updated") == []
+
+
 def test_an_order_created_writes_order_created_with_the_order_fields(shop, endpoint, make_customer):
     customer = make_customer(shop)
     order = Order.objects.create(shop=shop, customer=customer, reference="CMD-42", amount="129.90")

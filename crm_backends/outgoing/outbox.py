@@ -182,9 +182,11 @@ def _created_here(*, create: bool = True) -> dict:
     db = transaction.get_connection()
     if not db.in_atomic_block:
         return {}  # autocommit: each save is its own transaction, nothing to fold into
-    current = set(db.savepoint_ids)
-    for savepoint_ids, callback, _robust in db.run_on_commit:
-        if isinstance(callback, _CreatedHere) and savepoint_ids <= current:
+    # Any _CreatedHere still listed is this transaction's: Django drops the callbacks of a savepoint
+    # rolled back, with its rows. One registered in a savepoint since released (customer_get_or_create
+    # creates in one of its own) still counts: its customers exist for the rest of the transaction.
+    for _savepoint_ids, callback, _robust in db.run_on_commit:
+        if isinstance(callback, _CreatedHere):
             return callback.customers
     if not create:
         return {}
