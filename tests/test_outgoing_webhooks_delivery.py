@@ -348,3 +348,27 @@ def test_a_batch_stops_when_a_person_disables_the_endpoint_meanwhile(shop, endpo
     for delivery in claimed[1:]:
         outgoing_delivery.attempt_send(endpoint, delivery, report)
     assert len(receiver.requests) == 1
+
+
+def test_a_host_that_resolves_to_loopback_at_connection_time_is_refused(
+    shop, endpoint, receiver, settings, monkeypatch
+):
+    # DNS rebinding: the name answers a public address to the check, then 127.0.0.1 to the connection.
+    # The receiver is on loopback; the check is made to pass as it would with such a DNS server.
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = False
+    monkeypatch.setattr(outgoing_delivery, "url_problem", lambda url: None)
+    order(shop)
+    report = deliver_due(endpoint.pk)
+    assert receiver.requests == []
+    assert report.retrying == 1
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code is None and "private or reserved address" in attempt.error
+
+
+def test_only_the_start_of_a_huge_answer_is_read(shop, endpoint, receiver, monkeypatch):
+    from crm_backends.outgoing import transport
+
+    monkeypatch.setattr(transport, "READ_LIMIT", 10)
+    order(shop)
+    deliver_due(endpoint.pk)
+    assert WebhookAttempt.objects.get().response_body == '{"received'

@@ -1,11 +1,11 @@
 """The delivery side: claim an endpoint's due deliveries, POST each, signed, record every attempt,
 retry with backoff, and disable an endpoint that keeps failing.
 
-One HTTP call per delivery (a receiver answers one event at a time), through coccinelle/http.py with a
+One HTTP call per delivery (a receiver answers one event at a time), through transport.py with a
 short timeout and no redirects; the URL is checked again before each call (DNS can change after the URL
-was saved). Deliveries go out in the order their events were written, oldest first; a retried one is
-sent after the newer ones that succeeded meanwhile, so receivers order by `created` and use ids (see the
-README).
+was saved), and the address the connection reached is checked too (transport.py says why).
+Deliveries go out in the order their events were written, oldest first; a retried one is sent after
+the newer ones that succeeded meanwhile, so receivers order by `created` and use ids (see the README).
 """
 
 import json
@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 
 from coccinelle import http
 from crm_backends import crypto
-from crm_backends.outgoing import signing
+from crm_backends.outgoing import signing, transport
 from crm_backends.outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from crm_backends.outgoing.urlguard import url_problem
 
@@ -175,25 +175,15 @@ def _post(endpoint, delivery) -> WebhookAttempt:
         attempt.error = problem[:300]
         return attempt
     try:
-        response = http.request(
-            "POST", endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-        )
-        attempt.status_code, attempt.response_body = response.status_code, response.text[:RESPONSE_KEPT]
-        if response.is_redirect or 300 <= response.status_code < 400:
+        answer = transport.post(endpoint.url, body=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        attempt.status_code, attempt.response_body = answer.status_code, answer.text[:RESPONSE_KEPT]
+        if answer.is_redirect or 300 <= answer.status_code < 400:
             attempt.error = "a redirect, not followed"
-    except http.ExternalServiceError as exc:
-        attempt.status_code = exc.status
-        attempt.response_body = _text(exc.body)[:RESPONSE_KEPT]
-        attempt.error = "" if exc.status else str(exc)[:300]  # names the host only, never the headers
+    except transport.SendError as exc:
+        attempt.error = str(exc)[:300]  # names the host only, never the headers
     finally:
         attempt.duration_ms = int((time.monotonic() - started) * 1000)
     return attempt
-
-
-def _text(body) -> str:
-    if body is None:
-        return ""
-    return body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
 
 
 # --- the endpoint's health ------------------------------------------------------------------------------
