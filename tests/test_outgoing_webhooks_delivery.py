@@ -263,6 +263,14 @@ def test_ping_goes_to_one_endpoint_and_a_rotated_secret_signs_at_once(shop, endp
         "https://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
         "https://[fe80::1]/hook",
         "https://[fc00::1]/hook",
+        "https://2130706433/hook",  # 127.0.0.1 as one decimal number
+        "https://0x7f.1/hook",  # 127.0.0.1 in hexadecimal, short form
+        "https://017700000001/hook",  # 127.0.0.1 in octal
+        "https://127.1/hook",
+        "https://[::ffff:7f00:1]/hook",  # IPv4-mapped loopback, hexadecimal
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 (well-known prefix) to cloud metadata
+        "https://[64:ff9b:1::a00:1]/hook",  # local-use NAT64 prefix
+        "https://[2002:a00:1::1]/hook",  # 6to4 of 10.0.0.1
         "https://localhost/hook",  # a name resolving to loopback
         "https://user:pass@93.184.215.14/hook",
         "not a url",
