@@ -6,6 +6,7 @@ refused outside public https hosts, and the secret never written anywhere but it
 import json
 import logging
 import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -380,3 +381,10 @@ def test_only_the_start_of_a_huge_answer_is_read(shop, endpoint, receiver, monke
     order(shop)
     deliver_due(endpoint.pk)
     assert WebhookAttempt.objects.get().response_body == '{"received'
+
+
+def test_the_readme_recipe_refuses_a_forged_header_without_raising():
+    # A str compare_digest raises TypeError on non-ASCII text: a forger could turn a 401 into a 500.
+    now = int(time.time())
+    for header in (f"t={now},v1=é", "t=abc,v1=00", "v1=00", "nonsense", "", f"t={now - 301},v1=00"):
+        assert verify("whsec_x", header, b"{}") is False
