@@ -207,6 +207,18 @@ def test_an_erasure_deletes_the_events_about_the_person(shop, endpoint, make_cus
     assert not WebhookDelivery.objects.filter(event__customer_id=customer.pk).exists()
 
 
+def test_after_a_merge_erasing_the_kept_customer_deletes_the_events_about_the_merged_one(
+    shop, endpoint, make_customer
+):
+    from customers.services import customer_merge
+
+    keep = make_customer(shop, first_name="Inès", phone="+33611000001")
+    other = make_customer(shop, first_name="Ines", phone="+33611000002")
+    customer_merge(keep=keep, others=[other])
+    customer_erase(customer=Customer.objects.get(pk=keep.pk))
+    assert not WebhookEvent.objects.filter(customer_id__in=[keep.pk, other.pk]).exists()
+
+
 # --- what it costs a shop without an endpoint ------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from coccinelle.cache import flag_lower, flag_raise
 from crm_backends.outgoing import payloads
 from crm_backends.outgoing.cached import endpoint_ids_for, shop_slug
 from crm_backends.outgoing.models import WebhookDelivery, WebhookEvent, new_uid
+from customers import events
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,17 @@ def customer_erasing(*, shop_id, customer_id) -> None:
     """GDPR erasure: the events about the person (their payloads hold their name, phone, messages) go,
     with their deliveries and attempts, sent or not."""
     WebhookEvent.objects.filter(shop_id=shop_id, customer_id=customer_id).delete()
+
+
+def customer_merging(*, shop_id, kept_id, merged_id) -> None:
+    """A merge: the merged person's events are now about the kept customer, so that erasing the kept
+    one also deletes them (their payloads hold the merged person's name and phone)."""
+    WebhookEvent.objects.filter(shop_id=shop_id, customer_id=merged_id).update(customer_id=kept_id)
+
+
+# Subscribed here rather than in crm_backends/apps.py with the listeners above: that file was being
+# edited by others when this was added; move it there with them.
+events.subscribe(events.CUSTOMER_MERGING, customer_merging)
 
 
 def _customer_id(data: dict):
