@@ -388,3 +388,16 @@ def test_the_readme_recipe_refuses_a_forged_header_without_raising():
     now = int(time.time())
     for header in (f"t={now},v1=é", "t=abc,v1=00", "v1=00", "nonsense", "", f"t={now - 301},v1=00"):
         assert verify("whsec_x", header, b"{}") is False
+
+
+def test_two_workers_disabling_one_endpoint_send_one_e_mail(
+    shop, owner, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    # Two tasks of one endpoint (one running, one queued by a later commit) fail at the same moment.
+    first, second = WebhookEndpoint.objects.get(pk=endpoint.pk), WebhookEndpoint.objects.get(pk=endpoint.pk)
+    order(shop)
+    attempt = WebhookAttempt(status_code=500)
+    with django_capture_on_commit_callbacks(execute=True):
+        outgoing_delivery.endpoint_disable_failing(first, last=attempt, too_many=True)
+        outgoing_delivery.endpoint_disable_failing(second, last=attempt, too_many=True)
+    assert len(mail.outbox) == 1

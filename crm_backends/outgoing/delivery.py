@@ -222,7 +222,15 @@ def endpoint_disable_failing(endpoint, *, last: WebhookAttempt, too_many: bool) 
             }
         else:
             reason = gettext("Deliveries have failed for 3 days (last: %(last)s).") % {"last": last_said}
-    endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, timezone.now(), reason[:300]
-    endpoint.save(update_fields=["enabled", "disabled_at", "disabled_reason", "updated_at"])
+    with transaction.atomic():
+        # Two tasks of one endpoint can fail at the same moment: only the one that finds it still
+        # enabled, under the row's lock, disables it and has the owners e-mailed.
+        locked = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk, enabled=True).first()
+        endpoint.enabled = False
+        if locked is None:
+            return
+        locked.enabled, locked.disabled_at, locked.disabled_reason = False, timezone.now(), reason[:300]
+        locked.save(update_fields=["enabled", "disabled_at", "disabled_reason", "updated_at"])
+    endpoint.disabled_at, endpoint.disabled_reason = locked.disabled_at, locked.disabled_reason
     logger.warning("webhook endpoint %s of shop %s disabled: %s", endpoint.pk, endpoint.shop_id, reason)
     transaction.on_commit(partial(owners_notify_disabled, endpoint.pk))
