@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from crm_backends.outgoing import delivery as outgoing_delivery
 from crm_backends.outgoing.delivery import BACKOFF_SECONDS, MAX_ATTEMPTS, deliver_due
-from crm_backends.outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from crm_backends.outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from crm_backends.outgoing.services import (
     delivery_replay,
     endpoint_create,
@@ -401,3 +401,25 @@ def test_two_workers_disabling_one_endpoint_send_one_e_mail(
         outgoing_delivery.endpoint_disable_failing(first, last=attempt, too_many=True)
         outgoing_delivery.endpoint_disable_failing(second, last=attempt, too_many=True)
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_erased_during_its_attempt_does_not_stop_the_batch(shop, endpoint, receiver, monkeypatch):
+    # An erasure (or the endpoint's deletion) commits while the POST is on its way: the attempt has no
+    # row to belong to any more, and the rest of the batch still goes.
+    from crm_backends.outgoing import transport
+
+    order(shop, "CMD-gone")
+    order(shop, "CMD-kept")
+    real_post = transport.post
+
+    def post_while_erasing(url, **kwargs):
+        if b"CMD-gone" in kwargs["body"]:
+            WebhookEvent.objects.filter(payload__data__reference="CMD-gone").delete()
+        return real_post(url, **kwargs)
+
+    monkeypatch.setattr(transport, "post", post_while_erasing)
+    report = deliver_due(endpoint.pk)
+    assert report.delivered == 1
+    assert [r.json()["data"]["reference"] for r in receiver.requests] == ["CMD-gone", "CMD-kept"]
+    assert WebhookDelivery.objects.get().state == "delivered"

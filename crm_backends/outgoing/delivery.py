@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -122,13 +122,19 @@ def attempt_send(
     endpoint: WebhookEndpoint, delivery: WebhookDelivery, report: DeliveryReport
 ) -> WebhookAttempt | None:
     """One attempt: POST, record it, then mark the delivery delivered, to retry, or failed. None,
-    without sending, when the delivery's lease is no longer this worker's."""
+    without sending, when the delivery's lease is no longer this worker's; None too when the delivery
+    was deleted while it was being sent."""
     if not _lease_renewed(delivery):
         logger.info("webhook delivery %s not sent: claimed elsewhere or endpoint disabled", delivery.pk)
         return None
     lease = delivery.claimed_until
     attempt = _post(endpoint, delivery)
-    attempt.save()
+    try:
+        with transaction.atomic():
+            attempt.save()
+    except IntegrityError:  # the delivery was deleted during the call (an erasure, the endpoint deleted)
+        logger.info("webhook delivery %s deleted during its attempt", delivery.pk)
+        return None
     delivery.attempts += 1
     delivery.last_status_code, delivery.last_error = attempt.status_code, attempt.error
     if attempt.ok:
