@@ -13,6 +13,7 @@ no cookies, never a header in an error.
 import os
 import threading
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from django.conf import settings
@@ -74,13 +75,14 @@ class _Adapter(HTTPAdapter):
 
 
 _local = threading.local()
+_NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
 
 
 def session() -> requests.Session:
     current = getattr(_local, "session", None)
     if current is None or _local.pid != os.getpid():
         current = requests.Session()
-        current.cookies.set_policy(http._NO_COOKIES)
+        current.cookies.set_policy(_NO_COOKIES)
         current.trust_env = False  # environment_settings() below, read once a host
         current.mount("http://", _Adapter())
         current.mount("https://", _Adapter())
