@@ -31,7 +31,7 @@ def test_an_owner_key_subscribes_and_the_secret_it_gets_once_verifies_deliveries
     assert response.status_code == 201
     body = response.json()
     assert body["events"] == ["order.created"] and body["enabled"] is True
-    assert body["secret"].startswith("whsec_")
+    assert body["secret"].startswith("whsec_") and "no-store" in response["Cache-Control"]
     assert "secret" not in client.get(f"{URL}{body['id']}/").json()
     receiver.secret = body["secret"]
 
@@ -56,7 +56,9 @@ def test_replay_queues_a_delivery_again_and_rotate_gives_a_new_secret(shop, api_
     replayed = client.post(f"{URL}{endpoint.pk}/deliveries/{delivery.pk}/replay/")
     assert replayed.status_code == 202 and replayed.json()["state"] == "pending"
 
-    rotated = client.post(f"{URL}{endpoint.pk}/rotate-secret/").json()["secret"]
+    answer = client.post(f"{URL}{endpoint.pk}/rotate-secret/")
+    rotated = answer.json()["secret"]
+    assert "no-store" in answer["Cache-Control"]
     assert rotated != endpoint.secret
     receiver.secret = rotated
     deliver_due(endpoint.pk)

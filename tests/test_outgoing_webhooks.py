@@ -122,13 +122,14 @@ def test_a_delivery_report_writes_message_status(client, shop, endpoint, make_ou
     assert status["data"]["id"] == message.pk and status["data"]["status"] == "delivered"
 
 
-def test_customer_created_then_edited_in_another_transaction_is_updated(shop, endpoint, make_customer):
+def test_customer_created_then_edited_in_other_transactions_is_updated(shop, endpoint, make_customer):
     customer = make_customer(shop, first_name="Léa")
     [created] = payloads("customer.created")
     assert created["data"]["first_name"] == "Léa" and created["data"]["tags"] == []
-    # Another transaction (the test's own is one: pretend it committed by forgetting what it created).
+    # Other transactions (the test's own is one: pretend it committed by forgetting what it wrote).
     _new_transaction()
     customers_add_tag(shop=shop, customers=Customer.objects.filter(pk=customer.pk), name="VIP soirée")
+    _new_transaction()
     customer.refresh_from_db()
     customer.last_name = "Moreau"
     customer.save()
@@ -145,6 +146,43 @@ def test_tags_added_in_the_creating_transaction_are_in_customer_created(shop, en
     [created] = payloads("customer.created")
     assert created["data"]["tags"] == ["mariage"]
     assert payloads("customer.updated") == []
+
+
+def test_a_customer_created_in_its_own_savepoint_then_tagged_is_one_customer_created(shop, endpoint):
+    # customer_get_or_create creates in a savepoint of its own (a concurrent first message may win the
+    # unique constraint); that savepoint is released before the caller tags the new customer.
+    from customers.services import customer_get_or_create
+
+    with transaction.atomic():
+        customer, created = customer_get_or_create(shop=shop, phone="+33611223344")
+        customers_add_tag(shop=shop, customers=Customer.objects.filter(pk=customer.pk), name="mariage")
+    assert created
+    [created_event] = payloads("customer.created")
+    assert created_event["data"]["tags"] == ["mariage"]
+    assert payloads("customer.updated") == []
+
+
+def test_one_edit_of_a_customer_is_one_customer_updated_with_its_end_state(shop, endpoint, make_customer):
+    # The customer page's edit: a save, the tags set (a removal and an addition), a segment pinned, all
+    # in one transaction. The receiver hears one change, as it ended, not four intermediate ones.
+    from customers.services import customer_update
+
+    customer = make_customer(shop, first_name="Léa")
+    customers_add_tag(shop=shop, customers=Customer.objects.filter(pk=customer.pk), name="ancien")
+    _new_transaction()
+    customer_update(
+        customer=customer, fields={"last_name": "Moreau"}, tag_names=["VIP soirée"], segment="vip"
+    )
+    [updated] = payloads("customer.updated")
+    assert updated["data"]["last_name"] == "Moreau" and updated["data"]["tags"] == ["VIP soirée"]
+    assert updated["data"]["segment"] == "vip"
+    assert WebhookDelivery.objects.filter(event__type="customer.updated").count() == 1
+    # A later transaction's change is a customer.updated of its own.
+    _new_transaction()
+    customer.refresh_from_db()
+    customer.first_name = "Lea"
+    customer.save()
+    assert [p["data"]["first_name"] for p in payloads("customer.updated")] == ["Léa", "Lea"]
 
 
 def test_an_order_created_writes_order_created_with_the_order_fields(shop, endpoint, make_customer):
@@ -191,6 +229,18 @@ def test_an_erasure_deletes_the_events_about_the_person(shop, endpoint, make_cus
     customer_erase(customer=customer)
     assert not WebhookEvent.objects.filter(customer_id=customer.pk).exists()
     assert not WebhookDelivery.objects.filter(event__customer_id=customer.pk).exists()
+
+
+def test_after_a_merge_erasing_the_kept_customer_deletes_the_events_about_the_merged_one(
+    shop, endpoint, make_customer
+):
+    from customers.services import customer_merge
+
+    keep = make_customer(shop, first_name="Inès", phone="+33611000001")
+    other = make_customer(shop, first_name="Ines", phone="+33611000002")
+    customer_merge(keep=keep, others=[other])
+    customer_erase(customer=Customer.objects.get(pk=keep.pk))
+    assert not WebhookEvent.objects.filter(customer_id__in=[keep.pk, other.pk]).exists()
 
 
 # --- what it costs a shop without an endpoint ------------------------------------------------------------
@@ -252,9 +302,9 @@ def test_with_an_endpoint_a_batch_costs_a_fixed_number_of_queries(shop, celery_n
 
 
 def _new_transaction():
-    """What a commit does to the per-transaction memory of created customers (tests never commit)."""
+    """What a commit does to the per-transaction memory of customer events (tests never commit)."""
     db = transaction.get_connection()
-    db.run_on_commit = [entry for entry in db.run_on_commit if not isinstance(entry[1], outbox._CreatedHere)]
+    db.run_on_commit = [entry for entry in db.run_on_commit if not isinstance(entry[1], outbox._WrittenHere)]
 
 
 def test_customer_data_is_plain_json_values(shop, make_customer):
@@ -268,3 +318,21 @@ def test_customer_data_is_plain_json_values(shop, make_customer):
     data = customer_data(customer)
     assert data["opted_out"] is True and data["total_spent"] == "10.50" and data["orders_count"] == 1
     assert json.loads(json.dumps(data)) == data
+
+
+def test_a_change_whose_event_was_rolled_back_with_its_savepoint_is_told_again(shop, endpoint, make_customer):
+    customer = make_customer(shop, first_name="Léa")
+    _new_transaction()
+    with transaction.atomic():
+        make_customer(shop, first_name="Autre").save()  # this transaction's memory starts out here
+        try:
+            with transaction.atomic():
+                customer.last_name = "Oups"
+                customer.save()
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        customer.refresh_from_db()
+        customer.last_name = "Moreau"
+        customer.save()
+    assert [p["data"]["last_name"] for p in payloads("customer.updated")] == ["Moreau"]

@@ -6,6 +6,7 @@ refused outside public https hosts, and the secret never written anywhere but it
 import json
 import logging
 import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from crm_backends.outgoing import delivery as outgoing_delivery
 from crm_backends.outgoing.delivery import BACKOFF_SECONDS, MAX_ATTEMPTS, deliver_due
-from crm_backends.outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from crm_backends.outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from crm_backends.outgoing.services import (
     delivery_replay,
     endpoint_create,
@@ -263,6 +264,14 @@ def test_ping_goes_to_one_endpoint_and_a_rotated_secret_signs_at_once(shop, endp
         "https://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
         "https://[fe80::1]/hook",
         "https://[fc00::1]/hook",
+        "https://2130706433/hook",  # 127.0.0.1 as one decimal number
+        "https://0x7f.1/hook",  # 127.0.0.1 in hexadecimal, short form
+        "https://017700000001/hook",  # 127.0.0.1 in octal
+        "https://127.1/hook",
+        "https://[::ffff:7f00:1]/hook",  # IPv4-mapped loopback, hexadecimal
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 (well-known prefix) to cloud metadata
+        "https://[64:ff9b:1::a00:1]/hook",  # local-use NAT64 prefix
+        "https://[2002:a00:1::1]/hook",  # 6to4 of 10.0.0.1
         "https://localhost/hook",  # a name resolving to loopback
         "https://user:pass@93.184.215.14/hook",
         "not a url",
@@ -318,3 +327,99 @@ def test_the_secret_is_stored_encrypted_and_never_logged(shop, receiver, caplog,
     assert secret not in caplog.text and endpoint.secret not in caplog.text
     for attempt in WebhookAttempt.objects.all():
         assert secret not in json.dumps(attempt.request_headers) + attempt.error + attempt.response_body
+
+
+def test_a_delivery_whose_lease_ran_out_and_was_taken_is_not_sent_again_by_its_first_worker(
+    shop, endpoint, receiver
+):
+    # Worker A claims a batch, then is slow (a batch can outlast the lease: 50 sends of up to 10 s each);
+    # worker B claims the rows once A's lease has run out and sends them. A must not send them again.
+    for n in range(3):
+        order(shop, reference=f"CMD-{n}")
+    slow = outgoing_delivery._claim(endpoint, 50)
+    WebhookDelivery.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert deliver_due(endpoint.pk).delivered == 3
+    report = outgoing_delivery.DeliveryReport()
+    for delivery in slow:
+        outgoing_delivery.attempt_send(endpoint, delivery, report)
+    assert len(receiver.requests) == 3
+    assert WebhookAttempt.objects.count() == 3
+    assert set(WebhookDelivery.objects.values_list("state", "attempts")) == {("delivered", 1)}
+
+
+def test_a_batch_stops_when_a_person_disables_the_endpoint_meanwhile(shop, endpoint, receiver):
+    for n in range(3):
+        order(shop, reference=f"CMD-{n}")
+    claimed = outgoing_delivery._claim(endpoint, 50)
+    report = outgoing_delivery.DeliveryReport()
+    outgoing_delivery.attempt_send(endpoint, claimed[0], report)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False)
+    for delivery in claimed[1:]:
+        outgoing_delivery.attempt_send(endpoint, delivery, report)
+    assert len(receiver.requests) == 1
+
+
+def test_a_host_that_resolves_to_loopback_at_connection_time_is_refused(
+    shop, endpoint, receiver, settings, monkeypatch
+):
+    # DNS rebinding: the name answers a public address to the check, then 127.0.0.1 to the connection.
+    # The receiver is on loopback; the check is made to pass as it would with such a DNS server.
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = False
+    monkeypatch.setattr(outgoing_delivery, "url_problem", lambda url: None)
+    order(shop)
+    report = deliver_due(endpoint.pk)
+    assert receiver.requests == []
+    assert report.retrying == 1
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code is None and "private or reserved address" in attempt.error
+
+
+def test_only_the_start_of_a_huge_answer_is_read(shop, endpoint, receiver, monkeypatch):
+    from crm_backends.outgoing import transport
+
+    monkeypatch.setattr(transport, "READ_LIMIT", 10)
+    order(shop)
+    deliver_due(endpoint.pk)
+    assert WebhookAttempt.objects.get().response_body == '{"received'
+
+
+def test_the_readme_recipe_refuses_a_forged_header_without_raising():
+    # A str compare_digest raises TypeError on non-ASCII text: a forger could turn a 401 into a 500.
+    now = int(time.time())
+    for header in (f"t={now},v1=é", "t=abc,v1=00", "v1=00", "nonsense", "", f"t={now - 301},v1=00"):
+        assert verify("whsec_x", header, b"{}") is False
+
+
+def test_two_workers_disabling_one_endpoint_send_one_e_mail(
+    shop, owner, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    # Two tasks of one endpoint (one running, one queued by a later commit) fail at the same moment.
+    first, second = WebhookEndpoint.objects.get(pk=endpoint.pk), WebhookEndpoint.objects.get(pk=endpoint.pk)
+    order(shop)
+    attempt = WebhookAttempt(status_code=500)
+    with django_capture_on_commit_callbacks(execute=True):
+        outgoing_delivery.endpoint_disable_failing(first, last=attempt, too_many=True)
+        outgoing_delivery.endpoint_disable_failing(second, last=attempt, too_many=True)
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_erased_during_its_attempt_does_not_stop_the_batch(shop, endpoint, receiver, monkeypatch):
+    # An erasure (or the endpoint's deletion) commits while the POST is on its way: the attempt has no
+    # row to belong to any more, and the rest of the batch still goes.
+    from crm_backends.outgoing import transport
+
+    order(shop, "CMD-gone")
+    order(shop, "CMD-kept")
+    real_post = transport.post
+
+    def post_while_erasing(url, **kwargs):
+        if b"CMD-gone" in kwargs["body"]:
+            WebhookEvent.objects.filter(payload__data__reference="CMD-gone").delete()
+        return real_post(url, **kwargs)
+
+    monkeypatch.setattr(transport, "post", post_while_erasing)
+    report = deliver_due(endpoint.pk)
+    assert report.delivered == 1
+    assert [r.json()["data"]["reference"] for r in receiver.requests] == ["CMD-gone", "CMD-kept"]
+    assert WebhookDelivery.objects.get().state == "delivered"

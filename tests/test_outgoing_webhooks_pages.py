@@ -59,8 +59,10 @@ def test_owner_adds_an_endpoint_and_reads_its_secret_on_its_page(client, owner, 
         "outgoing-webhook", args=[endpoint.pk]
     )
     assert endpoint.events == ["customer.created", "message.received"]
-    page = client.get(response["Location"]).content.decode()
+    answer = client.get(response["Location"])
+    page = answer.content.decode()
     assert endpoint.secret in page and 'id="webhook-secret"' in page
+    assert "no-store" in answer["Cache-Control"]  # the secret is kept by no browser or proxy cache
     listing = client.get(reverse("outgoing-webhooks")).content.decode()
     assert "http://127.0.0.1:9/new/" in listing and endpoint.secret not in listing
 

@@ -14,6 +14,7 @@ from crm_backends.outgoing import selectors, services
 from crm_backends.outgoing.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 _EXAMPLE_URL = "https://shop.example.com/coccinelle-webhook"
+_NOT_STORED = {"Cache-Control": "no-store"}  # answers that carry a signing secret
 
 
 class EndpointSerializer(serializers.ModelSerializer):
@@ -162,7 +163,7 @@ class WebhookEndpointViewSet(
         endpoint = _checked(services.endpoint_create, shop=self.shop, actor=self.actor, **data)
         body = EndpointCreatedSerializer(self.get_queryset().get(pk=endpoint.pk)).data
         body["secret"] = endpoint.secret
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED, headers=_NOT_STORED)
 
     @extend_schema(
         summary="Change the URL or the events",
@@ -209,7 +210,7 @@ class WebhookEndpointViewSet(
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         secret = services.endpoint_rotate_secret(endpoint=self.get_object(), actor=self.actor)
-        return Response({"secret": secret})
+        return Response({"secret": secret}, headers=_NOT_STORED)
 
     @extend_schema(
         summary="Send a test event (ping) to this endpoint",

@@ -1,11 +1,11 @@
 """The delivery side: claim an endpoint's due deliveries, POST each, signed, record every attempt,
 retry with backoff, and disable an endpoint that keeps failing.
 
-One HTTP call per delivery (a receiver answers one event at a time), through coccinelle/http.py with a
+One HTTP call per delivery (a receiver answers one event at a time), through transport.py with a
 short timeout and no redirects; the URL is checked again before each call (DNS can change after the URL
-was saved). Deliveries go out in the order their events were written, oldest first; a retried one is
-sent after the newer ones that succeeded meanwhile, so receivers order by `created` and use ids (see the
-README).
+was saved), and the address the connection reached is checked too (transport.py says why).
+Deliveries go out in the order their events were written, oldest first; a retried one is sent after
+the newer ones that succeeded meanwhile, so receivers order by `created` and use ids (see the README).
 """
 
 import json
@@ -16,20 +16,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from coccinelle import http
 from crm_backends import crypto
-from crm_backends.outgoing import signing
+from crm_backends.outgoing import signing, transport
 from crm_backends.outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from crm_backends.outgoing.urlguard import url_problem
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
+# A claim's lease, renewed before each send: it covers one attempt, not the whole batch (50 sends of up to
+# 10 s each would outlast it, and another worker would then send the same deliveries again).
 LEASE = timedelta(minutes=5)
 BATCH = 50
 # Wait before attempt n + 1 (about ±10 %): 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h, 36 h: nine attempts
@@ -39,7 +41,7 @@ MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 DISABLE_AFTER_FAILURES = 50
 DISABLE_AFTER = timedelta(days=3)
 SAVED_AFTER_ATTEMPT = [
-    "attempts", "claimed_until", "last_status_code", "last_error", "state", "delivered_at", "next_attempt_at",
+    "attempts", "last_status_code", "last_error", "state", "delivered_at", "next_attempt_at",
 ]  # fmt: skip
 RESPONSE_KEPT = 1000  # characters of the receiver's answer kept with each attempt
 
@@ -92,20 +94,48 @@ def _claim(endpoint, limit) -> list[WebhookDelivery]:
             .order_by("event_id", "pk")[:limit]
         )
         if rows:
-            WebhookDelivery.objects.filter(pk__in=[r.pk for r in rows]).update(
-                claimed_until=timezone.now() + LEASE
-            )
+            until = timezone.now() + LEASE
+            WebhookDelivery.objects.filter(pk__in=[r.pk for r in rows]).update(claimed_until=until)
+            for row in rows:
+                row.claimed_until = until  # the lease's token: see _lease_renewed
     return rows
+
+
+def _lease_renewed(delivery: WebhookDelivery) -> bool:
+    """Extend this worker's lease on the delivery just before sending it; False when the lease is no
+    longer ours (it ran out and another worker claimed the row, or a replay reset it) or the endpoint
+    was disabled meanwhile: then this worker must not send it. The claimed_until this worker wrote is
+    its token (a compare-and-set, so two workers never both hold one row)."""
+    until = timezone.now() + LEASE
+    held = WebhookDelivery.objects.filter(
+        pk=delivery.pk,
+        state=WebhookDelivery.State.PENDING,
+        claimed_until=delivery.claimed_until,
+        endpoint__enabled=True,
+    ).update(claimed_until=until)
+    if held:
+        delivery.claimed_until = until
+    return bool(held)
 
 
 def attempt_send(
     endpoint: WebhookEndpoint, delivery: WebhookDelivery, report: DeliveryReport
-) -> WebhookAttempt:
-    """One attempt: POST, record it, then mark the delivery delivered, to retry, or failed."""
+) -> WebhookAttempt | None:
+    """One attempt: POST, record it, then mark the delivery delivered, to retry, or failed. None,
+    without sending, when the delivery's lease is no longer this worker's; None too when the delivery
+    was deleted while it was being sent."""
+    if not _lease_renewed(delivery):
+        logger.info("webhook delivery %s not sent: claimed elsewhere or endpoint disabled", delivery.pk)
+        return None
+    lease = delivery.claimed_until
     attempt = _post(endpoint, delivery)
-    attempt.save()
+    try:
+        with transaction.atomic():
+            attempt.save()
+    except IntegrityError:  # the delivery was deleted during the call (an erasure, the endpoint deleted)
+        logger.info("webhook delivery %s deleted during its attempt", delivery.pk)
+        return None
     delivery.attempts += 1
-    delivery.claimed_until = None
     delivery.last_status_code, delivery.last_error = attempt.status_code, attempt.error
     if attempt.ok:
         delivery.state, delivery.delivered_at = WebhookDelivery.State.DELIVERED, attempt.started_at
@@ -119,8 +149,19 @@ def attempt_send(
             delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
             report.retrying += 1
         _endpoint_failed(endpoint, attempt)
-    delivery.save(update_fields=SAVED_AFTER_ATTEMPT)
+    _finish(delivery, lease)
     return attempt
+
+
+def _finish(delivery: WebhookDelivery, lease) -> None:
+    """Save the outcome and release the lease, only if the lease is still ours: a replay that reset the
+    row meanwhile (or a send that outlasted the lease) keeps the state it was given."""
+    fields = {name: getattr(delivery, name) for name in SAVED_AFTER_ATTEMPT}
+    if not WebhookDelivery.objects.filter(pk=delivery.pk, claimed_until=lease).update(
+        claimed_until=None, **fields
+    ):
+        logger.info("webhook delivery %s: lease lost during the attempt (see its log)", delivery.pk)
+    delivery.claimed_until = None
 
 
 def _post(endpoint, delivery) -> WebhookAttempt:
@@ -140,25 +181,15 @@ def _post(endpoint, delivery) -> WebhookAttempt:
         attempt.error = problem[:300]
         return attempt
     try:
-        response = http.request(
-            "POST", endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-        )
-        attempt.status_code, attempt.response_body = response.status_code, response.text[:RESPONSE_KEPT]
-        if response.is_redirect or 300 <= response.status_code < 400:
+        answer = transport.post(endpoint.url, body=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        attempt.status_code, attempt.response_body = answer.status_code, answer.text[:RESPONSE_KEPT]
+        if answer.is_redirect or 300 <= answer.status_code < 400:
             attempt.error = "a redirect, not followed"
-    except http.ExternalServiceError as exc:
-        attempt.status_code = exc.status
-        attempt.response_body = _text(exc.body)[:RESPONSE_KEPT]
-        attempt.error = "" if exc.status else str(exc)[:300]  # names the host only, never the headers
+    except transport.SendError as exc:
+        attempt.error = str(exc)[:300]  # names the host only, never the headers
     finally:
         attempt.duration_ms = int((time.monotonic() - started) * 1000)
     return attempt
-
-
-def _text(body) -> str:
-    if body is None:
-        return ""
-    return body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
 
 
 # --- the endpoint's health ------------------------------------------------------------------------------
@@ -197,7 +228,15 @@ def endpoint_disable_failing(endpoint, *, last: WebhookAttempt, too_many: bool) 
             }
         else:
             reason = gettext("Deliveries have failed for 3 days (last: %(last)s).") % {"last": last_said}
-    endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, timezone.now(), reason[:300]
-    endpoint.save(update_fields=["enabled", "disabled_at", "disabled_reason", "updated_at"])
+    with transaction.atomic():
+        # Two tasks of one endpoint can fail at the same moment: only the one that finds it still
+        # enabled, under the row's lock, disables it and has the owners e-mailed.
+        locked = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk, enabled=True).first()
+        endpoint.enabled = False
+        if locked is None:
+            return
+        locked.enabled, locked.disabled_at, locked.disabled_reason = False, timezone.now(), reason[:300]
+        locked.save(update_fields=["enabled", "disabled_at", "disabled_reason", "updated_at"])
+    endpoint.disabled_at, endpoint.disabled_reason = locked.disabled_at, locked.disabled_reason
     logger.warning("webhook endpoint %s of shop %s disabled: %s", endpoint.pk, endpoint.shop_id, reason)
     transaction.on_commit(partial(owners_notify_disabled, endpoint.pk))

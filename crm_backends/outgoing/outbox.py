@@ -8,8 +8,10 @@ cached.py), one cache read and no query for a shop without an endpoint for that 
 customer.created vs customer.updated: a creation is also told as a change (and, outside the worker's
 batches, tags added right after are more changes). Within one transaction those changes are folded into
 the customer.created event's payload (rebuilt, since nothing has been sent yet) instead of sending a
-customer.updated for a customer the receiver has not heard of. What was created in this transaction is
-remembered on a no-op on_commit callback, so it goes with the transaction (a rollback drops it).
+customer.updated for a customer the receiver has not heard of. Likewise one edit (a save, its tags set,
+a segment pinned: several changes told in one transaction) is one customer.updated with the end state.
+What was written in this transaction is remembered on a no-op on_commit callback, so it goes with the
+transaction (a rollback drops it).
 """
 
 import logging
@@ -22,6 +24,7 @@ from coccinelle.cache import flag_lower, flag_raise
 from crm_backends.outgoing import payloads
 from crm_backends.outgoing.cached import endpoint_ids_for, shop_slug
 from crm_backends.outgoing.models import WebhookDelivery, WebhookEvent, new_uid
+from customers import events
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ def customers_created(*, shop_id, customer_ids) -> None:
     endpoints = endpoint_ids_for(shop_id, "customer.created")
     if not endpoints and not endpoint_ids_for(shop_id, "customer.updated"):
         return
-    created = _created_here()
+    created = _written_here().created
     events = []
     if endpoints:
         events = events_write(
@@ -55,21 +58,29 @@ def customers_changed(*, shop_id, customer_ids) -> None:
     endpoints = endpoint_ids_for(shop_id, "customer.updated")
     if not endpoints and not endpoint_ids_for(shop_id, "customer.created"):
         return
-    created = _created_here(create=False)
-    fold = [pk for pk in customer_ids if created.get(pk)]  # their customer.created is not sent yet
-    changed = [pk for pk in customer_ids if pk not in created]
+    here = _written_here(create=bool(endpoints))
+    # Their customer.created or customer.updated of this transaction is not sent yet: folded into.
+    fold = [pk for pk in customer_ids if here.created.get(pk) or here.updated.get(pk)]
+    changed = [pk for pk in customer_ids if pk not in here.created and pk not in here.updated]
     if not fold and not (endpoints and changed):
         return
     data = payloads.customers_data(fold + (changed if endpoints else []))
-    _fold_into_created([event for pk in fold for event in created[pk]], data)
+    gone = _fold(
+        [event for pk in fold for event in here.created.get(pk, []) + here.updated.get(pk, [])], data
+    )
+    for pk in gone:  # its event was written in a savepoint rolled back since: a new one is due
+        here.created.pop(pk, None)
+        if here.updated.pop(pk, None) is not None:
+            changed.append(pk)
     if endpoints and changed:
-        events_write(
+        for event in events_write(
             shop_id=shop_id,
             type="customer.updated",
             data={pk: data[pk] for pk in changed if pk in data},
             endpoint_ids=endpoints,
             customer_of=lambda data: data["id"],
-        )
+        ):
+            here.updated[event.customer_id] = [event]
 
 
 def interactions_recorded(*, shop_id, interaction_ids) -> None:
@@ -123,6 +134,17 @@ def customer_erasing(*, shop_id, customer_id) -> None:
     WebhookEvent.objects.filter(shop_id=shop_id, customer_id=customer_id).delete()
 
 
+def customer_merging(*, shop_id, kept_id, merged_id) -> None:
+    """A merge: the merged person's events are now about the kept customer, so that erasing the kept
+    one also deletes them (their payloads hold the merged person's name and phone)."""
+    WebhookEvent.objects.filter(shop_id=shop_id, customer_id=merged_id).update(customer_id=kept_id)
+
+
+# Subscribed here rather than in crm_backends/apps.py with the listeners above: that file was being
+# edited by others when this was added; move it there with them.
+events.subscribe(events.CUSTOMER_MERGING, customer_merging)
+
+
 def _customer_id(data: dict):
     return data.get("customer_id")
 
@@ -159,38 +181,48 @@ def events_write(*, shop_id, type, data: dict, endpoint_ids, customer_of=None) -
     return events
 
 
-def _fold_into_created(events: list[WebhookEvent], data: dict) -> None:
-    for event in events:
+def _fold(events: list[WebhookEvent], data: dict) -> set[int]:
+    """Rebuild the payloads of these unsent events from `data`; the customers whose event is gone (it
+    was written in a savepoint rolled back since, while the customer row itself may remain)."""
+    if not events:
+        return set()
+    alive = set(WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).values_list("pk", flat=True))
+    kept = [event for event in events if event.pk in alive]
+    for event in kept:
         if event.customer_id in data:
             event.payload = {**event.payload, "data": data[event.customer_id]}
-    if events:
-        WebhookEvent.objects.bulk_update(events, ["payload"])
+    if kept:
+        WebhookEvent.objects.bulk_update(kept, ["payload"])
+    return {event.customer_id for event in events if event.pk not in alive}
 
 
-class _CreatedHere:
-    """A no-op on-commit callback that carries {customer id: its customer.created events} for the
-    transaction (see the module's docstring)."""
+class _WrittenHere:
+    """A no-op on-commit callback that carries, for the transaction, {customer id: its customer.created
+    events} and {customer id: its customer.updated events} (see the module's docstring)."""
 
     def __init__(self):
-        self.customers: dict[int, list[WebhookEvent]] = {}
+        self.created: dict[int, list[WebhookEvent]] = {}
+        self.updated: dict[int, list[WebhookEvent]] = {}
 
     def __call__(self):
         pass
 
 
-def _created_here(*, create: bool = True) -> dict:
+def _written_here(*, create: bool = True) -> _WrittenHere:
     db = transaction.get_connection()
     if not db.in_atomic_block:
-        return {}  # autocommit: each save is its own transaction, nothing to fold into
-    current = set(db.savepoint_ids)
-    for savepoint_ids, callback, _robust in db.run_on_commit:
-        if isinstance(callback, _CreatedHere) and savepoint_ids <= current:
-            return callback.customers
+        return _WrittenHere()  # autocommit: each save is its own transaction, nothing to fold into
+    # Any _WrittenHere still listed is this transaction's: Django drops the callbacks of a savepoint
+    # rolled back, with its rows. One registered in a savepoint since released (customer_get_or_create
+    # creates in one of its own) still counts: its customers exist for the rest of the transaction.
+    for _savepoint_ids, callback, _robust in db.run_on_commit:
+        if isinstance(callback, _WrittenHere):
+            return callback
     if not create:
-        return {}
-    callback = _CreatedHere()
+        return _WrittenHere()
+    callback = _WrittenHere()
     transaction.on_commit(callback)
-    return callback.customers
+    return callback
 
 
 # --- asking for delivery --------------------------------------------------------------------------------

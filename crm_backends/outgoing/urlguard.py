@@ -37,13 +37,16 @@ def url_problem(url: str) -> str | None:
 
 
 def is_public(address: str) -> bool:
-    """A globally routable unicast address; an IPv4-mapped IPv6 address is judged as its IPv4 one."""
+    """A globally routable unicast address; an IPv4-mapped IPv6 address is judged as its IPv4 one, and a
+    6to4 one by the IPv4 address inside it too."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone (fe80::1%eth0)
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address) and ip.sixtofour and not is_public(str(ip.sixtofour)):
+        return False  # 6to4 (2002::/16) carries an IPv4 address a relay would deliver to
     refused = (
         ip.is_private
         or ip.is_loopback

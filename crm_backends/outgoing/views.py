@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm_backends import crypto
@@ -33,6 +34,7 @@ def endpoints_page(request):
     return render(request, "dashboard/webhooks.html", context, status=400 if form.errors else 200)
 
 
+@never_cache  # the page shows the signing secret
 @require_http_methods(["GET", "POST"])
 @dashboard_view(owner_only=True)
 def endpoint_page(request, endpoint_id):
