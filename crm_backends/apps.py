@@ -30,5 +30,6 @@ class CrmBackendsConfig(AppConfig):
         events.subscribe(events.INTERACTION_STATUSES_CHANGED, outgoing.interaction_statuses_changed)
         events.subscribe(events.ORDERS_CREATED, outgoing.orders_created)
         events.subscribe(events.CUSTOMER_ERASING, outgoing.customer_erasing)
+        events.subscribe(events.CUSTOMER_MERGING, outgoing.customer_merging)
         # A deleted connection gives its OAuth refresh token back (after the commit, best effort).
         pre_delete.connect(revoke.connection_deleted, sender=CrmConnection, dispatch_uid="crm-revoke")

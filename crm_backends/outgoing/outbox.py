@@ -24,7 +24,6 @@ from coccinelle.cache import flag_lower, flag_raise
 from crm_backends.outgoing import payloads
 from crm_backends.outgoing.cached import endpoint_ids_for, shop_slug
 from crm_backends.outgoing.models import WebhookDelivery, WebhookEvent, new_uid
-from customers import events
 
 logger = logging.getLogger(__name__)
 
@@ -138,11 +137,6 @@ def customer_merging(*, shop_id, kept_id, merged_id) -> None:
     """A merge: the merged person's events are now about the kept customer, so that erasing the kept
     one also deletes them (their payloads hold the merged person's name and phone)."""
     WebhookEvent.objects.filter(shop_id=shop_id, customer_id=merged_id).update(customer_id=kept_id)
-
-
-# Subscribed here rather than in crm_backends/apps.py with the listeners above: that file was being
-# edited by others when this was added; move it there with them.
-events.subscribe(events.CUSTOMER_MERGING, customer_merging)
 
 
 def _customer_id(data: dict):
