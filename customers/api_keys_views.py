@@ -4,6 +4,8 @@ The key itself appears only in the answer to the POST that created it: never in 
 messages framework may keep them in a cookie), the session or a log, and that answer is not cached.
 """
 
+import secrets
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -29,6 +31,11 @@ def _keys(shop) -> list[ApiKey]:
 def api_keys_page(request):
     form = ApiKeyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        if _form_sent_before(request):
+            # The browser sent the same form again (a reload of the page that showed the key): no
+            # second key, which the owner would not have copied.
+            messages.warning(request, _(ALREADY_CREATED))
+            return redirect("dashboard:api-keys")
         key, raw = api_key_create(
             shop=request.shop,
             name=form.cleaned_data["name"],
@@ -43,9 +50,29 @@ def api_keys_page(request):
     return render(
         request,
         "dashboard/api_keys.html",
-        {"form": form, "keys": _keys(request.shop)},
+        {"form": form, "keys": _keys(request.shop), "once": secrets.token_urlsafe(12)},
         status=400 if form.errors else 200,
     )
+
+
+ALREADY_CREATED = (
+    "This form was already sent: its key was created and shown once. If it was not copied, revoke it "
+    "below and create another."
+)
+USED_FORMS_KEPT = 20
+
+
+def _form_sent_before(request) -> bool:
+    """Each rendering of the form carries a random `once`; the ones used are kept in the session (the
+    form's token, never the key), so that the same form sent twice creates one key."""
+    once = request.POST.get("once", "")
+    if not once:
+        return False
+    used = request.session.get("api_key_forms_used", [])
+    if once in used:
+        return True
+    request.session["api_key_forms_used"] = [*used, once][-USED_FORMS_KEPT:]
+    return False
 
 
 @require_http_methods(["GET", "POST"])

@@ -58,6 +58,20 @@ def test_an_owner_creates_a_key_shown_once_and_listed_by_prefix_afterwards(clien
     assert raw not in caplog.text
 
 
+def test_sending_the_same_form_twice_a_reload_creates_one_key(client, owner, shop):
+    client.force_login(owner)
+    once = re.search(r'name="once" value="([^"]+)"', client.get(PAGE).content.decode()).group(1)
+    first = client.post(PAGE, {"name": "Compta", "scope": "read", "once": once})
+    assert "api-key-value" in first.content.decode()
+    again = client.post(PAGE, {"name": "Compta", "scope": "read", "once": once}, follow=True)
+    assert "api-key-value" not in again.content.decode() and "already sent" in again.content.decode()
+    assert ApiKey.objects.filter(shop=shop).count() == 1
+    # A new rendering of the form is a new form.
+    once = re.search(r'name="once" value="([^"]+)"', client.get(PAGE).content.decode()).group(1)
+    client.post(PAGE, {"name": "Compta 2", "scope": "read", "once": once})
+    assert ApiKey.objects.filter(shop=shop).count() == 2
+
+
 def test_the_list_says_who_created_it_when_and_its_last_use(client, owner, shop):
     key, raw = api_key_create(shop=shop, name="Zapier", scope="read", actor=owner)
     client.force_login(owner)

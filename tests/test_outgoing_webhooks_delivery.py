@@ -187,6 +187,18 @@ def test_fifty_failures_in_a_row_disable_the_endpoint_mail_the_owners_and_show_a
     assert [r.json()["data"]["reference"] for r in receiver.requests[2:]] == ["CMD-0", "CMD-1", "CMD-2"]
 
 
+def test_retries_of_one_delivery_count_once_toward_the_fifty(shop, endpoint, receiver):
+    receiver.statuses = [500] * 5
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=48)
+    order(shop)
+    for _ in range(4):  # the same event, tried again and again: one failed delivery
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+        deliver_due(endpoint.pk)
+    endpoint.refresh_from_db()
+    assert len(receiver.requests) == 4
+    assert endpoint.enabled and endpoint.consecutive_failures == 49
+
+
 def test_failing_for_three_days_disables_the_endpoint(
     shop, owner, endpoint, receiver, django_capture_on_commit_callbacks
 ):

@@ -109,6 +109,10 @@ def test_owner_edits_disables_enables_rotates_pings_replays_and_deletes(client, 
     ping.refresh_from_db()
     assert ping.state == "pending" and ping.attempts == 0
 
+    # Deleting asks first (a GET shows what goes), then the POST deletes.
+    asked = client.get(reverse("outgoing-webhook-delete", args=[endpoint.pk]))
+    assert asked.status_code == 200 and endpoint.url in asked.content.decode()
+    assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
     client.post(reverse("outgoing-webhook-delete", args=[endpoint.pk]))
     assert not WebhookEndpoint.objects.exists() and not WebhookEvent.objects.exists()
 
@@ -126,6 +130,7 @@ def test_staff_cannot_manage_webhooks(client, staff, endpoint):
     for name in ("enable", "disable", "delete", "rotate", "ping"):
         assert client.post(reverse(f"outgoing-webhook-{name}", args=[endpoint.pk])).status_code == 403
     assert client.post(reverse("outgoing-webhook-replay", args=[failed.pk])).status_code == 403
+    assert client.get(reverse("outgoing-webhook-delete", args=[endpoint.pk])).status_code == 403
     endpoint.refresh_from_db()
     assert endpoint.enabled and WebhookEndpoint.objects.count() == 1
 
@@ -144,6 +149,7 @@ def test_another_shops_owner_can_neither_see_nor_touch_them(client, other_owner,
     )
     for name in ("enable", "disable", "delete", "rotate", "ping"):
         assert client.post(reverse(f"outgoing-webhook-{name}", args=[endpoint.pk])).status_code == 404
+    assert client.get(reverse("outgoing-webhook-delete", args=[endpoint.pk])).status_code == 404
     assert client.post(reverse("outgoing-webhook-replay", args=[failed.pk])).status_code == 404
     failed.refresh_from_db()
     endpoint.refresh_from_db()

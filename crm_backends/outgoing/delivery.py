@@ -148,7 +148,7 @@ def attempt_send(
         else:
             delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
             report.retrying += 1
-        _endpoint_failed(endpoint, attempt)
+        _endpoint_failed(endpoint, attempt, first_failure=delivery.attempts == 1)
     _finish(delivery, lease)
     return attempt
 
@@ -201,9 +201,14 @@ def _endpoint_succeeded(endpoint) -> None:
         endpoint.consecutive_failures, endpoint.failing_since = 0, None
 
 
-def _endpoint_failed(endpoint, attempt: WebhookAttempt) -> None:
+def _endpoint_failed(endpoint, attempt: WebhookAttempt, *, first_failure: bool) -> None:
+    """Counted per delivery, not per attempt (the issue's "50 deliveries in a row"): the retries of one
+    event to a receiver that is down for an hour must not disable it; 50 different events failing
+    without a success between them, or three days of failures, do."""
     now = timezone.now()
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    if first_failure:
+        failures = F("consecutive_failures") + 1
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=failures)
     WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
     endpoint.refresh_from_db(fields=["consecutive_failures", "failing_since", "enabled"])
     if not endpoint.enabled:
@@ -222,7 +227,7 @@ def endpoint_disable_failing(endpoint, *, last: WebhookAttempt, too_many: bool) 
     with translation.override(endpoint.shop.language or "en"):
         last_said = f"HTTP {last.status_code}" if last.status_code else last.error
         if too_many:
-            reason = gettext("%(count)s delivery attempts failed in a row (last: %(last)s).") % {
+            reason = gettext("%(count)s deliveries failed in a row (last: %(last)s).") % {
                 "count": endpoint.consecutive_failures,
                 "last": last_said,
             }

@@ -76,10 +76,14 @@ def endpoint_disable_view(request, endpoint_id):
     return redirect("outgoing-webhook", endpoint_id)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @dashboard_view(owner_only=True)
 def endpoint_delete_view(request, endpoint_id):
-    services.endpoint_delete(endpoint=_endpoint(request, endpoint_id), actor=request.user)
+    """GET asks (the endpoint, its secret and its deliveries' history go for good); POST deletes."""
+    endpoint = _endpoint(request, endpoint_id)
+    if request.method == "GET":
+        return render(request, "dashboard/webhook_delete.html", {"endpoint": endpoint})
+    services.endpoint_delete(endpoint=endpoint, actor=request.user)
     messages.success(request, _("Endpoint deleted."))
     return redirect("outgoing-webhooks")
 
