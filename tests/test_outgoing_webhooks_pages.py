@@ -237,3 +237,14 @@ def test_the_pages_read_in_the_shops_language(client, owner, endpoint):
     assert "Ajouter une adresse" in listing and "un client est créé" in listing
     page = client.get(reverse("outgoing-webhook", args=[endpoint.pk])).content.decode()
     assert "Secret de signature" in page and "Envois récents" in page
+
+
+def test_an_endpoint_an_owner_disabled_on_purpose_raises_no_banner(client, owner, endpoint):
+    client.force_login(owner)
+    client.post(reverse("outgoing-webhook-disable", args=[endpoint.pk]))
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled
+    assert "webhooks-disabled-banner" not in client.get(reverse("dashboard:shop-settings")).content.decode()
+    # The same endpoint stopped after failures does.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=50)
+    assert "webhooks-disabled-banner" in client.get(reverse("dashboard:shop-settings")).content.decode()

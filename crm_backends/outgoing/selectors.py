@@ -1,6 +1,6 @@
 """Reads of outgoing webhooks for the pages, the admin, and later the REST API: always through a shop."""
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 
 from crm_backends.outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -33,6 +33,8 @@ def delivery_for_shop(shop, delivery_id):
 
 
 def shop_disabled_endpoints(shop) -> list[WebhookEndpoint]:
-    """What the shop settings page's banner names: endpoints stopped because they kept failing, or
-    disabled by a person."""
-    return list(WebhookEndpoint.objects.filter(shop=shop, enabled=False).only("pk", "url", "disabled_reason"))
+    """What the shop settings page's banner names: endpoints stopped because they kept failing (one a
+    person disabled on purpose is no alarm; its own page says it is disabled)."""
+    failing = Q(failing_since__isnull=False) | Q(consecutive_failures__gt=0)
+    rows = WebhookEndpoint.objects.filter(failing, shop=shop, enabled=False)
+    return list(rows.only("pk", "url", "disabled_reason"))

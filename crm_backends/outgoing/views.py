@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm_backends import crypto
 from crm_backends.outgoing import selectors, services
+from crm_backends.outgoing.delivery import MAX_ATTEMPTS
 from crm_backends.outgoing.forms import EndpointForm
 from customers.access import dashboard_view
 
@@ -56,6 +57,7 @@ def endpoint_page(request, endpoint_id):
         "endpoint": endpoint,
         "secret": secret,
         "deliveries": selectors.deliveries_for_endpoint(endpoint),
+        "max_attempts": MAX_ATTEMPTS,
     }
     return render(request, "dashboard/webhook_endpoint.html", context, status=400 if form.errors else 200)
 
