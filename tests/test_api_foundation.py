@@ -147,3 +147,11 @@ def test_a_body_over_the_upload_limit_is_a_json_413_not_a_500(shop, api_client, 
         "fields": {},
     }
 
+
+def test_the_docs_page_runs_under_a_content_security_policy():
+    """Swagger UI from our static files, its start-up script a file: no inline script may run there."""
+    response = APIClient().get("/api/docs/")
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
