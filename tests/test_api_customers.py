@@ -238,6 +238,31 @@ def test_export_is_the_gdpr_json_for_owners(shop, julie, api_client):
     assert body["profile"]["phone"] == "+33698765432" and body["notes"][0]["body"] == "likes silk"
 
 
+def test_export_never_gives_the_providers_media_urls_nor_ids(shop, julie, api_client):
+    """A Twilio medium's URL opens with the account's credentials and Meta's id fetches the bytes:
+    the API describes files (as the messages list does), it never hands out the provider's handles."""
+    Interaction.objects.create(
+        customer=julie,
+        channel="whatsapp",
+        direction="inbound",
+        body="",
+        media=[
+            {
+                "url": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+                "media_id": "1234567890",
+                "content_type": "image/jpeg",
+                "filename": "robe.jpg",
+                "sha256": "",
+            }
+        ],
+    )
+    body = api_client(shop, "owner").get(url(julie, "export/")).json()
+    (media,) = body["interactions"][0]["media"]
+    assert media["content_type"] == "image/jpeg" and media["filename"] == "robe.jpg"
+    assert "url" not in media and "media_id" not in media
+    assert "twilio.com" not in str(body) and "1234567890" not in str(body)
+
+
 @pytest.fixture
 def twins(shop, julie, make_customer):
     other = make_customer(shop, first_name="Julie", last_name="Martin", phone="+33611111111", city="Lyon")

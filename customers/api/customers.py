@@ -52,6 +52,9 @@ from customers.services import (
     merge_identifiers_not_kept,
 )
 
+# What the export keeps of a file a customer sent: never the provider's URL or media id (a Twilio
+# medium's URL opens with the account's credentials; Meta's id fetches the bytes), as the messages list.
+EXPORT_MEDIA_HIDDEN = ("url", "media_id")
 # The order in which a 409 points at the customer already holding a value (the most trusted first).
 IDENTITY_FIELDS = ("phone", "email", "whatsapp_user_id")
 
@@ -287,7 +290,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
     @extend_schema(
         summary="Everything held on a customer (GDPR export, owner scope)",
         description="Profile, tags, messages, notes, orders and history, as the customer page's "
-        "*Export data (JSON)* gives them.",
+        "*Export data (JSON)* gives them, except the providers' media URLs and ids (files are "
+        "described, as in the messages list).",
         responses={
             200: OpenApiResponse(
                 OpenApiTypes.OBJECT,
@@ -312,7 +316,14 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
     )
     @action(detail=True, methods=["get"])
     def export(self, request, *args, **kwargs):
-        return Response(customer_export_data(customer=self.get_object()))
+        data = customer_export_data(customer=self.get_object())
+        for interaction in data["interactions"]:
+            interaction["media"] = [
+                {key: value for key, value in item.items() if key not in EXPORT_MEDIA_HIDDEN}
+                for item in interaction["media"] or []
+                if isinstance(item, dict)
+            ]
+        return Response(data)
 
     @extend_schema(
         summary="Merge other customers into this one (owner scope)",
