@@ -184,6 +184,7 @@ _LIST_EXAMPLE = OpenApiExample("Page", value=_ORDER_EXAMPLE, response_only=True)
         responses={204: OpenApiResponse(description="Deleted."), **error_responses(403, 404)},
     ),
 )
+@extend_schema(tags=["orders"])
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ShopViewSet):
     serializer_class = OrderSerializer
 
@@ -252,6 +253,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         examples=[_LIST_EXAMPLE],
     )
 )
+@extend_schema(tags=["orders"])
 class CustomerOrderViewSet(mixins.ListModelMixin, ShopViewSet):
     serializer_class = OrderSerializer
 

@@ -204,6 +204,7 @@ _REFUSALS = [
         ],
     ),
 )
+@extend_schema(tags=["messages"])
 class CustomerMessageViewSet(mixins.ListModelMixin, ShopViewSet):
     serializer_class = MessageSerializer
     pagination_class = MessageCursor
