@@ -291,13 +291,33 @@ def test_merge_with_confirm_merges_and_answers_the_survivor(shop, owner, twins, 
     client = api_client(shop, "owner")
     client.key.created_by = owner
     client.key.save()
-    response = client.post(url(keep, "merge/"), {"merge": [other.pk], "confirm": True}, format="json")
+    body = {"merge": [other.pk], "confirm": True, "confirm_conflicts": True}  # two phones: see below
+    response = client.post(url(keep, "merge/"), body, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["id"] == keep.pk and response.json()["city"] == "Lyon"
     assert not Customer.objects.filter(pk=other.pk).exists()
     assert keep.interactions.count() == 1
     entry = AuditEntry.objects.get(customer=keep, action="merge")
     assert entry.actor == owner and entry.details["not_kept"] == {"phone": "+33611111111"}
+
+
+def test_records_with_different_phones_merge_only_with_a_second_explicit_yes(shop, twins, api_client):
+    """As on the admin's merge page: two phones or two e-mails may be two people."""
+    keep, other = twins
+    client = api_client(shop, "owner")
+    response = client.post(url(keep, "merge/"), {"merge": [other.pk], "confirm": True}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid" and "confirm_conflicts" in response.json()["fields"]
+    assert Customer.objects.filter(pk=other.pk).exists() and keep.interactions.count() == 0
+
+
+def test_records_without_conflicts_merge_with_confirm_alone(shop, julie, make_customer, api_client):
+    guest = make_customer(shop, first_name="Julie", last_name="Martin", city="Lyon", phone=None)
+    response = api_client(shop, "owner").post(
+        url(julie, "merge/"), {"merge": [guest.pk], "confirm": True}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["city"] == "Lyon"
+    assert not Customer.objects.filter(pk=guest.pk).exists()
 
 
 def test_merge_refuses_bad_bodies_and_lower_scopes(shop, twins, api_client):

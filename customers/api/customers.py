@@ -330,9 +330,10 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
         description="Without `confirm` (or with `false`), answers what the merge would do, as the admin's "
         "merge page shows it, and changes nothing: the records, the empty fields the others fill, the "
         "phones and e-mails the kept record does not take (they go into a note), and `conflicts` when "
-        "the records hold different phones or e-mails (they may be two people). With `confirm: true`, "
-        "merges (messages, notes, orders, tags and history move to this customer, the others are "
-        "deleted) and answers the kept customer.",
+        "the records hold different phones or e-mails (they may be two people). With `confirm: true` "
+        "(and `confirm_conflicts: true` when there are `conflicts`, else a 400), merges (messages, "
+        "notes, orders, tags and history move to this customer, the others are deleted) and answers "
+        "the kept customer.",
         request=MergeRequestSerializer,
         responses={
             200: PolymorphicProxySerializer(
@@ -345,6 +346,11 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
         examples=[
             OpenApiExample("Preview", value={"merge": [43, 57]}, request_only=True),
             OpenApiExample("Merge", value={"merge": [43, 57], "confirm": True}, request_only=True),
+            OpenApiExample(
+                "Merge despite conflicts",
+                value={"merge": [43], "confirm": True, "confirm_conflicts": True},
+                request_only=True,
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
@@ -355,6 +361,18 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
         others = self._merge_others(keep, body.validated_data["merge"])
         if not body.validated_data["confirm"]:
             return Response(self._merge_preview(keep, others))
+        if merge_conflicts([keep, *others]) and not body.validated_data["confirm_conflicts"]:
+            # The admin's rule: two phones or two e-mails may be two people, a merge needs a second yes.
+            raise exceptions.ValidationError(
+                {
+                    "confirm_conflicts": [
+                        _(
+                            "These records hold different phones or e-mails: send "
+                            "confirm_conflicts: true to merge them anyway."
+                        )
+                    ]
+                }
+            )
         result = customer_merge(keep=keep, others=others, actor=self.actor)
         return Response(self.get_serializer(self.get_queryset().get(pk=result.kept.pk)).data)
 
