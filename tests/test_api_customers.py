@@ -238,6 +238,31 @@ def test_export_is_the_gdpr_json_for_owners(shop, julie, api_client):
     assert body["profile"]["phone"] == "+33698765432" and body["notes"][0]["body"] == "likes silk"
 
 
+def test_export_never_gives_the_providers_media_urls_nor_ids(shop, julie, api_client):
+    """A Twilio medium's URL opens with the account's credentials and Meta's id fetches the bytes:
+    the API describes files (as the messages list does), it never hands out the provider's handles."""
+    Interaction.objects.create(
+        customer=julie,
+        channel="whatsapp",
+        direction="inbound",
+        body="",
+        media=[
+            {
+                "url": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+                "media_id": "1234567890",
+                "content_type": "image/jpeg",
+                "filename": "robe.jpg",
+                "sha256": "",
+            }
+        ],
+    )
+    body = api_client(shop, "owner").get(url(julie, "export/")).json()
+    (media,) = body["interactions"][0]["media"]
+    assert media["content_type"] == "image/jpeg" and media["filename"] == "robe.jpg"
+    assert "url" not in media and "media_id" not in media
+    assert "twilio.com" not in str(body) and "1234567890" not in str(body)
+
+
 @pytest.fixture
 def twins(shop, julie, make_customer):
     other = make_customer(shop, first_name="Julie", last_name="Martin", phone="+33611111111", city="Lyon")
@@ -266,13 +291,33 @@ def test_merge_with_confirm_merges_and_answers_the_survivor(shop, owner, twins, 
     client = api_client(shop, "owner")
     client.key.created_by = owner
     client.key.save()
-    response = client.post(url(keep, "merge/"), {"merge": [other.pk], "confirm": True}, format="json")
+    body = {"merge": [other.pk], "confirm": True, "confirm_conflicts": True}  # two phones: see below
+    response = client.post(url(keep, "merge/"), body, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["id"] == keep.pk and response.json()["city"] == "Lyon"
     assert not Customer.objects.filter(pk=other.pk).exists()
     assert keep.interactions.count() == 1
     entry = AuditEntry.objects.get(customer=keep, action="merge")
     assert entry.actor == owner and entry.details["not_kept"] == {"phone": "+33611111111"}
+
+
+def test_records_with_different_phones_merge_only_with_a_second_explicit_yes(shop, twins, api_client):
+    """As on the admin's merge page: two phones or two e-mails may be two people."""
+    keep, other = twins
+    client = api_client(shop, "owner")
+    response = client.post(url(keep, "merge/"), {"merge": [other.pk], "confirm": True}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid" and "confirm_conflicts" in response.json()["fields"]
+    assert Customer.objects.filter(pk=other.pk).exists() and keep.interactions.count() == 0
+
+
+def test_records_without_conflicts_merge_with_confirm_alone(shop, julie, make_customer, api_client):
+    guest = make_customer(shop, first_name="Julie", last_name="Martin", city="Lyon", phone=None)
+    response = api_client(shop, "owner").post(
+        url(julie, "merge/"), {"merge": [guest.pk], "confirm": True}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["city"] == "Lyon"
+    assert not Customer.objects.filter(pk=guest.pk).exists()
 
 
 def test_merge_refuses_bad_bodies_and_lower_scopes(shop, twins, api_client):

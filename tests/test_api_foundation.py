@@ -133,3 +133,25 @@ def test_the_schema_and_docs_are_served_without_a_cdn(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert not re.search(r'(src|href)="https?://', docs.content.decode())
+
+
+def test_a_body_over_the_upload_limit_is_a_json_413_not_a_500(shop, api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api_client(shop, "write").post(
+        "/api/v1/tags/", {"name": "x", "pad": "a" * 2000}, format="json"
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "request_too_large",
+        "detail": response.json()["detail"],
+        "fields": {},
+    }
+
+
+def test_the_docs_page_runs_under_a_content_security_policy():
+    """Swagger UI from our static files, its start-up script a file: no inline script may run there."""
+    response = APIClient().get("/api/docs/")
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy

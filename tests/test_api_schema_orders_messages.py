@@ -43,3 +43,14 @@ def test_every_call_has_examples_and_its_errors_in_the_error_shape(path, methods
                 for c, r in responses.items()
                 if c < "300"
             )
+
+
+def test_orders_and_messages_are_grouped_under_their_own_tags_in_the_docs():
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method != "parameters":
+                assert operation["tags"] != ["v1"], (method, path)
+    assert schema["paths"]["/api/v1/orders/"]["post"]["tags"] == ["orders"]
+    assert schema["paths"]["/api/v1/customers/{customer_id}/orders/"]["get"]["tags"] == ["orders"]
+    assert schema["paths"]["/api/v1/customers/{customer_id}/messages/"]["post"]["tags"] == ["messages"]

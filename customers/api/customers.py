@@ -52,6 +52,9 @@ from customers.services import (
     merge_identifiers_not_kept,
 )
 
+# What the export keeps of a file a customer sent: never the provider's URL or media id (a Twilio
+# medium's URL opens with the account's credentials; Meta's id fetches the bytes), as the messages list.
+EXPORT_MEDIA_HIDDEN = ("url", "media_id")
 # The order in which a 409 points at the customer already holding a value (the most trusted first).
 IDENTITY_FIELDS = ("phone", "email", "whatsapp_user_id")
 
@@ -287,7 +290,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
     @extend_schema(
         summary="Everything held on a customer (GDPR export, owner scope)",
         description="Profile, tags, messages, notes, orders and history, as the customer page's "
-        "*Export data (JSON)* gives them.",
+        "*Export data (JSON)* gives them, except the providers' media URLs and ids (files are "
+        "described, as in the messages list).",
         responses={
             200: OpenApiResponse(
                 OpenApiTypes.OBJECT,
@@ -312,16 +316,24 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
     )
     @action(detail=True, methods=["get"])
     def export(self, request, *args, **kwargs):
-        return Response(customer_export_data(customer=self.get_object()))
+        data = customer_export_data(customer=self.get_object())
+        for interaction in data["interactions"]:
+            interaction["media"] = [
+                {key: value for key, value in item.items() if key not in EXPORT_MEDIA_HIDDEN}
+                for item in interaction["media"] or []
+                if isinstance(item, dict)
+            ]
+        return Response(data)
 
     @extend_schema(
         summary="Merge other customers into this one (owner scope)",
         description="Without `confirm` (or with `false`), answers what the merge would do, as the admin's "
         "merge page shows it, and changes nothing: the records, the empty fields the others fill, the "
         "phones and e-mails the kept record does not take (they go into a note), and `conflicts` when "
-        "the records hold different phones or e-mails (they may be two people). With `confirm: true`, "
-        "merges (messages, notes, orders, tags and history move to this customer, the others are "
-        "deleted) and answers the kept customer.",
+        "the records hold different phones or e-mails (they may be two people). With `confirm: true` "
+        "(and `confirm_conflicts: true` when there are `conflicts`, else a 400), merges (messages, "
+        "notes, orders, tags and history move to this customer, the others are deleted) and answers "
+        "the kept customer.",
         request=MergeRequestSerializer,
         responses={
             200: PolymorphicProxySerializer(
@@ -334,6 +346,11 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
         examples=[
             OpenApiExample("Preview", value={"merge": [43, 57]}, request_only=True),
             OpenApiExample("Merge", value={"merge": [43, 57], "confirm": True}, request_only=True),
+            OpenApiExample(
+                "Merge despite conflicts",
+                value={"merge": [43], "confirm": True, "confirm_conflicts": True},
+                request_only=True,
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
@@ -344,6 +361,18 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
         others = self._merge_others(keep, body.validated_data["merge"])
         if not body.validated_data["confirm"]:
             return Response(self._merge_preview(keep, others))
+        if merge_conflicts([keep, *others]) and not body.validated_data["confirm_conflicts"]:
+            # The admin's rule: two phones or two e-mails may be two people, a merge needs a second yes.
+            raise exceptions.ValidationError(
+                {
+                    "confirm_conflicts": [
+                        _(
+                            "These records hold different phones or e-mails: send "
+                            "confirm_conflicts: true to merge them anyway."
+                        )
+                    ]
+                }
+            )
         result = customer_merge(keep=keep, others=others, actor=self.actor)
         return Response(self.get_serializer(self.get_queryset().get(pk=result.kept.pk)).data)
 

@@ -21,6 +21,9 @@ from customers.models import Customer, Order
 from customers.orders import CustomerRef, UnknownCustomer, order_delete, order_upsert, orders_filter
 from customers.phones import InvalidPhoneNumber, normalize_phone
 
+# Ids are 64-bit: a bigger number is no id, and some databases cannot even compare with it.
+MAX_ID = 2**63 - 1
+
 
 def _customer_url(request, customer_id: int) -> str:
     # Built rather than reversed: the customers resource's route is its viewset's, registered beside.
@@ -59,7 +62,7 @@ class CustomerRefSerializer(serializers.Serializer):
     """The customer of a pushed order: their id, or a phone and/or an e-mail (found, else created with
     the names given)."""
 
-    id = serializers.IntegerField(required=False, min_value=1)
+    id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     phone = serializers.CharField(
         required=False, max_length=40, help_text="Read with the shop's country: 06 12 34 56 78 or +33…"
     )
@@ -100,7 +103,9 @@ class OrderPushSerializer(serializers.Serializer):
 
 
 class OrderFilterSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(required=False, min_value=1, help_text="A customer's id.")
+    customer = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="A customer's id."
+    )
     placed_since = serializers.DateTimeField(required=False, help_text="Orders placed at or after.")
 
 

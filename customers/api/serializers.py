@@ -130,6 +130,11 @@ class MergeRequestSerializer(serializers.Serializer):
         default=False,
         help_text="false (the default): answer what the merge would do and change nothing; true: merge.",
     )
+    confirm_conflicts = serializers.BooleanField(
+        default=False,
+        help_text="Needed too when the preview shows `conflicts` (the records hold different phones or "
+        "e-mails: they may be two people), as the admin's merge page asks for a second yes.",
+    )
 
 
 class MergeCandidateSerializer(CustomerSerializer):
