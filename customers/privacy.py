@@ -39,6 +39,19 @@ PROFILE_FIELDS = [
 ]
 
 
+# What an export keeps of a file a customer sent: never the provider's URL or media id (a Twilio
+# medium's URL opens with the account's credentials; Meta's id fetches the bytes), as the messages list.
+EXPORT_MEDIA_HIDDEN = ("url", "media_id")
+
+
+def _exported_media(media) -> list:
+    return [
+        {key: value for key, value in item.items() if key not in EXPORT_MEDIA_HIDDEN}
+        for item in media or []
+        if isinstance(item, dict)
+    ]
+
+
 def customer_export_data(*, customer: Customer) -> dict:
     """Everything Coccinelle holds on one customer, as JSON-ready data (GDPR right of access)."""
     return {
@@ -52,7 +65,7 @@ def customer_export_data(*, customer: Customer) -> dict:
                 "channel": i.channel,
                 "direction": i.direction,
                 "body": i.body,
-                "media": i.media,
+                "media": _exported_media(i.media),
                 "location": i.location,
                 "button_reply": i.button_reply,
                 "status": i.status,

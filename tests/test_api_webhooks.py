@@ -52,8 +52,10 @@ def test_replay_queues_a_delivery_again_and_rotate_gives_a_new_secret(shop, api_
     receiver.secret = endpoint.secret
     Order.objects.create(shop=shop, reference="A-2", amount="10.00")
     deliver_due(endpoint.pk)
-    delivery = WebhookDelivery.objects.get()
-    replayed = client.post(f"{URL}{endpoint.pk}/deliveries/{delivery.pk}/replay/")
+    # The replay URL is built from what the deliveries list says.
+    (listed,) = client.get(f"{URL}{endpoint.pk}/deliveries/").json()["results"]
+    assert listed["uid"] == WebhookDelivery.objects.get().uid
+    replayed = client.post(f"{URL}{endpoint.pk}/deliveries/{listed['id']}/replay/")
     assert replayed.status_code == 202 and replayed.json()["state"] == "pending"
 
     answer = client.post(f"{URL}{endpoint.pk}/rotate-secret/")

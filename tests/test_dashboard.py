@@ -603,6 +603,15 @@ def test_export_one_customers_data_as_json(as_owner, customer):
     assert data["profile"]["phone"] == "+33698765432" and data["interactions"][0]["body"] == "Bonjour"
 
 
+def test_the_pages_export_describes_files_without_the_providers_handles(as_owner, customer):
+    # A Twilio medium's URL opens with the account's credentials, Meta's id fetches the bytes.
+    media = [{"url": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+              "media_id": "12345", "content_type": "image/jpeg", "filename": "robe.jpg"}]  # fmt: skip
+    Interaction.objects.create(customer=customer, channel="sms", direction="inbound", media=media)
+    data = json.loads(as_owner.get(detail(customer, "export.json")).content)
+    assert data["interactions"][0]["media"] == [{"content_type": "image/jpeg", "filename": "robe.jpg"}]
+
+
 def test_erase_needs_a_confirmation_then_removes_personal_data(as_owner, shop, customer):
     inbound(customer, "Bonjour")
     Order.objects.create(shop=shop, customer=customer, reference="O1", amount=Decimal("30"))

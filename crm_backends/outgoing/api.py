@@ -56,7 +56,7 @@ class AttemptSerializer(serializers.Serializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="uid")
+    uid = serializers.CharField(help_text="The X-Coccinelle-Delivery header of its requests.")
     event = serializers.JSONField(source="event.payload", help_text="The event as it was sent.")
     attempt_log = AttemptSerializer(many=True)
 
@@ -64,6 +64,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         model = WebhookDelivery
         fields = [
             "id",
+            "uid",
             "state",
             "attempts",
             "next_attempt_at",

@@ -52,9 +52,6 @@ from customers.services import (
     merge_identifiers_not_kept,
 )
 
-# What the export keeps of a file a customer sent: never the provider's URL or media id (a Twilio
-# medium's URL opens with the account's credentials; Meta's id fetches the bytes), as the messages list.
-EXPORT_MEDIA_HIDDEN = ("url", "media_id")
 # The order in which a 409 points at the customer already holding a value (the most trusted first).
 IDENTITY_FIELDS = ("phone", "email", "whatsapp_user_id")
 
@@ -316,14 +313,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopView
     )
     @action(detail=True, methods=["get"])
     def export(self, request, *args, **kwargs):
-        data = customer_export_data(customer=self.get_object())
-        for interaction in data["interactions"]:
-            interaction["media"] = [
-                {key: value for key, value in item.items() if key not in EXPORT_MEDIA_HIDDEN}
-                for item in interaction["media"] or []
-                if isinstance(item, dict)
-            ]
-        return Response(data)
+        return Response(customer_export_data(customer=self.get_object()))
 
     @extend_schema(
         summary="Merge other customers into this one (owner scope)",
