@@ -23,6 +23,7 @@ SOURCE_LABELS = {
     "phone": _("Phone call"),
     "manual": _("Manual entry"),
     "import": _("Import"),
+    "api": _("REST API"),
 }
 
 
