@@ -163,9 +163,9 @@ def test_fifty_failures_in_a_row_disable_the_endpoint_mail_the_owners_and_show_a
     assert not endpoint.enabled and endpoint.disabled_at
     assert "50" in endpoint.disabled_reason and "HTTP 500" in endpoint.disabled_reason
     assert len(receiver.requests) == 2
-    # Later events are not queued for it; what waited stays, unclaimed.
+    # Later events wait for it (its server's outage loses nothing), unclaimed and unsent.
     order(shop, "CMD-late")
-    assert WebhookDelivery.objects.count() == 3
+    assert WebhookDelivery.objects.count() == 4
     assert WebhookDelivery.objects.filter(claimed_until__isnull=False).count() == 0
     assert sweep_webhooks.apply().get() == 0
     # The owners' e-mail (not staff's), in the shop's language, naming the URL and why.
@@ -183,8 +183,9 @@ def test_fifty_failures_in_a_row_disable_the_endpoint_mail_the_owners_and_show_a
     page = client.get(reverse("dashboard:shop-settings")).content.decode()
     assert "webhooks-disabled-banner" not in page
     receiver.statuses = []
-    assert deliver_due(endpoint.pk).delivered == 3  # what waited goes out, oldest first
-    assert [r.json()["data"]["reference"] for r in receiver.requests[2:]] == ["CMD-0", "CMD-1", "CMD-2"]
+    assert deliver_due(endpoint.pk).delivered == 4  # what waited goes out, oldest first
+    sent = [r.json()["data"]["reference"] for r in receiver.requests[2:]]
+    assert sent == ["CMD-0", "CMD-1", "CMD-2", "CMD-late"]
 
 
 def test_retries_of_one_delivery_count_once_toward_the_fifty(shop, endpoint, receiver):
@@ -435,3 +436,16 @@ def test_a_delivery_erased_during_its_attempt_does_not_stop_the_batch(shop, endp
     assert report.delivered == 1
     assert [r.json()["data"]["reference"] for r in receiver.requests] == ["CMD-gone", "CMD-kept"]
     assert WebhookDelivery.objects.get().state == "delivered"
+
+
+def test_an_endpoint_a_person_disabled_gets_no_events_one_stopped_by_failures_keeps_them(shop, endpoint):
+    from crm_backends.outgoing.services import endpoint_disable
+
+    endpoint_disable(endpoint=endpoint)
+    order(shop, "PAUSED")
+    assert not WebhookDelivery.objects.exists()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=50)
+    endpoint.refresh_from_db()
+    endpoint.save(update_fields=["consecutive_failures"])  # as the delivery task's save: the cache forgets
+    order(shop, "STOPPED")
+    assert [d.event.payload["data"]["reference"] for d in WebhookDelivery.objects.all()] == ["STOPPED"]

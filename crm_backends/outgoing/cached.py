@@ -2,11 +2,12 @@
 customer and every message asks, and most shops have no endpoint at all, so the answer for them must
 cost no query.
 
-The cached value is plain: {} for "no enabled endpoint", else {"slug": shop slug, "events": {type:
+The cached value is plain: {} for "no endpoint receiving", else {"slug": shop slug, "events": {type:
 [endpoint ids]}}; never a URL or a secret. Saving or deleting an endpoint, or saving its shop, forgets
 the key.
 """
 
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -20,7 +21,8 @@ def subscriptions(shop_id) -> dict:
 
 
 def endpoint_ids_for(shop_id, event_type: str) -> list[int]:
-    """The enabled endpoints of the shop that receive `event_type` (one cached read, no query)."""
+    """The shop's endpoints that receive `event_type`: enabled, or stopped by failures (one cached read,
+    no query)."""
     return (subscriptions(shop_id) or {}).get("events", {}).get(event_type, [])
 
 
@@ -29,10 +31,11 @@ def shop_slug(shop_id) -> str:
 
 
 def _subscriptions(shop_id) -> dict:
+    # An endpoint stopped by failures still has its events queued (sent when it is enabled again: its
+    # server's outage loses nothing); one a person disabled does not.
+    receiving = Q(enabled=True) | Q(failing_since__isnull=False) | Q(consecutive_failures__gt=0)
     rows = list(
-        WebhookEndpoint.objects.filter(shop_id=shop_id, enabled=True).values_list(
-            "pk", "events", "shop__slug"
-        )
+        WebhookEndpoint.objects.filter(receiving, shop_id=shop_id).values_list("pk", "events", "shop__slug")
     )
     if not rows:
         return {}
