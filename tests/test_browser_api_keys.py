@@ -61,6 +61,11 @@ def test_an_owner_creates_uses_and_revokes_a_key(browser, live_server, boutique,
     created_overflow = overflow(page)
     page.screenshot(path=str(ARTIFACTS / f"api-key-created{suffix}.png"), full_page=True)
     assert raw not in page.url
+    # Its Copy button puts exactly the key on the clipboard.
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.get_by_role("button", name="Copier la clé").click()
+    page.get_by_role("button", name="Copiée").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == raw
 
     # The key works at once, for this shop, with the scope chosen.
     api = requests.get(f"{live_server.url}/api/v1/customers/", headers={"Authorization": f"Bearer {raw}"})
