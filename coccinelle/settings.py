@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "customers",
+    "catalog",
     "webhooks",
     "crm_backends",
 ]
