@@ -30,6 +30,19 @@ def variant_upsert_by_sku(*, shop: Shop, sku: str, fields: dict) -> tuple[Varian
     return _upsert(Variant, lookup={"shop": shop, "sku": sku}, fields=fields)
 
 
+def product_update(*, product: Product, fields: dict) -> Product:
+    """Change a product's name, category, description or active flag (saved only if one changed). A name
+    another product of the shop has raises IntegrityError (its unique constraint)."""
+    _apply(product, _only(fields, ("name", *PRODUCT_FIELDS), "product_update"))
+    return product
+
+
+def variant_update(*, variant: Variant, fields: dict) -> Variant:
+    """Change some of a variant's fields (saved only if one changed)."""
+    _apply(variant, _only(fields, VARIANT_FIELDS, "variant_update"))
+    return variant
+
+
 def stock_set(*, variant: Variant, stock: int) -> Variant:
     """Set what the shop holds of `variant` (a count taken in the shop, an e-shop's inventory level)."""
     if stock < 0:
@@ -63,9 +76,13 @@ def _upsert(model, *, lookup: dict, fields: dict):
                 row = model.objects.select_for_update().filter(**lookup).first()
                 if row is None:  # another constraint (an external id already taken): the caller's
                     raise
-        changed = [name for name, value in fields.items() if getattr(row, name) != value]
-        if changed:
-            for name in changed:
-                setattr(row, name, fields[name])
-            row.save(update_fields=[*changed, "updated_at"])
+        _apply(row, fields)
     return row, False
+
+
+def _apply(row, fields: dict) -> None:
+    changed = [name for name, value in fields.items() if getattr(row, name) != value]
+    if changed:
+        for name in changed:
+            setattr(row, name, fields[name])
+        row.save(update_fields=[*changed, "updated_at"])
