@@ -106,7 +106,11 @@ def test_revoking_asks_first_then_the_key_is_refused(client, owner, shop):
 def test_staff_get_403_on_the_keys_pages(client, staff, shop):
     key, _raw = api_key_create(shop=shop, name="k", scope="read")
     client.force_login(staff)
-    assert client.get(PAGE).status_code == 403
+    refused = client.get(PAGE)
+    assert refused.status_code == 403
+    # A page of the app, in the shop's language, that says why and leads back (not a bare "403").
+    assert "for the shop's owners only" in refused.content.decode()
+    assert "/dashboard/customers/" in refused.content.decode()
     assert client.post(PAGE, {"name": "mine", "scope": "owner"}).status_code == 403
     assert client.post(f"{PAGE}{key.pk}/revoke/").status_code == 403
     key.refresh_from_db()
