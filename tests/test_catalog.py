@@ -216,3 +216,15 @@ def test_customers_does_not_import_catalog():
         if "import catalog" in path.read_text() or "from catalog" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_the_demo_catalogue_is_the_evaluations_catalogue():
+    """catalog/demo_catalogue.json is a copy of the evaluation's (tests/data/catalogue-demo.json): the
+    demo must answer what the evaluation measures, so the two never drift apart."""
+    import json
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    copy = json.loads((root / "catalog" / "demo_catalogue.json").read_text(encoding="utf-8"))
+    original = json.loads((root / "tests" / "data" / "catalogue-demo.json").read_text(encoding="utf-8"))
+    assert copy == original
