@@ -25,6 +25,7 @@ class ProductAdmin(ShopScopedAdmin):
     list_select_related = ["shop"]
     search_fields = ["name", "variants__sku"]
     fields = ["shop", "name", "category", "description", "active"]
+    text_limits = {"description": 5000}  # the API's limit too
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("variants")

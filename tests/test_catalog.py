@@ -186,6 +186,35 @@ def test_the_variant_form_offers_only_the_users_products(client, shop, owner, ot
     )
 
 
+@pytest.mark.parametrize(
+    "query", ["?active__exact=maybe", "?product__category=%00", "?q=" + "robe+" * 3000, "?o=99", "?id__gt=x"]
+)
+@pytest.mark.parametrize("model", ["product", "variant"])
+def test_bad_list_input_is_never_a_500(client, owner, shop, model, query):
+    make_variant(shop)
+    client.force_login(owner)
+    assert client.get(reverse(f"admin:catalog_{model}_changelist") + query).status_code in (200, 302)
+
+
+def test_the_variant_list_shows_what_is_available_and_edits_stock_in_place(client, owner, shop):
+    variant = make_variant(shop, stock=2)
+    client.force_login(owner)
+    page = client.get(reverse("admin:catalog_variant_changelist"))
+    assert [v.available for v in page.context["cl"].result_list] == [2]
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(variant.pk),
+        "form-0-stock": "5",
+        "form-0-price": "89.00",
+        "form-0-active": "on",
+        "_save": "Save",
+    }
+    assert client.post(reverse("admin:catalog_variant_changelist"), data).status_code == 302
+    variant.refresh_from_db()
+    assert variant.stock == 5 and variant.shop == shop
+
+
 # --- demo -------------------------------------------------------------------------------------------
 
 
