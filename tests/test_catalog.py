@@ -257,3 +257,27 @@ def test_the_demo_catalogue_is_the_evaluations_catalogue():
     copy = json.loads((root / "catalog" / "demo_catalogue.json").read_text(encoding="utf-8"))
     original = json.loads((root / "tests" / "data" / "catalogue-demo.json").read_text(encoding="utf-8"))
     assert copy == original
+
+
+# --- races ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_pushes_of_one_new_sku_end_with_one_product_and_one_variant():
+    """Eight pushes of one new SKU (and its new product) at the same instant: one insert wins, the others
+    read its row and update it (idempotency by constraint, never a pre-check)."""
+    from customers.services import shop_create
+    from tests.concurrency import run_concurrently
+
+    shop = shop_create(name="Course", country="FR", language="fr")
+
+    def push():
+        product, _ = product_upsert(shop=shop, name="Robe bleue")
+        fields = {"product": product, "price": Decimal("89.00"), "stock": 2}
+        return variant_upsert_by_sku(shop=shop, sku="RB-38", fields=fields)
+
+    results, errors = run_concurrently(8, push)
+    assert errors == []
+    assert sum(created for _, created in results) == 1
+    assert (Product.objects.filter(shop=shop).count(), Variant.objects.filter(shop=shop).count()) == (1, 1)
