@@ -6,6 +6,7 @@ WORKDIR /app
 COPY pyproject.toml constraints.txt ./
 COPY coccinelle ./coccinelle
 COPY customers ./customers
+COPY catalog ./catalog
 COPY webhooks ./webhooks
 COPY crm_backends ./crm_backends
 RUN pip install --no-cache-dir -c constraints.txt .

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "customers",
+    "catalog",
     "webhooks",
     "crm_backends",
 ]
@@ -338,7 +339,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Coccinelle API",
-    "DESCRIPTION": "A shop's customers, notes, orders, messages and tags. Authenticate with "
+    "DESCRIPTION": "A shop's customers, notes, orders, messages, tags and catalogue. Authenticate with "
     "`Authorization: Bearer <API key>`; every error is JSON: "
     '`{"error": code, "detail": text, "fields": {field: [messages]}}`.',
     "VERSION": "1",

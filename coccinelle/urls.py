@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("crm_backends.outgoing.api_urls")),
     path("api/v1/", include("webhooks.api.urls")),
+    path("api/v1/", include("catalog.api.urls")),
     path("api/", include("coccinelle.api.urls")),
     # Sending is the messaging side's job (webhooks), on the customer page's URL.
     path("dashboard/customers/<int:customer_id>/send/", customer_send, name="customer-send"),

@@ -33,6 +33,9 @@ CUSTOMER_ERASING = "customer.erasing"  # payload: shop_id, customer_id
 CUSTOMER_MERGING = "customer.merging"  # payload: shop_id, kept_id, merged_id
 # Delivery statuses changed (a queryset update, so no post_save): payload shop_id, interaction_ids.
 INTERACTION_STATUSES_CHANGED = "interactions.statuses_changed"
+# seed_demo made (or found) the demo shop: other apps add their share of the demo (the catalogue).
+# Payload: shop_id.
+DEMO_SHOP_SEEDED = "demo.shop_seeded"
 
 _handlers = defaultdict(list)
 # What collected() gathers: None outside such a block. A context variable, so that threads (gunicorn's,

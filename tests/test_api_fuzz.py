@@ -6,6 +6,8 @@ documented type, and a body the schema validates. Endpoints added to any app's r
 A bounded number of examples per operation, derandomized: the same calls on every run (CI included).
 """
 
+from decimal import Decimal
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -19,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from catalog.services import product_upsert, variant_upsert_by_sku
 from crm_backends.outgoing.models import WebhookDelivery
 from crm_backends.outgoing.services import endpoint_create
 from customers.api_keys import api_key_create
@@ -75,20 +78,40 @@ def _seed(shop, make_customer, owner=None) -> list[int]:
         Interaction.objects.create(customer=customer, channel="sms", direction="inbound", body="Bonjour")
         ids.append(customer.pk)
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).values_list("pk", flat=True)
-    return ids + [tag.pk for tag in tags] + [endpoint.pk, *deliveries]
+    return ids + [tag.pk for tag in tags] + [endpoint.pk, *deliveries] + _seed_catalogue(shop)
+
+
+def _seed_catalogue(shop) -> list[int]:
+    """A product with variants (one out of stock), so that the catalogue's operations run on real rows."""
+    product, _ = product_upsert(shop=shop, name="Robe portefeuille", fields={"category": "Robes"})
+    variants = [
+        variant_upsert_by_sku(
+            shop=shop,
+            sku=f"{shop.slug}-{size}",
+            fields={
+                "product": product,
+                "size": size,
+                "color": "bleu",
+                "price": Decimal("89.00"),
+                "stock": stock,
+            },
+        )[0]
+        for size, stock in (("38", 2), ("40", 0))
+    ]
+    return [product.pk, *(variant.pk for variant in variants)]
 
 
 @pytest.fixture
 def seeded(shop, other_shop, owner, make_customer, settings):
-    """Shop A (the key's) and shop B, each with customers, notes, orders, messages and tags; the ids
-    the fuzzer's path parameters are drawn from (mostly A's, some B's, which must answer 404); and a
-    webhook endpoint with deliveries each."""
+    """Shop A (the key's) and shop B, each with customers, notes, orders, messages, tags and a product
+    with variants; the ids the fuzzer's path parameters are drawn from (mostly A's, some B's, which
+    must answer 404); and a webhook endpoint with deliveries each."""
     settings.API_THROTTLE_RATE = "100000/min"  # the fuzzer calls far faster than an integration
     settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = True  # seeded endpoints on loopback (nothing is sent)
     mine = _seed(shop, make_customer, owner)
     theirs = _seed(other_shop, make_customer)
     _key, raw = api_key_create(shop=shop, name="fuzz", scope="owner", actor=owner)
-    return {"raw_key": raw, "ids": mine + theirs[:2]}
+    return {"raw_key": raw, "ids": mine + theirs[:2] + theirs[-3:]}  # B's product and variants too
 
 
 @schema.parametrize()

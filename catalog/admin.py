@@ -1,0 +1,85 @@
+"""Products with their variants inline, scoped per shop exactly as the customers' admin: a non-superuser
+sees the products of their shops, owners and staff edit them (owners delete too), from their role in
+the product's shop (customers/admin/base.py)."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Product, Variant
+from catalog.selectors import variants_with_available
+from customers.admin.base import ScopedInline, ShopScopedAdmin
+
+
+class VariantInline(ScopedInline, admin.TabularInline):
+    model = Variant
+    extra = 0
+    fields = ["sku", "size", "color", "price", "stock", "active", "external_source", "external_id"]
+
+
+@admin.register(Product)
+class ProductAdmin(ShopScopedAdmin):
+    inlines = [VariantInline]
+    list_display = ["name", "category", "variants_count", "stock_total", "active", "updated_at"]
+    list_filter = ["active", "category"]
+    list_select_related = ["shop"]
+    search_fields = ["name", "variants__sku"]
+    fields = ["shop", "name", "category", "description", "active"]
+    text_limits = {"description": 5000}  # the API's limit too
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("variants")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # A product stays in its shop: its variants' SKUs are unique there.
+        return [*fields, "shop"] if obj is not None else fields
+
+    @admin.display(description=_("variants"))
+    def variants_count(self, obj):
+        return len(obj.variants.all())
+
+    @admin.display(description=_("stock"))
+    def stock_total(self, obj):
+        return sum(v.stock for v in obj.variants.all())
+
+    def save_formset(self, request, form, formset, change):
+        # The variant's own shop column is not on the form: it is the product's.
+        variants = formset.save(commit=False)
+        for variant in variants:
+            if variant.pk is not None and variant.shop_id != form.instance.shop_id:
+                raise PermissionDenied("This variant belongs to another shop.")
+            variant.shop_id = form.instance.shop_id
+            variant.save()
+        for variant in formset.deleted_objects:
+            variant.delete()
+        formset.save_m2m()
+
+
+@admin.register(Variant)
+class VariantAdmin(ShopScopedAdmin):
+    """Every variant of the shop's products in one list: find a SKU, see what is available."""
+
+    list_display = ["sku", "product", "size", "color", "price", "stock", "available", "active"]
+    list_filter = ["active", "product__category"]
+    list_select_related = ["product", "shop"]
+    list_editable = ["stock", "price", "active"]
+    search_fields = ["sku", "product__name"]
+    autocomplete_fields = ["product"]
+    fields = ["product", "sku", "size", "color", "price", "stock", "active", "external_source", "external_id"]
+
+    def get_queryset(self, request):
+        return variants_with_available(super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "product":  # only the products of the shops where the role may change rows
+            kwargs["queryset"] = Product.objects.filter(shop__in=self.shops_where(request, "change"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("available"), ordering="available")
+    def available(self, obj):
+        return obj.available
+
+    def save_model(self, request, obj, form, change):
+        obj.shop_id = obj.product.shop_id  # the variant's shop is its product's
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,12 @@
+"""The catalogue's resources, mounted under /api/v1/ by coccinelle/urls.py."""
+
+from rest_framework.routers import SimpleRouter
+
+from catalog.api.products import ProductViewSet
+from catalog.api.variants import VariantViewSet
+
+router = SimpleRouter()
+router.register("products", ProductViewSet, basename="api-product")
+router.register("variants", VariantViewSet, basename="api-variant")
+
+urlpatterns = router.urls

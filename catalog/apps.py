@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CatalogConfig(AppConfig):
+    name = "catalog"
+    verbose_name = _("Catalogue")
+
+    def ready(self):
+        from catalog.demo import demo_catalogue_seed
+        from customers import events
+
+        # seed_demo (a customers command) announces its shop; the catalogue fills it from here, so that
+        # customers never imports catalog and the two-command set-up still shows products.
+        events.subscribe(events.DEMO_SHOP_SEEDED, demo_catalogue_seed)
