@@ -675,6 +675,7 @@ def test_pages_load_their_own_static_files(as_owner):
     urls = set(re.findall(r'(?:src|href)="(/static/[^"]+)"', html))
     assert urls == {  # nothing from a CDN
         "/static/dashboard/live.js",
+        "/static/dashboard/copy.js",
         "/static/dashboard/dashboard.css",
         "/static/dashboard/conversation.css",
     }
