@@ -182,3 +182,27 @@ def test_two_customers_racing_for_the_last_unit_end_with_one_hold():
     assert len(results) == 1 and len(errors) == 1
     assert isinstance(errors[0], HoldRefused) and errors[0].code == "out_of_stock"
     assert Hold.objects.filter(variant=variant, state="active").count() == 1
+
+
+# --- admin -------------------------------------------------------------------------------------------
+
+
+def test_the_admin_lists_the_shops_holds_read_only_and_releases_them(
+    client, shop, staff, other_shop, make_customer
+):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+    from django.urls import reverse
+
+    mine = hold_create(customer=make_customer(shop), variant=make_variant(shop))
+    theirs = hold_create(customer=make_customer(other_shop), variant=make_variant(other_shop))
+    client.force_login(staff)
+    listed = client.get(reverse("admin:catalog_hold_changelist"))
+    assert list(listed.context["cl"].result_list) == [mine]
+    assert client.get(reverse("admin:catalog_hold_change", args=[theirs.pk])).status_code == 404
+    page = client.get(reverse("admin:catalog_hold_change", args=[mine.pk]))
+    assert page.status_code == 200 and "quantity" not in page.context["adminform"].form.fields
+    assert client.get(reverse("admin:catalog_hold_add")).status_code == 403
+    data = {"action": "release_selected", ACTION_CHECKBOX_NAME: [mine.pk]}
+    assert client.post(reverse("admin:catalog_hold_changelist"), data).status_code == 302
+    mine.refresh_from_db()
+    assert mine.state == Hold.State.RELEASED
