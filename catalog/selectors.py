@@ -1,7 +1,7 @@
 """Reads of the catalogue. Whoever needs what can be sold (the API, the admin, later the reply engine)
 asks here, so that holds change one place."""
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from catalog.models import Hold, Product, Variant
@@ -49,3 +49,12 @@ def shop_products(
         has_stock = Exists(selling.filter(available__gt=0))
         products = products.filter(has_stock if in_stock else ~has_stock)
     return products
+
+
+def shop_holds(*, shop: Shop, customer=None) -> QuerySet[Hold]:
+    """The shop's holds, active first (soonest to expire first), then the others, latest change first."""
+    holds = Hold.objects.filter(shop=shop).select_related("customer", "variant__product", "order")
+    if customer is not None:
+        holds = holds.filter(customer=customer)
+    still_active = Case(When(state=Hold.State.ACTIVE, then=Value(0)), default=Value(1))
+    return holds.annotate(rank=still_active).order_by("rank", "expires_at", "-updated_at", "-id")
