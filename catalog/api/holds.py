@@ -46,7 +46,9 @@ class HoldSerializer(serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The customer's id.")
     variant = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The variant's id.")
     sku = serializers.CharField(source="variant.sku", read_only=True)
-    order = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The order a conversion made.")
+    order = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The order a conversion made (null until then)."
+    )
 
     class Meta:
         model = Hold
