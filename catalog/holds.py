@@ -7,18 +7,16 @@ again extends" rule. Staff pages, the API, the admin, the beat tasks and (later)
 "oui" all call these functions.
 """
 
-import logging
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.models import CatalogSettings, Hold, Variant
 from customers.models import Customer, Shop
 from customers.orders import CustomerRef, order_upsert
-
-logger = logging.getLogger(__name__)
 
 # The reminder goes out this long before a hold expires (once: Hold.reminder_sent_at).
 REMINDER_BEFORE = timedelta(hours=2)
@@ -52,14 +50,14 @@ def hold_create(*, customer: Customer, variant: Variant, quantity: int = 1, acto
     if customer.shop_id != variant.shop_id:
         raise ValueError("hold_create: the customer and the variant belong to different shops")
     if quantity < 1:
-        raise HoldRefused("A hold is of one unit at least.", code="bad_quantity")
+        raise HoldRefused(_("A hold is of one unit at least."), code="bad_quantity")
     expires_at = timezone.now() + timedelta(hours=hold_hours(shop=variant.shop))
     with transaction.atomic():
         locked = Variant.objects.select_for_update().get(pk=variant.pk)
         current = Hold.objects.filter(customer=customer, variant=locked, state=Hold.State.ACTIVE).first()
         others = held_quantity(variant=locked) - (current.quantity if current else 0)
         if not locked.active or locked.stock - others < quantity:
-            raise HoldRefused("Not enough units of this variant are available.", code="out_of_stock")
+            raise HoldRefused(_("Not enough units of this variant are available."), code="out_of_stock")
         if current is not None:
             current.quantity, current.expires_at, current.reminder_sent_at = quantity, expires_at, None
             current.save(update_fields=["quantity", "expires_at", "reminder_sent_at", "updated_at"])
@@ -78,7 +76,7 @@ def hold_extend(*, hold: Hold, hours: int) -> Hold:
     """Push an active hold's expiry `hours` further from now (or from its expiry, whichever is later);
     a new reminder will go out before the new expiry."""
     if hours < 1:
-        raise HoldRefused("A hold is extended by one hour at least.", code="bad_hours")
+        raise HoldRefused(_("A hold is extended by one hour at least."), code="bad_hours")
     with transaction.atomic():
         hold = _locked_active(hold)
         hold.expires_at = max(hold.expires_at, timezone.now()) + timedelta(hours=hours)
@@ -152,7 +150,7 @@ def hold_reminder_mark(*, hold: Hold, now=None) -> bool:
 def _locked_active(hold: Hold) -> Hold:
     locked = Hold.objects.select_for_update().select_related("shop").get(pk=hold.pk)
     if locked.state != Hold.State.ACTIVE:
-        raise HoldRefused("This hold is no longer active.", code="not_active")
+        raise HoldRefused(_("This hold is no longer active."), code="not_active")
     return locked
 
 
