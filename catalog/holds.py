@@ -160,3 +160,24 @@ def _end(hold: Hold, state: str) -> Hold:
         hold.state = state
         hold.save(update_fields=["state", "updated_at"])
     return hold
+
+
+def holds_follow_merge(*, shop_id: int, kept_id: int, merged_id: int) -> None:
+    """customers.events.CUSTOMER_MERGING: the merged record's holds go to the kept one before its row is
+    deleted (which would delete them, freeing units a person was promised). Where both held the same
+    variant, the kept hold takes both quantities and the later expiry (one active hold per customer and
+    variant); the merged one goes with its row."""
+    merged = Hold.objects.select_for_update().filter(shop_id=shop_id, customer_id=merged_id)
+    for hold in merged.filter(state=Hold.State.ACTIVE):
+        kept = (
+            Hold.objects.select_for_update()
+            .filter(customer_id=kept_id, variant_id=hold.variant_id, state=Hold.State.ACTIVE)
+            .first()
+        )
+        if kept is None:
+            continue
+        kept.quantity += hold.quantity
+        kept.expires_at = max(kept.expires_at, hold.expires_at)
+        kept.save(update_fields=["quantity", "expires_at", "updated_at"])
+        hold.delete()
+    merged.update(customer_id=kept_id)

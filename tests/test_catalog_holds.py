@@ -206,3 +206,37 @@ def test_the_admin_lists_the_shops_holds_read_only_and_releases_them(
     assert client.post(reverse("admin:catalog_hold_changelist"), data).status_code == 302
     mine.refresh_from_db()
     assert mine.state == Hold.State.RELEASED
+
+
+def test_a_merge_moves_the_merged_customers_holds_to_the_kept_one(shop, make_customer):
+    from customers.services import customer_merge
+
+    keep, other = make_customer(shop), make_customer(shop)
+    both, theirs_only = make_variant(shop, stock=3), make_variant(shop, "JE-40", stock=1)
+    kept_hold = hold_create(customer=keep, variant=both)
+    hold_create(customer=other, variant=both)
+    moved = hold_create(customer=other, variant=theirs_only)
+    customer_merge(keep=keep, others=[other])
+    kept_hold.refresh_from_db()
+    moved.refresh_from_db()
+    assert kept_hold.quantity == 2 and moved.customer_id == keep.pk
+    assert available(both) == 1 and available(theirs_only) == 0  # nobody's units were freed
+
+
+def test_the_beat_schedule_runs_the_holds_tasks(settings, shop, make_customer):
+    from catalog import tasks
+
+    entries = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"catalog.tasks.expire_holds", "catalog.tasks.remind_holds"} <= entries
+    hold = hold_create(customer=make_customer(shop), variant=make_variant(shop))
+    Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.expire_holds.delay().get() == 1
+    assert tasks.remind_holds.delay().get() == 0
+
+
+def test_a_customer_with_no_open_channel_is_not_reminded_nor_retried(shop, make_customer, numbers):
+    customer = make_customer(shop, phone=None, whatsapp_user_id="33612300002")  # WhatsApp only, window shut
+    hold = _due_soon(shop, customer)
+    assert holds_remind_due() == 0
+    hold.refresh_from_db()
+    assert hold.reminder_sent_at is not None and not _reminders(customer).exists()
