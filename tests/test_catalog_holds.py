@@ -240,3 +240,13 @@ def test_a_customer_with_no_open_channel_is_not_reminded_nor_retried(shop, make_
     assert holds_remind_due() == 0
     hold.refresh_from_db()
     assert hold.reminder_sent_at is not None and not _reminders(customer).exists()
+
+
+def test_an_owner_sets_the_hold_duration_in_the_admin(client, shop, owner, make_customer):
+    from django.urls import reverse
+
+    client.force_login(owner)
+    added = client.post(reverse("admin:catalog_catalogsettings_add"), {"shop": shop.pk, "hold_hours": 48})
+    assert added.status_code == 302, added.content.decode()[:500]
+    hold = hold_create(customer=make_customer(shop), variant=make_variant(shop))
+    assert hold.expires_at > timezone.now() + timedelta(hours=47)
