@@ -6,10 +6,13 @@ catalog may import webhooks, webhooks never imports catalog, so no cycle. It is 
 
 Which channel: WhatsApp when the customer has a WhatsApp id and the 24-hour window is open; otherwise
 SMS when they have a phone (SMS has no window); otherwise nothing goes out. Either way the hold is
-marked reminded, so that the reminder is tried once, never repeated every few minutes.
+marked reminded, so that the reminder is tried once, never repeated every few minutes. A customer
+with several holds due gets one message naming them all.
 """
 
 import logging
+from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import formats, timezone, translation
@@ -25,18 +28,22 @@ logger = logging.getLogger(__name__)
 
 
 def holds_remind_due(*, now=None) -> int:
-    """Remind every hold due for its reminder; the number of messages recorded for sending."""
-    sent = 0
+    """Remind every customer with holds due for their reminder, one message per customer (naming each
+    item); the number of messages recorded for sending."""
+    by_customer = defaultdict(list)
     for hold in holds_due_reminder(now=now):
+        by_customer[hold.customer_id].append(hold)
+    sent = 0
+    for holds in by_customer.values():
         with transaction.atomic():
-            if hold_reminder_mark(hold=hold, now=now) and _remind(hold):
+            marked = [hold for hold in holds if hold_reminder_mark(hold=hold, now=now)]
+            if marked and _remind(marked):
                 sent += 1
     return sent
 
 
-def reminder_channel(hold: Hold) -> str | None:
-    """The channel the reminder may go out by under the sending rules, or None."""
-    customer = hold.customer
+def reminder_channel(customer) -> str | None:
+    """The channel a reminder may go out by under the sending rules, or None."""
     for channel in ("whatsapp", "sms"):
         if channel == "whatsapp" and not customer.whatsapp_user_id:
             continue
@@ -50,32 +57,38 @@ def reminder_channel(hold: Hold) -> str | None:
     return None
 
 
-def _remind(hold: Hold) -> bool:
-    channel = reminder_channel(hold)
+def _remind(holds: list[Hold]) -> bool:
+    customer = holds[0].customer
+    channel = reminder_channel(customer)
     if channel is None:
-        logger.info("hold %s: no channel open for its reminder", hold.pk)
+        logger.info("customer %s: no channel open for the reminder of their holds", customer.pk)
         return False
     try:
-        provider = default_provider(hold.shop_id, channel)
+        provider = default_provider(customer.shop_id, channel)
     except SendRefused:
-        logger.info("hold %s: the shop has no number to remind from", hold.pk)
+        logger.info("shop %s has no number to remind customer %s from", customer.shop_id, customer.pk)
         return False
     reply = record_outbound(
-        customer=hold.customer, channel=channel, body=reminder_text(hold), provider=provider, automatic=True
+        customer=customer, channel=channel, body=reminder_text(holds), provider=provider, automatic=True
     )
     queue_send(reply)
     return True
 
 
-def reminder_text(hold: Hold) -> str:
-    variant = hold.variant
-    details = " ".join(part for part in (variant.color, variant.size) if part)
-    item = f"{variant.product.name} {details}".strip()
-    with translation.override(customer_language(hold.customer)):
-        until = formats.time_format(timezone.localtime(hold.expires_at), "TIME_FORMAT")
+def reminder_text(holds: list[Hold]) -> str:
+    """In the customer's language, the time in the shop's time zone (the earliest expiry of `holds`)."""
+    customer = holds[0].customer
+    items = ", ".join(_item(hold.variant) for hold in holds)
+    expires = min(hold.expires_at for hold in holds)
+    with translation.override(customer_language(customer)):
+        until = formats.time_format(
+            timezone.localtime(expires, ZoneInfo(customer.shop.time_zone)), "TIME_FORMAT"
+        )
         return _(
             "A reminder: we are keeping %(item)s for you until %(time)s. Reply if you would like more time."
-        ) % {
-            "item": item,
-            "time": until,
-        }
+        ) % {"item": items, "time": until}
+
+
+def _item(variant) -> str:
+    details = " ".join(part for part in (variant.color, variant.size) if part)
+    return f"{variant.product.name} {details}".strip()

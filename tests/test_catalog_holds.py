@@ -3,6 +3,7 @@ race on PostgreSQL), extend / release / convert, expiry and the reminder before 
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -250,3 +251,16 @@ def test_an_owner_sets_the_hold_duration_in_the_admin(client, shop, owner, make_
     assert added.status_code == 302, added.content.decode()[:500]
     hold = hold_create(customer=make_customer(shop), variant=make_variant(shop))
     assert hold.expires_at > timezone.now() + timedelta(hours=47)
+
+
+def test_one_reminder_names_all_of_a_customers_holds_at_the_shops_time(shop, make_customer, numbers):
+    shop.time_zone = "America/New_York"
+    shop.save()
+    customer = make_customer(shop)
+    _due_soon(shop, customer)
+    _due_soon(shop, customer, "JE-40")
+    assert holds_remind_due() == 1
+    (message,) = _reminders(customer)
+    assert message.body.count("Robe bleue") == 2
+    first = min(Hold.objects.filter(customer=customer).values_list("expires_at", flat=True))
+    assert timezone.localtime(first, ZoneInfo("America/New_York")).strftime("%H:%M") in message.body
