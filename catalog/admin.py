@@ -2,11 +2,13 @@
 sees the products of their shops, owners and staff edit them (owners delete too), from their role in
 the product's shop (customers/admin/base.py)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Product, Variant
+from catalog.holds import HoldRefused, hold_release
+from catalog.models import CatalogSettings, Hold, Product, Variant
 from catalog.selectors import variants_with_available
 from customers.admin.base import ScopedInline, ShopScopedAdmin
 
@@ -83,3 +85,69 @@ class VariantAdmin(ShopScopedAdmin):
     def save_model(self, request, obj, form, change):
         obj.shop_id = obj.product.shop_id  # the variant's shop is its product's
         super().save_model(request, obj, form, change)
+
+
+@admin.register(CatalogSettings)
+class CatalogSettingsAdmin(ShopScopedAdmin):
+    """The shop's hold duration; a shop without a row holds for 24 hours."""
+
+    list_display = ["shop", "hold_hours"]
+    fields = ["shop", "hold_hours"]
+
+
+@admin.action(description=_("Release selected holds"), permissions=["change"])
+def release_selected(modeladmin, request, queryset):
+    released = 0
+    for hold in queryset.filter(state=Hold.State.ACTIVE):
+        try:
+            hold_release(hold=hold, actor=request.user)
+        except HoldRefused:  # converted or expired meanwhile
+            continue
+        released += 1
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d hold released.", "%(count)d holds released.", released) % {"count": released}
+        if released
+        else gettext("No active hold was selected."),
+        messages.SUCCESS if released else messages.WARNING,
+    )
+
+
+@admin.register(Hold)
+class HoldAdmin(ShopScopedAdmin):
+    """Holds are read here; they change through catalog.holds (the pages, the API), except the one
+    action that needs no input: release."""
+
+    actions = [release_selected]
+    list_display = [
+        "variant",
+        "customer",
+        "quantity",
+        "state",
+        "expires_at",
+        "reminder_sent_at",
+        "created_by",
+    ]
+    list_filter = ["state"]
+    list_select_related = ["variant", "customer", "shop", "created_by"]
+    search_fields = ["variant__sku", "customer__first_name", "customer__last_name", "customer__phone"]
+    fields = [
+        "shop",
+        "variant",
+        "customer",
+        "quantity",
+        "state",
+        "expires_at",
+        "reminder_sent_at",
+        "order",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

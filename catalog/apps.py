@@ -8,8 +8,11 @@ class CatalogConfig(AppConfig):
 
     def ready(self):
         from catalog.demo import demo_catalogue_seed
+        from catalog.holds import holds_follow_merge
         from customers import events
 
         # seed_demo (a customers command) announces its shop; the catalogue fills it from here, so that
         # customers never imports catalog and the two-command set-up still shows products.
         events.subscribe(events.DEMO_SHOP_SEEDED, demo_catalogue_seed)
+        # A merge deletes the merged record: its holds follow the kept one instead of going with it.
+        events.subscribe(events.CUSTOMER_MERGING, holds_follow_merge)

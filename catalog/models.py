@@ -4,6 +4,7 @@ A variant carries its shop as well as its product: the per-shop SKU and external
 in the same row, and every tenant filter (API, admin, reply engine) reads it without a join.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -72,3 +73,88 @@ class Variant(models.Model):
     def __str__(self):
         details = " ".join(part for part in (self.color, self.size) if part)
         return f"{self.sku} {details}".strip()
+
+
+class CatalogSettings(models.Model):
+    """The catalogue's own settings of a shop. customers.Shop is the CRM's and must not learn about
+    catalogues; a shop without a row takes the defaults (HOLD_HOURS_DEFAULT)."""
+
+    HOLD_HOURS_DEFAULT = 24
+
+    shop = models.OneToOneField(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="catalog_settings"
+    )
+    hold_hours = models.PositiveSmallIntegerField(
+        verbose_name=_("hold duration (hours)"),
+        default=HOLD_HOURS_DEFAULT,
+        help_text=_("How long a variant stays set aside for a customer."),
+    )
+
+    class Meta:
+        verbose_name = _("catalogue settings")
+        verbose_name_plural = _("catalogue settings")
+        constraints = [models.CheckConstraint(condition=Q(hold_hours__gte=1), name="hold_hours_at_least_one")]
+
+    def __str__(self):
+        return str(self.shop)
+
+
+class Hold(models.Model):
+    """Units of a variant set aside for a customer until `expires_at`. Active holds are subtracted from
+    the variant's stock in `available` (catalog.selectors); only catalog.holds changes them."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("active")
+        RELEASED = "released", _("released")
+        EXPIRED = "expired", _("expired")
+        CONVERTED = "converted", _("converted")
+
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="holds")
+    variant = models.ForeignKey(
+        Variant, verbose_name=_("variant"), on_delete=models.CASCADE, related_name="holds"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="holds"
+    )
+    quantity = models.PositiveIntegerField(verbose_name=_("quantity"), default=1)
+    state = models.CharField(
+        verbose_name=_("state"), max_length=10, choices=State.choices, default=State.ACTIVE
+    )
+    expires_at = models.DateTimeField(verbose_name=_("expires"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reminder_sent_at = models.DateTimeField(verbose_name=_("reminder sent"), null=True, blank=True)
+    order = models.ForeignKey(
+        "customers.Order",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(verbose_name=_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        ordering = ["expires_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="hold_quantity_positive"),
+            # One active hold per customer and variant: holding again extends it (catalog.holds).
+            models.UniqueConstraint(
+                fields=["customer", "variant"],
+                condition=Q(state="active"),
+                name="hold_one_active_per_customer",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "expires_at"], name="hold_due_idx")]
+
+    def __str__(self):
+        return f"{self.variant} × {self.quantity} ({self.get_state_display()})"

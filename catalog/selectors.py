@@ -1,19 +1,28 @@
 """Reads of the catalogue. Whoever needs what can be sold (the API, the admin, later the reply engine)
-asks here, so that holds change one place when they come."""
+asks here, so that holds change one place."""
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest
 
-from catalog.models import Product, Variant
+from catalog.models import Hold, Product, Variant
 from customers.models import Shop
 
 
 def variants_with_available(queryset: QuerySet[Variant] | None = None) -> QuerySet[Variant]:
     """Variants annotated with `available`: what can still be sold or promised.
 
-    Today it equals `stock`. The holds of issue 15 (a `Hold` model) will subtract their active holds
-    here, and only here: every reader of `available` then follows without a change of its own."""
+    The stock less the units in active holds (never below 0: a count taken in the shop may drop under
+    what is held). Only here: every reader of `available` follows."""
     queryset = Variant.objects.all() if queryset is None else queryset
-    return queryset.annotate(available=F("stock"))
+    held = (
+        Hold.objects.filter(variant=OuterRef("pk"), state=Hold.State.ACTIVE)
+        .order_by()
+        .values("variant")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    held_units = Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
+    return queryset.annotate(available=Greatest(F("stock") - held_units, Value(0)))
 
 
 def shop_variants(*, shop: Shop) -> QuerySet[Variant]:
@@ -40,3 +49,12 @@ def shop_products(
         has_stock = Exists(selling.filter(available__gt=0))
         products = products.filter(has_stock if in_stock else ~has_stock)
     return products
+
+
+def shop_holds(*, shop: Shop, customer=None) -> QuerySet[Hold]:
+    """The shop's holds, active first (soonest to expire first), then the others, latest change first."""
+    holds = Hold.objects.filter(shop=shop).select_related("customer", "variant__product", "order")
+    if customer is not None:
+        holds = holds.filter(customer=customer)
+    still_active = Case(When(state=Hold.State.ACTIVE, then=Value(0)), default=Value(1))
+    return holds.annotate(rank=still_active).order_by("rank", "expires_at", "-updated_at", "-id")

@@ -287,6 +287,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.resend_stuck_outbound",
         "schedule": 5 * 60,
     },
+    # Holds (catalog.holds): expired ones free their units within minutes; reminders ~2 h before.
+    "expire-holds": {
+        "task": "catalog.tasks.expire_holds",
+        "schedule": 5 * 60,
+    },
+    "remind-holds": {
+        "task": "catalog.tasks.remind_holds",
+        "schedule": 10 * 60,
+    },
 }
 
 # Django's cache holds what every inbound event looks up (a receiving address's shop, whether the shop

@@ -33,6 +33,8 @@ urlpatterns = [
     path("dashboard/shop/webhooks/", include("crm_backends.outgoing.urls")),
     # The CRM sync's own button on the customer page.
     path("dashboard/customers/<int:customer_id>/crm-retry/", customer_crm_retry, name="customer-crm-retry"),
+    # The catalogue's holds (catalog.views), for owners and staff.
+    path("dashboard/holds/", include("catalog.urls")),
     # Files customers sent, for the shop's own people (webhooks.media_views).
     path("dashboard/media/<int:media_file_id>/", media_serve, name="media-download"),
     path("dashboard/media/<int:media_file_id>/retry/", media_retry_view, name="media-retry"),

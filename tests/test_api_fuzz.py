@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from catalog.holds import hold_create
 from catalog.services import product_upsert, variant_upsert_by_sku
 from crm_backends.outgoing.models import WebhookDelivery
 from crm_backends.outgoing.services import endpoint_create
@@ -78,11 +79,12 @@ def _seed(shop, make_customer, owner=None) -> list[int]:
         Interaction.objects.create(customer=customer, channel="sms", direction="inbound", body="Bonjour")
         ids.append(customer.pk)
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).values_list("pk", flat=True)
-    return ids + [tag.pk for tag in tags] + [endpoint.pk, *deliveries] + _seed_catalogue(shop)
+    return ids + [tag.pk for tag in tags] + [endpoint.pk, *deliveries] + _seed_catalogue(shop, customer)
 
 
-def _seed_catalogue(shop) -> list[int]:
-    """A product with variants (one out of stock), so that the catalogue's operations run on real rows."""
+def _seed_catalogue(shop, customer) -> list[int]:
+    """A product with variants (one out of stock) and a hold of the first for `customer`, so that the
+    catalogue's operations run on real rows."""
     product, _ = product_upsert(shop=shop, name="Robe portefeuille", fields={"category": "Robes"})
     variants = [
         variant_upsert_by_sku(
@@ -98,7 +100,8 @@ def _seed_catalogue(shop) -> list[int]:
         )[0]
         for size, stock in (("38", 2), ("40", 0))
     ]
-    return [product.pk, *(variant.pk for variant in variants)]
+    hold = hold_create(customer=customer, variant=variants[0])
+    return [product.pk, *(variant.pk for variant in variants), hold.pk]
 
 
 @pytest.fixture
@@ -111,7 +114,7 @@ def seeded(shop, other_shop, owner, make_customer, settings):
     mine = _seed(shop, make_customer, owner)
     theirs = _seed(other_shop, make_customer)
     _key, raw = api_key_create(shop=shop, name="fuzz", scope="owner", actor=owner)
-    return {"raw_key": raw, "ids": mine + theirs[:2] + theirs[-3:]}  # B's product and variants too
+    return {"raw_key": raw, "ids": mine + theirs[:2] + theirs[-4:]}  # B's catalogue and hold too
 
 
 @schema.parametrize()

@@ -15,7 +15,7 @@ class VariantSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-variant-detail")
     product = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The product's id.")
     available = serializers.IntegerField(
-        read_only=True, help_text="Units that can still be sold: the stock (holds will reduce it)."
+        read_only=True, help_text="Units that can still be sold: the stock less the units in active holds."
     )
     external_source = serializers.ChoiceField(
         choices=Variant.Source.choices, allow_blank=True, read_only=True
