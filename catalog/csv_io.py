@@ -4,13 +4,13 @@ variant of its SKU, so running the same file again changes nothing."""
 
 import csv
 import itertools
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 
 from catalog.models import Product, Variant
 from catalog.services import product_upsert, variant_upsert_by_sku
+from customers.csv_io import ImportReport, RejectedLine  # the same report as the customers import
 from customers.models import Shop
 
 REQUIRED_COLUMNS = ["sku", "name", "size", "color", "price", "stock"]
@@ -24,25 +24,6 @@ _LIMITS = {
 }
 MAX_PRICE = Decimal("99999999.99")  # the column's 10 digits, 2 after the point
 MAX_STOCK = 2**31 - 1  # a PositiveIntegerField is a 32-bit integer on PostgreSQL
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def summary(self) -> str:
-        return (
-            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{len(self.rejected)} rejected"
-        )
-
-
-class RejectedLine(Exception):
-    pass
 
 
 def import_products_csv(*, shop: Shop, stream) -> ImportReport:

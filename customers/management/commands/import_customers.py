@@ -1,8 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from customers.csv_io import import_customers_csv
 
-from ._shop import shop_from_slug
+from ._shop import csv_import, shop_from_slug
 
 
 class Command(BaseCommand):
@@ -14,21 +14,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         shop = shop_from_slug(opts["shop"])
-        try:
-            # utf-8-sig: spreadsheets often save a byte-order mark first.
-            with open(opts["file"], encoding="utf-8-sig", newline="") as stream:
-                report = import_customers_csv(shop=shop, stream=stream)
-        except OSError as exc:
-            raise CommandError(f"Cannot read {opts['file']}: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise CommandError(
-                f"{opts['file']} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV."
-            ) from None
-        for line, reason in report.rejected:
-            self.stderr.write(f"line {line}: rejected: {reason}")
-        self.stdout.write(report.summary)
-        if report.rejected:
-            # Non-zero so a script notices, after every good line went in.
-            raise CommandError(
-                f"{len(report.rejected)} line(s) rejected; the others were imported.", returncode=2
-            )
+        csv_import(self, path=opts["file"], run=lambda stream: import_customers_csv(shop=shop, stream=stream))
