@@ -1,6 +1,8 @@
 """Database helpers the ORM has no cheap form of."""
 
-from django.db import connections, router
+from functools import partial
+
+from django.db import connections, router, transaction
 
 
 def rows_update(objs: list, fields: list[str]) -> int:
@@ -60,3 +62,20 @@ def _cast(db_type: str) -> str:
     so that a value too long is refused by the column as an UPDATE would, not cut short by the cast."""
     base, _, _ = db_type.partition("(")
     return base if base in ("varchar", "character varying", "char", "character") else db_type
+
+
+def on_commit_once(key, func, *args) -> None:
+    """Call func(*args) after the commit, once per `key` and transaction however often asked (a message
+    records a customer change and two interactions: one task request, not three).
+
+    Already asked in this savepoint or an enclosing one: that request survives exactly when this one
+    would (a savepoint rolled back drops the callbacks registered inside it)."""
+    db = transaction.get_connection()
+    if db.in_atomic_block:
+        current = set(db.savepoint_ids)
+        for savepoint_ids, callback, _robust in db.run_on_commit:
+            if getattr(callback, "on_commit_key", None) == key and savepoint_ids <= current:
+                return
+    callback = partial(func, *args)
+    callback.on_commit_key = key
+    transaction.on_commit(callback)

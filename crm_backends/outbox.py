@@ -10,12 +10,11 @@ started) delays the push until beat's sweep after that. Without a shared cache e
 """
 
 import logging
-from functools import partial
 
-from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from coccinelle import db
 from coccinelle.cache import flag_lower, flag_raise
 from crm_backends.cached import pushing_connection_id
 from crm_backends.models import SyncItem
@@ -97,18 +96,8 @@ def outbox_add_statuses(*, shop_id, interaction_ids) -> None:
 
 def drain_after_commit(connection_id) -> None:
     """Ask for a drain once the transaction commits: once per connection and transaction, however many
-    changes it queued (a message records a customer change and two interactions)."""
-    db = transaction.get_connection()
-    if db.in_atomic_block:
-        # Already asked in this savepoint or an enclosing one: that request survives exactly when this
-        # one would (a savepoint rolled back drops the callbacks registered inside it).
-        current = set(db.savepoint_ids)
-        for savepoint_ids, callback, _robust in db.run_on_commit:
-            if getattr(callback, "drain_connection_id", None) == connection_id and savepoint_ids <= current:
-                return
-    callback = partial(enqueue_drain, connection_id)
-    callback.drain_connection_id = connection_id
-    transaction.on_commit(callback)
+    changes it queued."""
+    db.on_commit_once(("crm-drain", connection_id), enqueue_drain, connection_id)
 
 
 def drain_flag(connection_id) -> str:

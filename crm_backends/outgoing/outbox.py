@@ -15,11 +15,11 @@ transaction (a rollback drops it).
 """
 
 import logging
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
+from coccinelle import db
 from coccinelle.cache import flag_lower, flag_raise
 from crm_backends.outgoing import payloads
 from crm_backends.outgoing.cached import endpoint_ids_for, shop_slug
@@ -203,13 +203,13 @@ class _WrittenHere:
 
 
 def _written_here(*, create: bool = True) -> _WrittenHere:
-    db = transaction.get_connection()
-    if not db.in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         return _WrittenHere()  # autocommit: each save is its own transaction, nothing to fold into
     # Any _WrittenHere still listed is this transaction's: Django drops the callbacks of a savepoint
     # rolled back, with its rows. One registered in a savepoint since released (customer_get_or_create
     # creates in one of its own) still counts: its customers exist for the rest of the transaction.
-    for _savepoint_ids, callback, _robust in db.run_on_commit:
+    for _savepoint_ids, callback, _robust in connection.run_on_commit:
         if isinstance(callback, _WrittenHere):
             return callback
     if not create:
@@ -224,15 +224,7 @@ def _written_here(*, create: bool = True) -> _WrittenHere:
 
 def deliver_after_commit(endpoint_id) -> None:
     """Ask for a delivery task once the transaction commits, once per endpoint and transaction."""
-    db = transaction.get_connection()
-    if db.in_atomic_block:
-        current = set(db.savepoint_ids)
-        for savepoint_ids, callback, _robust in db.run_on_commit:
-            if getattr(callback, "webhook_endpoint_id", None) == endpoint_id and savepoint_ids <= current:
-                return
-    callback = partial(enqueue_delivery, endpoint_id)
-    callback.webhook_endpoint_id = endpoint_id
-    transaction.on_commit(callback)
+    db.on_commit_once(("webhook-deliver", endpoint_id), enqueue_delivery, endpoint_id)
 
 
 def deliver_flag(endpoint_id) -> str:
