@@ -2,14 +2,26 @@
 
 Pure Python (no Django, database or network): the caller builds a `Catalogue` from the shop's variants
 (catalog.selectors) or from a JSON file (the evaluation, scripts/eval_products.py) and asks
-`match_question`. INTERFACE STUB: the matching itself is written next (issue 15, item 3).
+`match_question`.
+
+How it works: the message and every product name are read into *concepts* with one multilingual
+vocabulary (below: one dict per concept, easy to extend), so "dress", "vestido" and "Kleid" all meet the
+shop's "robe". Words the vocabulary does not know are kept as they are, so a shop's own words ("chelsea",
+"oxford") match too. Products are scored by the name concepts the message shares (the garment type
+counts more, the category a little); the colour and size asked for then filter the best ones.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Literal
+
+from webhooks.replies.intents import classify
 
 Kind = Literal["variant", "product", "ambiguous", "none", "not_a_stock_question"]
 
@@ -40,6 +52,26 @@ class Catalogue:
             grouped.setdefault(item.product, []).append(item)
         return {name: tuple(items) for name, items in grouped.items()}
 
+    @classmethod
+    def from_json(cls, path: str | Path) -> Catalogue:
+        """The demo file's shape: [{name, category, variants: [{sku, size, color, price, stock}]}]."""
+        products = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(
+            tuple(
+                Item(
+                    sku=v["sku"],
+                    product=p["name"],
+                    size=str(v.get("size", "")),
+                    color=v.get("color", ""),
+                    price=Decimal(str(v.get("price", "0"))),
+                    available=max(int(v.get("stock", 0)), 0),
+                    category=p.get("category", ""),
+                )
+                for p in products
+                for v in p["variants"]
+            )
+        )
+
 
 @dataclass(frozen=True)
 class Match:
@@ -48,7 +80,9 @@ class Match:
     - variant: `item` is the one variant meant (product, and size and colour where the product has more
       than one).
     - product: one product, but the size or colour it has several of is missing (`ask`: "size" or
-      "color"); `items` are that product's variants.
+      "color"); `items` are that product's variants. Also when the size or colour asked for does not
+      exist for that product at all: `size` / `color` then hold what was asked and `ask` names the
+      attribute to choose, so the answer can say which exist.
     - ambiguous: several products fit (`items`: one representative variant per product, best first).
     - none: a stock question about something the shop does not sell.
     - not_a_stock_question: the message asks something else (opening hours, an order's delivery...).
@@ -63,6 +97,535 @@ class Match:
     color: str = ""
 
 
+# fmt: off
+# --- Vocabulary: concept -> how customers write it (fr, en, es, it, de). Accents and case do not
+# matter; plurals and gender endings are handled by `_stem`; several words make a phrase. A shop
+# selling something new adds a line here.
+GARMENTS: dict[str, tuple[str, ...]] = {
+    "robe": ("robe", "dress", "vestido", "vestito", "abito", "kleid"),
+    "manteau": ("manteau", "coat", "abrigo", "cappotto", "mantel"),
+    "trench": ("trench", "trench coat", "trenchcoat", "gabardina", "impermeable"),
+    "doudoune": ("doudoune", "puffer", "puffer jacket", "down jacket", "plumifero", "plumas", "piumino",
+                 "daunenjacke", "steppjacke"),
+    "jean": ("jean", "jeans", "vaquero", "vaqueros", "tejano", "tejanos", "denim"),
+    "chemise": ("chemise", "shirt", "camisa", "camicia", "hemd"),
+    "blouse": ("blouse", "blusa", "bluse"),
+    "pull": ("pull", "pullover", "jumper", "sweater", "jersey", "maglione", "pulli", "dolcevita", "rolli"),
+    "cardigan": ("cardigan", "gilet", "chaqueta de punto", "strickjacke"),
+    "mariniere": ("mariniere", "breton top", "striped top", "ringelpulli", "ringelshirt"),
+    "tshirt": ("t shirt", "tshirt", "tee", "tee shirt", "camiseta", "maglietta"),
+    "veste": ("veste", "jacket", "chaqueta", "giacca", "jacke"),
+    "blazer": ("blazer",),
+    "pantalon": ("pantalon", "trousers", "pants", "pantalones", "pantaloni", "hose"),
+    "jupe": ("jupe", "skirt", "falda", "gonna", "rock"),
+    "sac": ("sac", "bag", "handbag", "bolso", "bolsa", "borsa", "tasche", "handtasche"),
+    "bottines": ("bottine", "bottines", "boots", "ankle boots", "botines", "stivaletti", "stiefeletten",
+                 "stiefelette"),
+    "escarpins": ("escarpin", "escarpins", "pumps", "heels", "court shoes", "salones", "decollete"),
+    "baskets": ("basket", "baskets", "sneaker", "sneakers", "trainers", "zapatillas",
+                "scarpe da ginnastica", "turnschuhe"),
+    "mocassins": ("mocassin", "mocassins", "loafers", "mocasines", "mocassini", "mokassins", "slipper"),
+    "foulard": ("foulard", "silk scarf", "panuelo", "halstuch", "tuch"),
+    "echarpe": ("echarpe", "scarf", "bufanda", "sciarpa", "schal"),
+    "ceinture": ("ceinture", "belt", "cinturon", "cintura", "gurtel"),
+    "bonnet": ("bonnet", "beanie", "gorro", "berretto", "cuffia", "mutze"),
+    "chaussures": ("chaussures", "shoes", "zapatos", "scarpe", "schuhe"),
+    "maille": ("maille", "knitwear", "knit", "punto", "maglieria", "strick"),
+    "haut": ("haut", "top", "tops"),
+    "accessoires": ("accessoire", "accessories", "accesorios", "accessori", "accessoires"),
+}
+# Details that tell two products of one type apart (materials, cuts).
+DETAILS: dict[str, tuple[str, ...]] = {
+    "portefeuille": ("portefeuille", "wrap", "cruzado", "portafoglio", "wickel"),
+    "col roule": ("col roule", "roll neck", "rollneck", "turtleneck", "polo neck", "cuello alto",
+                  "dolcevita", "collo alto", "rollkragen", "rolli"),
+    "lin": ("lin", "linen", "lino", "leinen"),
+    "laine": ("laine", "wool", "lana", "wolle"),
+    "cuir": ("cuir", "leather", "cuero", "piel", "pelle", "leder"),
+    "soie": ("soie", "silk", "seda", "seta", "seide"),
+    "cachemire": ("cachemire", "cashmere", "cachemir", "kaschmir"),
+    "coton": ("coton", "cotton", "algodon", "cotone", "baumwolle"),
+    "daim": ("daim", "suede", "ante", "scamosciato", "scamosciati", "wildleder"),
+    "vernis": ("vernis", "patent", "charol", "vernice", "lack", "lackleder"),
+    "plissee": ("plisse", "plissee", "pleated", "plisada", "plisado", "plissettata", "plissettato"),
+    "cotele": ("cotele", "ribbed", "canale", "a coste", "gerippt", "rippe"),
+    "droit": ("droit", "straight", "straight leg", "recto", "dritti", "dritto", "gerade"),
+    "slim": ("slim", "skinny", "pitillo", "aderenti"),
+    "longue": ("long", "longue", "largo", "larga", "lungo", "lunga", "lang", "maxi"),
+    "fleurie": ("fleuri", "fleurie", "floral", "flowery", "flores", "fiori", "geblumt", "blumen"),
+    "legere": ("leger", "legere", "light", "lightweight", "ligero", "leggero", "leicht"),
+    "talon": ("talon", "talons", "heel", "heeled", "tacon", "tacco", "absatz"),
+    "croise": ("croise", "double breasted", "cruzado", "doppiopetto", "zweireiher"),
+    "pinces": ("pince", "pinces", "pinzas", "bundfalten", "pleated trousers"),
+    "imprime": ("imprime", "printed", "print", "estampado", "stampato", "bedruckt"),
+    "raye": ("raye", "rayee", "striped", "stripes", "rayas", "righe", "gestreift", "gestreiften",
+             "ringel"),
+    "banane": ("banane", "belt bag", "bum bag", "fanny pack", "rinonera", "marsupio", "bauchtasche"),
+    "cabas": ("cabas", "tote", "shopper"),
+    "homme": ("homme", "men", "mens", "hombre", "uomo", "herren", "herrenhemd"),
+    "delave": ("delave", "washed", "lavado", "slavato"),
+    "brut": ("brut", "raw", "rigid"),
+    "mom": ("mom",),
+}
+COLOURS: dict[str, tuple[str, ...]] = {
+    "bleu": ("bleu", "bleue", "blue", "azul", "blu", "blau"),
+    "ciel": ("ciel", "clair", "light blue", "sky", "sky blue", "celeste", "azzurro", "hell", "hellblau"),
+    "marine": ("marine", "navy", "marino", "blu navy", "dunkelblau", "marineblau"),
+    "noir": ("noir", "noire", "black", "negro", "negra", "nero", "nera", "neri", "nere", "schwarz"),
+    "blanc": ("blanc", "blanche", "white", "blanco", "blanca", "bianco", "bianca", "bianchi", "bianche",
+              "weiss"),
+    "beige": ("beige", "sable", "sand"),
+    "kaki": ("kaki", "khaki", "caqui", "cachi", "oliv"),
+    "camel": ("camel", "cammello", "camello"),
+    "bordeaux": ("bordeaux", "burgundy", "granate", "burdeos", "bordo", "weinrot"),
+    "gris": ("gris", "grise", "grey", "gray", "grigio", "grigia", "grau"),
+    "rose": ("rose", "pink", "rosa"),
+    "ecru": ("ecru", "crudo", "cruda", "naturweiss"),
+    "ivoire": ("ivoire", "ivory", "marfil", "avorio", "elfenbein"),
+    "terracotta": ("terracotta", "terracota", "terrakotta"),
+    "rouge": ("rouge", "red", "rojo", "roja", "rosso", "rossa", "rot"),
+    "vert": ("vert", "verte", "green", "verde", "grun"),
+    "cognac": ("cognac", "conac", "tan"),
+    "marron": ("marron", "brown", "marrone", "braun"),
+    "or": ("or", "gold", "oro", "golden"),
+    "jaune": ("jaune", "yellow", "amarillo", "giallo", "gelb"),
+    "violet": ("violet", "purple", "morado", "viola", "lila"),
+    "orange": ("orange", "naranja", "arancione"),
+}
+# What boutiques are often asked for but this catalogue may not sell: naming one is a "none" unless
+# the shop's own product names use it.
+NOT_SOLD: dict[str, tuple[str, ...]] = {
+    "pyjama": ("pyjama", "pijama", "pigiama", "schlafanzug"),
+    "maillot": ("maillot de bain", "swimsuit", "bikini", "banador", "costume da bagno", "badeanzug"),
+    "lunettes": ("lunettes", "sunglasses", "glasses", "gafas", "occhiali", "sonnenbrille",
+                 "sonnenbrillen"),
+    "costume": ("costume", "suit", "traje", "abito da uomo", "anzug"),
+    "gants": ("gants", "gloves", "guantes", "guanti", "handschuhe"),
+    "cravate": ("cravate", "tie", "corbata", "cravatta", "krawatte"),
+    "casquette": ("casquette", "cap", "gorra", "cappellino", "kappe", "baseball", "beisbol"),
+    "enfant": ("enfant", "enfants", "kids", "children", "nino", "ninos", "bambini", "bambino", "kinder"),
+    "mariee": ("mariee", "wedding", "bride", "novia", "sposa", "braut"),
+    "marque": ("nike", "adidas", "zara", "gucci", "levis", "converse", "vans", "puma", "reebok"),
+}
+# fmt: on
+_NON_COLOUR_VOCABULARY = (GARMENTS, DETAILS, NOT_SOLD)
+
+# Words that ask "do you have it": only needed when no product is named (then "none", else not a
+# stock question). Accent-free, after elisions are dropped.
+_STOCK_CUE_RE = re.compile(
+    r"\b(?:vous avez|avez vous|reste|dispo\w*|stock|vendez|vous faites|ya|y a|encore|toujours"
+    r"|have|any|still|available|left|sell|tienen|teneis|hay|queda\w*|vend\w+|todavia|avete|ancora"
+    r"|ci sono|haben sie|habt ihr|gibt es|noch|verkauf\w+|verfugbar|lager)\b"
+)
+# Words that show the message is about something else even when it names a product: an item bought,
+# a return, care, alterations, a pick-up, a payment, a defect (the intent classifier catches more).
+_OTHER_CUE_RE = re.compile(
+    r"\b(?:achete\w*|bought|compre|comprato|comprata|gekauft|retourner|rembours\w*|echanger"
+    r"|return|refund|exchange|devolver|cambiar\w*|restituire|umtauschen|zuruckgeben|laver|lavable"
+    r"|wash\w*|lavar|lavare|lavatrice|waschen|waschbar|retouches?|ourlet|alterations?|hem|arreglos?"
+    r"|recuperer|pick up|recoger|ritirare|abholen|trou|hole|buco|loch|agujero|macchia|tache|stain"
+    r"|broken|kaputt|pagar|payer|pay|bezahlen|ouverts?|open|abren|aperto|geoffnet|close)\b"
+)
+_OTHER_INTENTS = frozenset(
+    {"opening_hours", "address", "order_status", "returns", "gift_card", "delivery", "opt_out", "opt_in"}
+)
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Common message words a typo must never turn into a product word ("reste" is not "veste").
+_NOT_TYPOS = _wordset(
+    "hello hola ciao hallo bonjour salut coucou buongiorno buonasera guten merci thanks gracias grazie"
+    " danke please porfa bitte reste encore toujours dispo still left have avez avete tienen haben habt"
+    " there this that what when where vous nous elle elles pour dans mille bien tres"
+)
+_STOPWORDS = _wordset(
+    "a au aux avec de des du en et la le les un une pour sur the in of and with el los las con di da del"
+    " il lo gli i in con der die das den dem mit und im"
+)
+
+# --- Sizes
+_LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
+_SIZE_WORDS = {
+    "small": "S", "petit": "S", "petite": "S", "pequena": "S", "piccola": "S", "klein": "S",
+    "medium": "M", "moyen": "M", "moyenne": "M", "mediana": "M", "media": "M", "mittel": "M",
+    "large": "L", "grande": "L", "gross": "L",
+}  # fmt: skip
+_SIZE_CUES = _wordset("en in taille size talla taglia gr grosse groesse t numero nel el au pointure sz tg")
+_NUMBER_RE = re.compile(r"^t?(\d{2,3})$")
+
+
+def _plain(text: str) -> str:
+    """Accent-free text keeping its case (an upper-case "M" is a size, "m" may not be)."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("ß", "ss"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_ELISION_RE = re.compile(r"\b(?:[lcdjmnst]|qu)'|'(?:s|ll|re|ve|t|d|m)\b", re.IGNORECASE)
+_WORD_RE = re.compile(r"[A-Za-z0-9]+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD_RE.findall(_ELISION_RE.sub(" ", _plain(text)))
+
+
+def _stem(word: str) -> str:
+    """A crude stem that joins plural and gender forms: bleues/bleue/bleu, neri/nero, manteaux."""
+    if len(word) > 4 and word.endswith("x"):
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("s"):
+        word = word[:-1]
+    if len(word) > 3 and word[-1] in "aeio":
+        word = word[:-1]
+    return word
+
+
+# --- Indexes, built once per vocabulary (module load) and once per catalogue (cached).
+
+
+@dataclass
+class _Lexicon:
+    exact: dict[str, set[str]]  # surface word -> concepts
+    stems: dict[str, set[str]]
+    phrases: dict[str, list[tuple[tuple[str, ...], set[str]]]]  # first stem -> (stems, concepts)
+    colours: frozenset[str]
+    not_sold: frozenset[str]
+    near: dict[str, set[str]]  # one-deletion forms -> surface words, for typos
+
+    def add(self, surface: str, concepts: set[str]) -> None:
+        words = tuple(w.lower() for w in _words(surface))
+        if not words:
+            return
+        if len(words) > 1:
+            stems = tuple(_stem(w) for w in words)
+            self.phrases.setdefault(stems[0], []).append((stems, set(concepts)))
+            self.phrases[stems[0]].sort(key=lambda entry: -len(entry[0]))
+            return
+        word = words[0]
+        self.exact.setdefault(word, set()).update(concepts)
+        self.stems.setdefault(_stem(word), set()).update(concepts)
+        if len(word) >= 4:
+            for form in {word, *_deletions(word)}:
+                self.near.setdefault(form, set()).add(word)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _base_lexicon() -> _Lexicon:
+    lexicon = _Lexicon({}, {}, {}, frozenset(COLOURS), frozenset(NOT_SOLD), {})
+    for vocabulary in (*_NON_COLOUR_VOCABULARY, COLOURS):
+        for concept, surfaces in vocabulary.items():
+            for surface in surfaces:
+                lexicon.add(surface, {concept})
+    return lexicon
+
+
+@dataclass(frozen=True)
+class _Product:
+    name: str
+    items: tuple[Item, ...]
+    concepts: frozenset[str]  # name concepts, colours left out (they filter, they do not score)
+    kind: str  # the garment type: the first concept of the name
+    category: frozenset[str]
+    sizes: tuple[str, ...]  # normalised, catalogue order
+    colours: tuple[frozenset[str], ...]  # per item
+
+
+@dataclass(frozen=True)
+class _Index:
+    lexicon: _Lexicon
+    products: tuple[_Product, ...]
+    by_concept: dict[str, tuple[int, ...]]
+    sold: frozenset[str]
+
+
+_INDEXES: dict[int, tuple[Catalogue, _Index]] = {}
+_MAX_CACHED = 64
+
+
+def _index(catalogue: Catalogue) -> _Index:
+    """The catalogue's indexes, computed once: the cache keeps the catalogue alive so its id stays its own."""
+    cached = _INDEXES.get(id(catalogue))
+    if cached is not None and cached[0] is catalogue:
+        return cached[1]
+    index = _build_index(catalogue)
+    if len(_INDEXES) >= _MAX_CACHED:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    _INDEXES[id(catalogue)] = (catalogue, index)
+    return index
+
+
+def _build_index(catalogue: Catalogue) -> _Index:
+    lexicon = _base_lexicon()
+    # The shop's own words (brand-like names, "chelsea", "oxford") become concepts of their own.
+    for item in catalogue.items:
+        for word in _words(f"{item.product} {item.color}"):
+            low = word.lower()
+            if low not in _STOPWORDS and not _lookup(lexicon, low) and len(low) > 2:
+                lexicon.add(low, {f"w:{_stem(low)}"})
+    products = []
+    for name, items in catalogue.products().items():
+        named = [c for c in _concepts(lexicon, _words(name)) if c not in lexicon.colours]
+        products.append(
+            _Product(
+                name=name,
+                items=items,
+                concepts=frozenset(named),
+                kind=named[0] if named else "",
+                category=frozenset(_concepts(lexicon, _words(items[0].category))),
+                sizes=tuple(dict.fromkeys(_size_key(i.size) for i in items)),
+                colours=tuple(frozenset(_concepts(lexicon, _words(i.color))) for i in items),
+            )
+        )
+    by_concept: dict[str, list[int]] = {}
+    for position, product in enumerate(products):
+        for concept in product.concepts | product.category:
+            by_concept.setdefault(concept, []).append(position)
+    sold = frozenset(c for p in products for c in p.concepts)
+    return _Index(lexicon, tuple(products), {c: tuple(v) for c, v in by_concept.items()}, sold)
+
+
+def _lookup(lexicon: _Lexicon, word: str) -> set[str]:
+    """Concepts of one lower-case word: exact, without a plural, by stem, then German endings."""
+    for form in (word, word[:-1] if word.endswith("s") else ""):
+        if form in lexicon.exact:
+            return lexicon.exact[form]
+    found = lexicon.stems.get(_stem(word))
+    if found:
+        return found
+    if len(word) > 4 and word[-1] in "nmr":
+        return lexicon.stems.get(_stem(word[:-1]), set())
+    return set()
+
+
+def _split_compound(lexicon: _Lexicon, word: str, depth: int = 0) -> list[str] | None:
+    """German compounds: "hemdblusenkleid" -> hemd + blusen + kleid, when every part is known."""
+    if depth > 3 or len(word) < 6:
+        return None
+    for cut in range(len(word) - 3, 2, -1):
+        head, tail = word[:cut], word[cut:]
+        head_known = any(_lookup(lexicon, h) for h in (head, head[:-1] if head[-1] in "sn" else ""))
+        if not head_known:
+            continue
+        if _lookup(lexicon, tail):
+            return [head, tail]
+        rest = _split_compound(lexicon, tail, depth + 1)
+        if rest:
+            return [head, *rest]
+    return None
+
+
+def _typo(lexicon: _Lexicon, word: str) -> set[str]:
+    """A known word one edit away (or a known word's clear beginning, "portefeuil")."""
+    if len(word) < 4 or word in _STOPWORDS or word in _NOT_TYPOS or _STOCK_CUE_RE.fullmatch(word):
+        return set()
+    found: set[str] = set()
+    for form in {word, *_deletions(word)}:
+        for known in lexicon.near.get(form, ()):
+            if len(word) >= 5 or sorted(known) == sorted(word):  # 4 letters: only swapped letters
+                found.add(known)
+    if not found and len(word) >= 6:
+        found = {k for k in lexicon.exact if k.startswith(word) and len(k) - len(word) <= 3}
+    if len(found) != 1:
+        return set()
+    return lexicon.exact[found.pop()]
+
+
+def _concepts(lexicon: _Lexicon, words: list[str], *, fuzzy: bool = False) -> list[str]:
+    """Concepts named by `words`, in order: phrases first, then words, compounds and typos."""
+    lower = [w.lower() for w in words]
+    stems = [_stem(w) for w in lower]
+    found: list[str] = []
+    position = 0
+    while position < len(lower):
+        step, concepts = _phrase_at(lexicon, stems, position)
+        if not concepts:
+            word = lower[position]
+            concepts = set() if word in _STOPWORDS or word in _NOT_TYPOS else _lookup(lexicon, word)
+            if not concepts and len(word) >= 8:
+                parts = _split_compound(lexicon, word)
+                concepts = set().union(
+                    *(_lookup(lexicon, p) or _lookup(lexicon, p[:-1]) for p in parts or [])
+                )
+            if not concepts and fuzzy:
+                concepts = _typo(lexicon, word)
+        found.extend(sorted(concepts))
+        position += step
+    return list(dict.fromkeys(found))
+
+
+def _phrase_at(lexicon: _Lexicon, stems: list[str], position: int) -> tuple[int, set[str]]:
+    for phrase, concepts in lexicon.phrases.get(stems[position], ()):
+        if tuple(stems[position : position + len(phrase)]) == phrase:
+            return len(phrase), concepts
+    return 1, set()
+
+
+# --- Sizes
+
+
+def _size_key(size: str) -> str:
+    """One spelling per size: "T38", "taille 38" and "38" are 38; letters upper-case."""
+    text = _plain(size).strip().upper()
+    text = re.sub(r"^(?:T\.?|TAILLE|SIZE)\s*(?=\d)", "", text)
+    return text
+
+
+def _asked_size(words: list[str]) -> str:
+    """The first size in the message: a number (T38, "taille 38"), a letter size or a size word."""
+    for position, raw in enumerate(words):
+        low = raw.lower()
+        previous = words[position - 1].lower() if position else ""
+        number = _NUMBER_RE.match(low)
+        if number and 20 <= int(number.group(1)) <= 130:
+            return number.group(1)
+        upper = raw.upper()
+        # A lone "s", "m" or "l" is a size only when written upper-case or after "en", "size"...
+        if upper in _LETTER_SIZES and (len(upper) > 1 or raw.isupper() or previous in _SIZE_CUES):
+            return upper
+        if low in _SIZE_WORDS and previous in _SIZE_CUES:
+            return _SIZE_WORDS[low]
+    return ""
+
+
+# --- The question
+
+
+@dataclass(frozen=True)
+class _Question:
+    concepts: frozenset[str]  # not colours
+    colours: frozenset[str]
+    size: str
+    unsold: bool
+
+
+def _read(text: str, index: _Index) -> _Question:
+    words = _words(text[:1000])
+    concepts = _concepts(index.lexicon, words, fuzzy=True)
+    colours = frozenset(c for c in concepts if c in index.lexicon.colours)
+    others = frozenset(c for c in concepts if c not in index.lexicon.colours)
+    unsold = any(c in index.lexicon.not_sold and c not in index.sold for c in others)
+    return _Question(others, colours, _asked_size(words), unsold)
+
+
+def _is_other_question(text: str) -> bool:
+    plain = " ".join(_words(text[:1000])).lower()
+    if _OTHER_CUE_RE.search(plain):
+        return True
+    intent = classify(text).intent
+    return intent in _OTHER_INTENTS or (intent == "escalate" and not _STOCK_CUE_RE.search(plain))
+
+
 def match_question(text: str, catalogue: Catalogue, *, language: str | None = None) -> Match:
-    """The product and variant `text` asks about. Never raises on odd input."""
-    return Match("not_a_stock_question")
+    """The product and variant `text` asks about. Never raises on odd input.
+
+    `language` is accepted for callers that know it; the vocabulary covers all languages at once
+    because customers mix them."""
+    try:
+        return _match(text, catalogue)
+    except Exception:  # a bug here must not stop the reply: the normal engine answers instead
+        return Match("not_a_stock_question")
+
+
+def _match(text: str, catalogue: Catalogue) -> Match:
+    if not isinstance(text, str) or not text.strip() or not catalogue.items:
+        return Match("not_a_stock_question")
+    if _is_other_question(text):
+        return Match("not_a_stock_question")
+    index = _index(catalogue)
+    question = _read(text, index)
+    if question.unsold:
+        return Match("none", size=question.size)
+    scored = _scores(question, index)
+    if not scored:
+        plain = " ".join(_words(text)).lower()
+        asked = question.colours or question.size or question.concepts or _STOCK_CUE_RE.search(plain)
+        return Match("none", size=question.size) if asked else Match("not_a_stock_question")
+    best = max(scored.values())
+    top = [index.products[p] for p, s in scored.items() if s == best]
+    fitting = [p for p in top if _fits(p, question)]
+    if len(fitting) == 1:
+        return _resolve(fitting[0], question)
+    if len(fitting) > 1:
+        return Match("ambiguous", items=tuple(_representative(p, question) for p in fitting[:3]))
+    if len(top) == 1:
+        return _resolve(top[0], question)
+    return Match("none", size=question.size, color=_colour_words(question, top))
+
+
+def _scores(question: _Question, index: _Index) -> dict[int, float]:
+    """Products sharing a name concept with the message: the garment type 1.5, other words 1, the
+    category 0.5 (so "manteau" prefers the coats named so over the trench filed under Manteaux)."""
+    scores: dict[int, float] = {}
+    for concept in question.concepts:
+        for position in index.by_concept.get(concept, ()):
+            product = index.products[position]
+            gain = (1.5 if concept == product.kind else 1.0) if concept in product.concepts else 0.5
+            scores[position] = scores.get(position, 0.0) + gain
+    named = {p for p, _ in scores.items() if index.products[p].concepts & question.concepts}
+    return {p: s for p, s in scores.items() if p in named}
+
+
+def _colour_fits(colours: frozenset[str], question: _Question) -> bool:
+    return question.colours <= colours
+
+
+def _size_fits(product: _Product, size: str, question: _Question) -> bool:
+    return not question.size or size == question.size or product.sizes == ("TU",)
+
+
+def _fits(product: _Product, question: _Question) -> bool:
+    return any(
+        _colour_fits(colours, question) and _size_fits(product, _size_key(item.size), question)
+        for item, colours in zip(product.items, product.colours, strict=True)
+    )
+
+
+def _representative(product: _Product, question: _Question) -> Item:
+    fitting = [
+        item
+        for item, colours in zip(product.items, product.colours, strict=True)
+        if _colour_fits(colours, question) and _size_fits(product, _size_key(item.size), question)
+    ] or list(product.items)
+    return max(fitting, key=lambda item: item.available > 0)
+
+
+def _colour_words(question: _Question, products: list[_Product]) -> str:
+    """The shop's spelling of the colour asked, when one of the products has it."""
+    for product in products:
+        for item, colours in zip(product.items, product.colours, strict=True):
+            if question.colours and question.colours <= colours:
+                return item.color
+    return " ".join(sorted(question.colours))
+
+
+def _resolve(product: _Product, question: _Question) -> Match:
+    """One product: the variant when the question pins one, else which attribute to ask."""
+    pairs = list(zip(product.items, product.colours, strict=True))
+    by_colour = [(i, c) for i, c in pairs if _colour_fits(c, question)]
+    chosen = [i for i, _ in by_colour if _size_fits(product, _size_key(i.size), question)]
+    colour = _colour_words(question, [product]) if question.colours else ""
+    size = _shop_size(product, question.size)
+    if len(chosen) == 1:
+        return Match("variant", item=chosen[0], size=size, color=colour)
+    if chosen:
+        ask = "color" if len({i.color for i in chosen}) > 1 else "size"
+        return Match("product", items=product.items, ask=ask, size=size, color=colour)
+    if question.size and not any(_size_key(i.size) == question.size for i in product.items):
+        ask = "size"
+    elif question.colours and not by_colour:
+        ask = "color"
+    else:  # both exist, not together: say which sizes the colour comes in
+        ask = "size"
+    return Match("product", items=product.items, ask=ask, size=size, color=colour)
+
+
+def _shop_size(product: _Product, size: str) -> str:
+    for item in product.items:
+        if size and _size_key(item.size) == size:
+            return item.size
+    return size
