@@ -566,8 +566,9 @@ def _scores(question: _Question, index: _Index) -> dict[int, float]:
             product = index.products[position]
             gain = (1.5 if concept == product.kind else 1.0) if concept in product.concepts else 0.5
             scores[position] = scores.get(position, 0.0) + gain
-    named = {p for p, _ in scores.items() if index.products[p].concepts & question.concepts}
-    return {p: s for p, s in scores.items() if p in named}
+    # A category alone ("chaussures") counts only when no product name matches at all.
+    named = {p: s for p, s in scores.items() if index.products[p].concepts & question.concepts}
+    return named or scores
 
 
 def _colour_fits(colours: frozenset[str], question: _Question) -> bool:
