@@ -224,7 +224,12 @@ _OTHER_CUE_RE = re.compile(
     r"|return|refund|exchange|devolver|cambiar\w*|restituire|umtauschen|zuruckgeben|laver|lavable"
     r"|wash\w*|lavar|lavare|lavatrice|waschen|waschbar|retouches?|ourlet|alterations?|hem|arreglos?"
     r"|recuperer|pick up|recoger|ritirare|abholen|trou|hole|buco|loch|agujero|macchia|tache|stain"
-    r"|broken|kaputt|pagar|payer|pay|bezahlen|ouverts?|open|abren|aperto|geoffnet|close)\b"
+    r"|broken|kaputt|pagar|payer|pay|bezahlen|ouverts?|open|abren|aperto|geoffnet|close"
+    r"|recu|received|recibido|ricevuto|erhalten|mauvais|wrong)\b"
+)
+_POINTING_RE = re.compile(
+    r"\b(?:this|that one|these|ca|celle ci|celui ci|cette|ce modele|esto|este|esta|questo|questa"
+    r"|quello|diese|dieses|diesen|das hier)\b"
 )
 _OTHER_INTENTS = frozenset(
     {"opening_hours", "address", "order_status", "returns", "gift_card", "delivery", "opt_out", "opt_in"}
@@ -426,13 +431,33 @@ def _typo(lexicon: _Lexicon, word: str) -> set[str]:
     found: set[str] = set()
     for form in {word, *_deletions(word)}:
         for known in lexicon.near.get(form, ()):
-            if len(word) >= 5 or sorted(known) == sorted(word):  # 4 letters: only swapped letters
+            if _close_enough(word, known):
                 found.add(known)
     if not found and len(word) >= 6:
         found = {k for k in lexicon.exact if k.startswith(word) and len(k) - len(word) <= 3}
     if len(found) != 1:
         return set()
     return lexicon.exact[found.pop()]
+
+
+def _close_enough(word: str, known: str) -> bool:
+    """Two letters swapped from 4 letters on, a letter missing or added from 5, a letter changed
+    only from 6 ("celle" must not become "pelle", leather in Italian)."""
+    if len(word) != len(known):
+        return min(len(word), len(known)) >= 4 and max(len(word), len(known)) >= 5
+    return _swapped(word, known) or len(word) >= 6
+
+
+def _swapped(word: str, known: str) -> bool:
+    """`word` is `known` with two neighbouring letters swapped ("jaen" / "jean")."""
+    diffs = [i for i, (a, b) in enumerate(zip(word, known, strict=False)) if a != b]
+    return (
+        len(word) == len(known)
+        and len(diffs) == 2
+        and diffs[1] == diffs[0] + 1
+        and word[diffs[0]] == known[diffs[1]]
+        and word[diffs[1]] == known[diffs[0]]
+    )
 
 
 def _concepts(lexicon: _Lexicon, words: list[str], *, fuzzy: bool = False) -> list[str]:
@@ -542,7 +567,12 @@ def _match(text: str, catalogue: Catalogue) -> Match:
         return Match("none", size=question.size)
     scored = _scores(question, index)
     if not scored:
+        # "Do you have this in 38?" points at a photo or an earlier message: the normal engine
+        # answers (a person checks) rather than a "we don't have it".
         plain = " ".join(_words(text)).lower()
+        # A bare size ("38", "vous l'avez en M ?") is the same: it answers or refers to what came before.
+        if not question.concepts and (_POINTING_RE.search(plain) or not question.colours and question.size):
+            return Match("not_a_stock_question")
         asked = question.colours or question.size or question.concepts or _STOCK_CUE_RE.search(plain)
         return Match("none", size=question.size) if asked else Match("not_a_stock_question")
     best = max(scored.values())
