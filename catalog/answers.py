@@ -238,7 +238,8 @@ def nearest_sizes(size: str, sizes: list[str], limit: int = MAX_ALTERNATIVES) ->
     ranked = [
         (abs(rank - target), rank, s) for s in dict.fromkeys(sizes) if (rank := _size_rank(s)) is not None
     ]
-    ranked = [entry for entry in ranked if entry[0] > 0]
+    # Same size system only: letters are ranked from 1000 on, numbers below.
+    ranked = [entry for entry in ranked if 0 < entry[0] < 500]
     return [s for _, _, s in sorted(ranked)[:limit]]
 
 
@@ -248,7 +249,7 @@ def _size_rank(size: str) -> float | None:
         return float(text.replace(",", "."))
     except ValueError:
         pass
-    # Letter sizes ranked far from shoe and clothing numbers, so the two never mix.
+    # Letter sizes ranked far from shoe and clothing numbers, so the two never mix (see above).
     return 1000.0 + _LETTER_ORDER.index(text) if text in _LETTER_ORDER else None
 
 

@@ -1,0 +1,231 @@
+"""Stock questions matched against the shop's catalogue (issue 15): five languages, typos, SMS
+shorthand, German compounds, sizes; the product / ambiguous / none / not-a-stock-question outcomes.
+
+Questions here are written for the tests, not taken from the evaluation set (tests/data/
+product-questions.jsonl), so they check the rules on wording the rules were not tuned on."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from catalog import matching
+from catalog.matching import Catalogue, Item, Match, match_question
+
+DEMO = Path(__file__).parent / "data" / "catalogue-demo.json"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Catalogue.from_json(DEMO)
+
+
+def shop(*rows):
+    """A small catalogue: (sku, product, size, colour, available[, category])."""
+    return Catalogue(
+        tuple(
+            Item(sku, product, size, colour, Decimal("50"), available, *(extra or ("",)))
+            for sku, product, size, colour, available, *extra in rows
+        )
+    )
+
+
+def test_from_json_reads_the_demo_catalogue(demo):
+    assert len(demo.items) == 184
+    assert len(demo.products()) == 33
+    first = demo.items[0]
+    assert (first.sku, first.product, first.size, first.color, first.available, first.category) == (
+        "ROB-PORT-BLEU-34",
+        "Robe portefeuille bleue",
+        "34",
+        "bleu",
+        1,
+        "Robes",
+    )
+    assert first.price == Decimal("89.00")
+
+
+@pytest.mark.parametrize(
+    ("text", "sku"),
+    [
+        ("avez-vous la robe portefeuille bleue en 38 ?", "ROB-PORT-BLEU-38"),
+        ("vs avez tjs le manteau long en laine taille M", "MAN-LAINE-NOIR-M"),
+        ("La jupe plissée verte en M c'est possible ?", "JUP-PLIS-VERT-M"),
+        ("le t-shirt noir en M vous l avez", "TSH-COT-NOIR-M"),
+        ("je voudrais la robe portefeuille T38", "ROB-PORT-BLEU-38"),
+        ("le pull gris en moyenne taille", "PUL-ROUL-GRIS-M"),
+        ("Do you have the camel coat in size 40?", "MAN-CAMEL-40"),
+        ("Hi, is the oxford shirt available in white, size M?", "CHE-OXF-BLANC-M"),
+        ("Any black turtleneck in size L?", "PUL-ROUL-NOIR-L"),
+        ("brown loafers 44", "MOC-DAIM-44"),
+        ("¿Tenéis la camisa oxford blanca en talla M?", "CHE-OXF-BLANC-M"),
+        ("¿Tienen las zapatillas de cuero blancas en el 41?", "BAS-CUIR-BLANC-41"),
+        ("Hola, ¿tenéis el abrigo de lana negro en M?", "MAN-LAINE-NOIR-M"),
+        ("Ciao, avete il trench beige taglia 36?", "TRE-CLAS-BEIGE-36"),
+        ("C'è la cintura nera in 80?", "CEI-CUIR-NOIR-80"),
+        ("Avete ancora il piumino blu navy in XL?", "DOU-LEG-MARINE-XL"),
+        ("Habt ihr den Trenchcoat in Khaki Größe 38?", "TRE-CLAS-KAKI-38"),
+        ("Ich hätte gerne die Pumps in Rot Größe 38", "ESC-VERN-ROUGE-38"),
+        ("Haben Sie die Mokassins in 42?", "MOC-DAIM-42"),
+    ],
+)
+def test_the_variant_asked_for_in_each_language(demo, text, sku):
+    found = match_question(text, demo)
+    assert (found.kind, found.item.sku if found.item else None) == ("variant", sku)
+
+
+@pytest.mark.parametrize(
+    ("text", "sku"),
+    [
+        ("robbe en lin noire 38", "ROB-LIN-NOIR-38"),  # a doubled letter
+        ("jaen mom 36", "JEA-MOM-DELAV-36"),  # two letters swapped
+        ("la robe portefeuil en 36", "ROB-PORT-BLEU-36"),  # a word cut short
+        ("ESCARPINS ROUGES 37 DISPO???", "ESC-VERN-ROUGE-37"),  # capitals, plural, shorthand
+        ("Gibt es die weißen Ledersneaker in 40?", "BAS-CUIR-BLANC-40"),  # a German compound
+        ("Ich suche den Kaschmirschal in grau", "ECH-CACH-GRIS-TU"),
+    ],
+)
+def test_typos_plurals_accents_and_compounds(demo, text, sku):
+    found = match_question(text, demo)
+    assert found.kind == "variant"
+    assert found.item.sku == sku
+
+
+def test_a_product_with_one_variant_needs_no_size_or_colour(demo):
+    assert match_question("Vous avez le foulard ?", demo).item.sku == "FOU-SOIE-TU"
+    # One-size products: the colour is enough.
+    assert match_question("le bonnet gris", demo).item.sku == "BON-COTE-GRIS-TU"
+
+
+def test_the_size_and_colour_asked_are_returned_in_the_shops_spelling(demo):
+    found = match_question("Do you have the navy t-shirt in S?", demo)
+    assert (found.item.sku, found.size, found.color) == ("TSH-COT-MARINE-S", "S", "bleu marine")
+
+
+@pytest.mark.parametrize(
+    ("text", "product", "ask"),
+    [
+        ("vous avez le pull col roulé ?", "Pull col roulé", "color"),
+        ("La robe en lin noire, vous l'avez ?", "Robe en lin", "size"),
+        ("Habt ihr die Daunenjacke noch?", "Doudoune légère marine", "size"),
+        ("tienen el sac banane?", "Sac banane", "color"),
+    ],
+)
+def test_a_product_without_the_size_or_colour_asks_for_it(demo, text, product, ask):
+    found = match_question(text, demo)
+    assert (found.kind, found.ask) == ("product", ask)
+    assert {item.product for item in found.items} == {product}
+    assert len(found.items) == len(demo.products()[product])
+
+
+def test_a_size_the_product_does_not_come_in_is_a_product_match_asking_the_size(demo):
+    found = match_question("Vous avez la robe portefeuille en 46 ?", demo)
+    assert (found.kind, found.ask, found.size) == ("product", "size", "46")
+    assert found.items[0].product == "Robe portefeuille bleue"
+
+
+def test_a_colour_the_product_does_not_come_in_is_a_product_match_asking_the_colour(demo):
+    found = match_question("la robe en lin rose ?", demo)
+    assert (found.kind, found.ask, found.color) == ("product", "color", "rose")
+
+
+@pytest.mark.parametrize(
+    ("text", "products"),
+    [
+        ("the blue dress please", {"Robe portefeuille bleue", "Robe chemise bleu ciel"}),
+        ("Vous avez des chaussures en 38 ?", None),  # a category: several shoes, at most 3 named
+        ("les bottines noires en 39", {"Bottines Chelsea noires", "Bottines à talon"}),
+    ],
+)
+def test_several_products_fitting_equally_are_ambiguous(demo, text, products):
+    found = match_question(text, demo)
+    assert found.kind == "ambiguous"
+    assert 2 <= len(found.items) <= 3
+    assert len({item.product for item in found.items}) == len(found.items)  # one variant per product
+    if products:
+        assert {item.product for item in found.items} == products
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vous avez des chaussettes ?",
+        "do you sell sunglasses?",
+        "¿Tienen trajes de hombre en la talla 52?",
+        "Bonjour vous avez une robe jaune en 38 ?",  # dresses, but none in yellow
+        "vous avez des baskets adidas ?",  # a brand the shop does not carry
+    ],
+)
+def test_stock_questions_about_what_the_shop_does_not_sell_are_none(demo, text):
+    assert match_question(text, demo).kind == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vous êtes ouverts le lundi ?",
+        "Je voudrais retourner le manteau camel, il est trop grand",
+        "Le pull que j'ai acheté a un trou 😡",
+        "Can I wash the linen dress at 40?",
+        "Grazie, passo domani a ritirare la cintura",
+        "J'ai reçu le mauvais jean",
+        "Do you have this in a 38?",  # points at a photo or an earlier message
+        "38",
+        "Merci !",
+        "🙂🙂",
+        "",
+        "   ",
+    ],
+)
+def test_other_questions_are_not_stock_questions_even_when_they_name_a_product(demo, text):
+    assert match_question(text, demo).kind == "not_a_stock_question"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [None, 42, b"robe", "\x00\x07robe\x1f en 38", "robe " * 20_000, "é" * 5000, "🙂" * 3000, "T" * 500],
+)
+def test_odd_input_never_raises(demo, text):
+    assert isinstance(match_question(text, demo), Match)
+
+
+def test_an_empty_catalogue_answers_nothing():
+    assert match_question("vous avez la robe en 38 ?", Catalogue(())).kind == "not_a_stock_question"
+
+
+def test_the_shops_own_words_match_and_its_language_is_not_needed():
+    boutique = shop(
+        ("CAP-38", "Robe Capucine", "38", "rouge", 2),
+        ("CAP-40", "Robe Capucine", "40", "rouge", 0),
+        ("LOU-38", "Robe Louise", "38", "vert", 1),
+    )
+    assert match_question("vous avez la capucine en 40 ?", boutique).item.sku == "CAP-40"
+    assert match_question("the red Capucine dress in 38?", boutique, language="en").item.sku == "CAP-38"
+    assert match_question("the green dress size 38", boutique).item.sku == "LOU-38"
+
+
+def test_another_shops_catalogue_is_another_index():
+    """Two shops' catalogues never share a cached index, even when built one after the other."""
+    first = shop(("A-38", "Robe Alba", "38", "bleu", 1))
+    second = shop(("B-38", "Robe Bianca", "38", "bleu", 1))
+    assert match_question("la robe bleue en 38", first).item.sku == "A-38"
+    assert match_question("la robe bleue en 38", second).item.sku == "B-38"
+    assert match_question("la robe alba", second).item.sku == "B-38"  # the one dress it has
+
+
+def test_the_indexes_are_built_once_per_catalogue(demo, monkeypatch):
+    calls = []
+    build = matching._build_index
+    monkeypatch.setattr(matching, "_build_index", lambda catalogue: calls.append(1) or build(catalogue))
+    fresh = Catalogue(demo.items)
+    for text in ("la robe en lin noire en 38", "le jean slim en 40", "the camel coat in 42"):
+        match_question(text, fresh)
+    assert len(calls) == 1
+
+
+def test_a_bug_inside_the_matcher_falls_back_to_the_normal_engine(demo, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(matching, "_read", broken)
+    assert match_question("la robe en lin noire en 38", demo).kind == "not_a_stock_question"
