@@ -287,7 +287,7 @@ def _stem(word: str) -> str:
     return word
 
 
-# --- Indexes, built once per vocabulary (module load) and once per catalogue (cached).
+# --- Indexes: the vocabulary plus the shop's own words, built once per catalogue (cached).
 
 
 @dataclass
@@ -570,11 +570,12 @@ def _match(text: str, catalogue: Catalogue) -> Match:
         # "Do you have this in 38?" points at a photo or an earlier message: the normal engine
         # answers (a person checks) rather than a "we don't have it".
         plain = " ".join(_words(text)).lower()
-        # A bare size ("38", "vous l'avez en M ?") is the same: it answers or refers to what came before.
-        if not question.concepts and (_POINTING_RE.search(plain) or not question.colours and question.size):
+        # So does a bare size or colour ("38", "vous l'avez en rouge ?"): it answers or refers to what
+        # came before.
+        if not question.concepts and (_POINTING_RE.search(plain) or question.colours or question.size):
             return Match("not_a_stock_question")
-        asked = question.colours or question.size or question.concepts or _STOCK_CUE_RE.search(plain)
-        return Match("none", size=question.size) if asked else Match("not_a_stock_question")
+        asked = question.concepts or _STOCK_CUE_RE.search(plain)
+        return Match("none") if asked else Match("not_a_stock_question")
     best = max(scored.values())
     top = [index.products[p] for p, s in scored.items() if s == best]
     fitting = [p for p in top if _fits(p, question)]

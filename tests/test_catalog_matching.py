@@ -171,6 +171,7 @@ def test_stock_questions_about_what_the_shop_does_not_sell_are_none(demo, text):
         "J'ai reçu le mauvais jean",
         "Do you have this in a 38?",  # points at a photo or an earlier message
         "38",
+        "vous l'avez en rouge ?",
         "Merci !",
         "🙂🙂",
         "",
