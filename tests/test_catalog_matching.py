@@ -4,6 +4,7 @@ shorthand, German compounds, sizes; the product / ambiguous / none / not-a-stock
 Questions here are written for the tests, not taken from the evaluation set (tests/data/
 product-questions.jsonl), so they check the rules on wording the rules were not tuned on."""
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -214,14 +215,24 @@ def test_another_shops_catalogue_is_another_index():
     assert match_question("la robe alba", second).item.sku == "B-38"  # the one dress it has
 
 
-def test_the_indexes_are_built_once_per_catalogue(demo, monkeypatch):
+def test_the_indexes_are_built_once_per_shape_and_the_figures_are_the_asked_catalogues(demo, monkeypatch):
     calls = []
     build = matching._build_index
+    monkeypatch.setattr(matching, "_INDEXES", {})
     monkeypatch.setattr(matching, "_build_index", lambda catalogue: calls.append(1) or build(catalogue))
     fresh = Catalogue(demo.items)
     for text in ("la robe en lin noire en 38", "le jean slim en 40", "the camel coat in 42"):
         match_question(text, fresh)
     assert len(calls) == 1
+    # The next message reads the catalogue again (a unit sold meanwhile): same names, no rebuild, and
+    # the match carries the new figure, not the one of the catalogue the indexes were built from.
+    sold = Catalogue(tuple(replace(item, available=item.available + 7) for item in demo.items))
+    match = match_question("the camel coat in 42", sold)
+    assert len(calls) == 1
+    assert match.item.available == next(i for i in demo.items if i.sku == match.item.sku).available + 7
+    renamed = Catalogue((replace(demo.items[0], product="Robe longue"), *demo.items[1:]))
+    match_question("the camel coat in 42", renamed)
+    assert len(calls) == 2
 
 
 def test_a_bug_inside_the_matcher_falls_back_to_the_normal_engine(demo, monkeypatch):
