@@ -28,11 +28,15 @@ from coccinelle import db
 from customers import events
 from customers.inbox import customer_answered_by_person, customers_hand_over
 from customers.models import Customer, Interaction, Shop
+from webhooks import answerers
 from webhooks.replies import Action, Decision, ShopInfo, decide, decide_turn
+from webhooks.replies.engine import clean_first_name, wrap
 
 logger = logging.getLogger(__name__)
 
 INBOUND, OUTBOUND = Interaction.Direction.INBOUND, Interaction.Direction.OUTBOUND
+# Decisions no other app's answer replaces: the law (STOP, START) and a customer asking for a person.
+_NOT_FOR_APPS = frozenset({Action.OPT_OUT, Action.OPT_IN, Action.ESCALATE})
 # Messages that act on an earlier message (or on the account) instead of saying something: they
 # neither start nor extend a turn, and get no answer.
 NOT_A_TURN = frozenset({"reaction", "edit", "revoke", "system"})
@@ -299,11 +303,14 @@ def respond(*, customer: Customer, turn: list[Interaction]) -> Interaction | Non
         Customer.objects.filter(pk=customer.pk).update(opted_out_at=None)
         customer.opted_out_at = None
         return _reply(customer, inbound, decision.text)
+    # Whether an automatic reply may go out now, read once: the apps' answerers act only then.
+    closed = None if decision.action in _NOT_FOR_APPS else _cannot_answer(customer, inbound)
+    decision, context = _answered_by_apps(customer, turn, decision) if closed == "" else (decision, {})
     if decision.needs_attention or decision.action == Action.ESCALATE:
         escalate = decision.action == Action.ESCALATE
         # Which message the owners' e-mail quotes is only worth reading for an escalation.
         _flag(customer, _escalating(customer, turn) if escalate else inbound, escalate=escalate)
-    silence = _silence_reason(customer, decision, inbound)
+    silence = _silence_reason(customer, decision, inbound, closed=closed)
     if silence:
         logger.info("no automatic reply to customer %s: %s", customer.pk, silence)
         if silence in UNANSWERED and decision.text and not customer.needs_attention:
@@ -311,14 +318,33 @@ def respond(*, customer: Customer, turn: list[Interaction]) -> Interaction | Non
             # inbox), above all when the person already talking to the customer paused the replies.
             _flag(customer, inbound, escalate=False)
         return None
-    if decision.action == Action.REPLY and _llm_enabled() and inbound.body.strip():
+    if decision.action == Action.REPLY and not context and _llm_enabled() and inbound.body.strip():
         # The model reads the conversation, this turn included; a turn ending with a photo is
         # answered by the offline engine, which knows what to say to one.
         from webhooks.tasks import reply_with_llm
 
         transaction.on_commit(lambda: reply_with_llm.delay(inbound.pk), robust=True)
         return None
-    return _reply(customer, inbound, decision.text)
+    return _reply(customer, inbound, decision.text, context=context)
+
+
+def _answered_by_apps(
+    customer: Customer, turn: list[Interaction], decision: Decision
+) -> tuple[Decision, dict]:
+    """The decision with another app's answer to the turn (webhooks.answerers: the catalogue's "on l'a
+    en 38"), and what that answer offered, kept on the reply ({} when none answered, or the answer
+    offers nothing). Asked only when an automatic reply may go out now (the caller checks): an answer
+    can act (a hold made on "oui"), which must not happen while a person handles the conversation or
+    replies are off."""
+    found = answerers.answer(answerers.Turn(customer=customer, messages=turn, language=decision.language))
+    if found is None:
+        return decision, {}
+    text = wrap(
+        decision.language, found.body, shop_info(customer.shop), clean_first_name(customer.first_name)
+    )
+    answered = Decision(decision.language, found.intent, Action.REPLY, text, found.needs_attention)
+    # An answer that offers nothing still marks its reply as the apps' (the LLM must not rewrite it).
+    return answered, found.context or {"answered_by": found.intent}
 
 
 def _escalating(customer: Customer, turn: list[Interaction]) -> Interaction:
@@ -342,7 +368,9 @@ HOURLY_CAP = "hourly cap on automatic replies reached"
 UNANSWERED = frozenset({STALE, REPLIES_OFF, PERSON_HANDLING, HOURLY_CAP})
 
 
-def _silence_reason(customer: Customer, decision: Decision, inbound: Interaction) -> str:
+def _silence_reason(customer: Customer, decision: Decision, inbound: Interaction, *, closed=None) -> str:
+    """Why the decision's reply does not go out ("" when it does); `closed`: _cannot_answer's, when the
+    caller read it already."""
     if customer.opted_out_at:
         return "the customer opted out"
     if not (customer.phone or customer.whatsapp_user_id):
@@ -350,6 +378,15 @@ def _silence_reason(customer: Customer, decision: Decision, inbound: Interaction
         return "the sender has no number to answer"
     if decision.action == Action.NONE or not decision.text:
         return "nothing to answer"
+    return _cannot_answer(customer, inbound) if closed is None else closed
+
+
+def _cannot_answer(customer: Customer, inbound: Interaction) -> str:
+    """Why no automatic reply may go out to `inbound` now, whatever it would say ("" when one may)."""
+    if customer.opted_out_at:
+        return "the customer opted out"
+    if not (customer.phone or customer.whatsapp_user_id):
+        return "the sender has no number to answer"
     if inbound.occurred_at < timezone.now() - STALE_AFTER:
         return STALE
     if not customer.shop.auto_replies_enabled:
@@ -407,7 +444,9 @@ def _llm_enabled() -> bool:
     return bool(settings.LLM_PROVIDER)
 
 
-def _reply(customer: Customer, inbound: Interaction, text: str) -> Interaction | None:
+def _reply(
+    customer: Customer, inbound: Interaction, text: str, *, context: dict | None = None
+) -> Interaction | None:
     if not text:
         return None
     reply = record_outbound(
@@ -417,6 +456,7 @@ def _reply(customer: Customer, inbound: Interaction, text: str) -> Interaction |
         in_reply_to=inbound,
         provider=inbound.provider,
         automatic=True,
+        context=context,
     )
     queue_send(reply)
     return reply
@@ -434,11 +474,23 @@ def queue_send(reply: Interaction) -> None:
 
 
 def record_outbound(
-    *, customer, channel, body, provider, in_reply_to=None, automatic=False, author=None, via="api"
+    *,
+    customer,
+    channel,
+    body,
+    provider,
+    in_reply_to=None,
+    automatic=False,
+    author=None,
+    via="api",
+    context=None,
 ) -> Interaction:
-    """An outbound message, recorded before it is sent so that nothing sent goes unrecorded."""
+    """An outbound message, recorded before it is sent so that nothing sent goes unrecorded. `context`:
+    what an automatic reply offered (webhooks.answerers.CONTEXT_KEY), for the answer to the next turn."""
     shop_address = (in_reply_to.raw_payload.get("_shop_address", "") if in_reply_to else "") or ""
     reply = _outbound(customer, channel, body, provider, in_reply_to, automatic, author, via, shop_address)
+    if context:
+        reply.raw_payload[answerers.CONTEXT_KEY] = context
     together = _together.get()
     if together is not None and automatic:
         together.replies.append(reply)  # inserted with the batch's others (Together.write)

@@ -16,6 +16,7 @@ from coccinelle.http import ExternalServiceError
 from customers import cached, events
 from customers.models import ChannelAddress, Customer, Interaction
 from customers.phones import normalize_whatsapp_id
+from webhooks.answerers import CONTEXT_KEY as ANSWER_CONTEXT
 from webhooks.inbound import StatusUpdate
 from webhooks.providers import meta, meta_templates, sandbox, twilio
 
@@ -183,6 +184,10 @@ def _dispatch(interaction: Interaction, customer: Customer):
             parameters=template.get("variables") or [],
             **graph,
         )
+    buttons = (interaction.raw_payload.get(ANSWER_CONTEXT) or {}).get("buttons")
+    if buttons and isinstance(buttons, list):
+        # An automatic reply offering something (webhooks.answerers): "Oui" is a tap away.
+        return partial(meta.send_buttons, buttons=buttons, body=interaction.body, **graph)
     return partial(meta.send_text, body=interaction.body, **graph)
 
 

@@ -213,13 +213,45 @@ def _problem(message) -> str:
         return "(#100) The parameter to is required."
     if message.get("type") == "template":
         return _template_problem(message.get("template"))
+    if message.get("type") == "interactive":
+        return _buttons_problem(message.get("interactive"))
     if message.get("type") != "text":
-        return "(#100) Param type must be text or template in this fake"
+        return "(#100) Param type must be text, template or interactive in this fake"
     body = (message.get("text") or {}).get("body")
     if not isinstance(body, str) or not body:
         return "(#100) The parameter text['body'] is required."
     if len(body) > MAX_TEXT:
         return "(#100) Param text['body'] must be at most 4096 characters long."
+    return ""
+
+
+def _buttons_problem(interactive) -> str:
+    """Reply buttons as the reference's InteractiveMessage requires them: body.text (1024 at most), 1 to 3
+    buttons of type "reply" with an id (256) and a title (20, unique, not empty)."""
+    if not isinstance(interactive, dict) or interactive.get("type") != "button":
+        return "(#100) Param interactive['type'] must be button in this fake"
+    text = (interactive.get("body") or {}).get("text")
+    if not isinstance(text, str) or not text or len(text) > 1024:
+        return "(#100) Param interactive['body']['text'] is required, 1024 characters at most."
+    buttons = (interactive.get("action") or {}).get("buttons")
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        return "(#100) Param interactive['action']['buttons'] must have 1 to 3 items."
+    titles = []
+    for button in buttons:
+        reply = button.get("reply") if isinstance(button, dict) else None
+        if button.get("type") != "reply" or not isinstance(reply, dict):
+            return "(#100) Param interactive['action']['buttons'][]['type'] must be reply."
+        title, button_id = reply.get("title"), reply.get("id")
+        if not isinstance(title, str) or not title or len(title) > 20 or title in titles:
+            return "(#100) Button title must be unique, 1 to 20 characters."
+        if (
+            not isinstance(button_id, str)
+            or not button_id
+            or len(button_id) > 256
+            or button_id != button_id.strip()
+        ):
+            return "(#100) Button id must be 1 to 256 characters, without leading or trailing spaces."
+        titles.append(title)
     return ""
 
 

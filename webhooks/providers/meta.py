@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 PROVIDER = "meta"
 MAX_TEXT = 4096  # Cloud API limit for text.body
+# Reply buttons (interactive type "button"): at most 3, titles of 20 characters, a body of 1024.
+MAX_BUTTONS, MAX_BUTTON_TITLE, MAX_INTERACTIVE_BODY = 3, 20, 1024
 MAX_DEPTH = 32  # nesting of lists and objects; Meta's notifications go about 12 deep
 _SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 # Business-scoped user ids: `FR.<id>`, or `US.ENT.<id>` for a parent id.
@@ -116,6 +118,21 @@ def parse_notification(payload: dict) -> list[InboundMessage | StatusUpdate]:
     return results
 
 
+def send_buttons(*, buttons: list[dict], body: str, **graph) -> SendResult:
+    """Send `body` with reply buttons under it ([{"id", "title"}], at most 3): the customer taps one
+    instead of typing, and its title comes back as their answer (an `interactive` button_reply).
+    Meta's limits: body 1024 characters, titles 20 and unique, ids 256."""
+    chosen = []
+    for button in buttons[:MAX_BUTTONS]:
+        title = str(button["title"]).strip()[:MAX_BUTTON_TITLE]
+        if title and title not in {b["reply"]["title"] for b in chosen}:
+            chosen.append({"type": "reply", "reply": {"id": str(button["id"])[:256], "title": title}})
+    if not chosen or len(body) > MAX_INTERACTIVE_BODY:
+        return send_text(body=body, **graph)  # nothing Meta would take as buttons: the text says "reply YES"
+    interactive = {"type": "button", "body": {"text": body}, "action": {"buttons": chosen}}
+    return _send_message({"type": "interactive", "interactive": interactive}, **graph)
+
+
 def send_text(
     *,
     phone_number_id: str,
@@ -132,14 +149,30 @@ def send_text(
     "accepted" means Meta took it: delivery, or a 131047 failure outside the 24-hour window, arrives
     later as a status webhook.
     """
+    message = {"type": "text", "text": {"body": body[:MAX_TEXT]}}
+    return _send_message(
+        message,
+        phone_number_id=phone_number_id,
+        to=to,
+        access_token=access_token,
+        graph_base=graph_base,
+        graph_version=graph_version,
+        reply_to=reply_to,
+    )
+
+
+def _send_message(
+    content: dict,
+    *,
+    phone_number_id: str,
+    to: str,
+    access_token: str,
+    graph_base: str = "https://graph.facebook.com",
+    graph_version: str = "v23.0",
+    reply_to: str = "",
+) -> SendResult:
     url = f"{graph_base.rstrip('/')}/{graph_version}/{quote(phone_number_id, safe='')}/messages"
-    message = {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        **_recipient(to),
-        "type": "text",
-        "text": {"body": body[:MAX_TEXT]},
-    }
+    message = {"messaging_product": "whatsapp", "recipient_type": "individual", **_recipient(to), **content}
     if reply_to:
         message["context"] = {"message_id": reply_to}
     headers = {"Authorization": f"Bearer {access_token}"}

@@ -85,12 +85,17 @@ def _tail(lang: str, body_key: str, shop: ShopInfo) -> str:
 
 def compose(lang: str, body_key: str, shop: ShopInfo, first_name: str) -> str:
     """hello + body + tail + signature, with shop data filled in."""
-    hello = template(lang, "hello_named").format(name=first_name) if first_name else template(lang, "hello")
     body = template(lang, body_key).format(
         hours=shop.opening_hours.strip(), address=shop.address.strip(), shop=shop.name
     )
+    return wrap(lang, f"{body}{_tail(lang, body_key, shop)}", shop, first_name)
+
+
+def wrap(lang: str, body: str, shop: ShopInfo, first_name: str) -> str:
+    """hello + `body` (written elsewhere, e.g. by the catalogue) + signature."""
+    hello = template(lang, "hello_named").format(name=first_name) if first_name else template(lang, "hello")
     signature = template(lang, "signature").format(shop=shop.name.strip())
-    return f"{hello}{body}{_tail(lang, body_key, shop)}{signature}"
+    return f"{hello}{body}{signature}"
 
 
 def _subscription_decision(lang: str, found: Classification, shop: ShopInfo) -> Decision:
