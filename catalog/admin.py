@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from catalog.alerts import alert_cancel
 from catalog.holds import HoldRefused, hold_release
-from catalog.models import CatalogSettings, Hold, Product, Variant
+from catalog.models import CatalogSettings, Hold, Product, StockAlert, Variant
 from catalog.selectors import variants_with_available
 from customers.admin.base import ScopedInline, ShopScopedAdmin
 
@@ -144,6 +145,39 @@ class HoldAdmin(ShopScopedAdmin):
         "created_at",
         "updated_at",
     ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description=_("Stop waiting (no message when back in stock)"), permissions=["change"])
+def cancel_selected(modeladmin, request, queryset):
+    cancelled = sum(alert_cancel(alert=alert) for alert in queryset)
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d alert cancelled.", "%(count)d alerts cancelled.", cancelled)
+        % {"count": cancelled}
+        if cancelled
+        else gettext("No waiting alert was selected."),
+        messages.SUCCESS if cancelled else messages.WARNING,
+    )
+
+
+@admin.register(StockAlert)
+class StockAlertAdmin(ShopScopedAdmin):
+    """Customers waiting for a variant to be back; made by the conversation, sent by beat
+    (catalog.alerts). Read here; the one change is to stop waiting."""
+
+    actions = [cancel_selected]
+    list_display = ["variant", "customer", "state", "created_at", "sent_at"]
+    list_filter = ["state"]
+    list_select_related = ["variant", "customer", "shop"]
+    search_fields = ["variant__sku", "customer__first_name", "customer__last_name", "customer__phone"]
+    fields = ["shop", "variant", "customer", "state", "created_at", "sent_at", "message"]
     readonly_fields = fields
 
     def has_add_permission(self, request):

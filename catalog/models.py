@@ -158,3 +158,58 @@ class Hold(models.Model):
 
     def __str__(self):
         return f"{self.variant} × {self.quantity} ({self.get_state_display()})"
+
+
+class StockAlert(models.Model):
+    """A customer waiting for a variant to be back: they asked for it when it was out and said yes to
+    being told. One message goes out when it is available again (catalog.alerts), then the alert is
+    done; an alert nobody could send within ALERT_DAYS lapses."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        SENT = "sent", _("sent")
+        CANCELLED = "cancelled", _("cancelled")
+        LAPSED = "lapsed", _("lapsed")
+
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="stock_alerts"
+    )
+    variant = models.ForeignKey(
+        Variant, verbose_name=_("variant"), on_delete=models.CASCADE, related_name="stock_alerts"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="stock_alerts",
+    )
+    state = models.CharField(
+        verbose_name=_("state"), max_length=10, choices=State.choices, default=State.WAITING
+    )
+    created_at = models.DateTimeField(verbose_name=_("asked"), auto_now_add=True)
+    sent_at = models.DateTimeField(verbose_name=_("sent"), null=True, blank=True)
+    message = models.ForeignKey(
+        "customers.Interaction",
+        verbose_name=_("message"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("back-in-stock alert")
+        verbose_name_plural = _("back-in-stock alerts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Asking twice is one wait: one message when it is back.
+            models.UniqueConstraint(
+                fields=["customer", "variant"],
+                condition=Q(state="waiting"),
+                name="stock_alert_one_waiting_per_customer",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "variant"], name="stock_alert_waiting_idx")]
+
+    def __str__(self):
+        return f"{self.variant} → {self.customer_id} ({self.get_state_display()})"

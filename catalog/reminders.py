@@ -4,7 +4,7 @@ It lives in catalog and sends through webhooks' own rules (check_can_send, recor
 catalog may import webhooks, webhooks never imports catalog, so no cycle. It is an automatic message
 (is_automatic, no author): unlike a staff send, it does not pause the automatic replies.
 
-Which channel: WhatsApp when the customer has a WhatsApp id and the 24-hour window is open; otherwise
+Which channel: WhatsApp when the customer's 24-hour WhatsApp window is open; otherwise
 SMS when they have a phone (SMS has no window); otherwise nothing goes out. Either way the hold is
 marked reminded, so that the reminder is tried once, never repeated every few minutes. A customer
 with several holds due gets one message naming them all.
@@ -44,9 +44,9 @@ def holds_remind_due(*, now=None) -> int:
 
 def reminder_channel(customer) -> str | None:
     """The channel a reminder may go out by under the sending rules, or None."""
+    # WhatsApp whenever its window is open (check_can_send): a customer who wrote from WhatsApp may be
+    # known by their phone number alone, which is their WhatsApp address too.
     for channel in ("whatsapp", "sms"):
-        if channel == "whatsapp" and not customer.whatsapp_user_id:
-            continue
         try:
             check_can_send(customer, channel)
         except SendRefused as refused:

@@ -4,7 +4,8 @@ asks here, so that holds change one place."""
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
-from catalog.models import Hold, Product, Variant
+from catalog.matching import Catalogue, Item
+from catalog.models import Hold, Product, StockAlert, Variant
 from customers.models import Shop
 
 
@@ -58,3 +59,35 @@ def shop_holds(*, shop: Shop, customer=None) -> QuerySet[Hold]:
         holds = holds.filter(customer=customer)
     still_active = Case(When(state=Hold.State.ACTIVE, then=Value(0)), default=Value(1))
     return holds.annotate(rank=still_active).order_by("rank", "expires_at", "-updated_at", "-id")
+
+
+def shop_catalogue(*, shop: Shop) -> Catalogue:
+    """What the reply engine matches questions against: the active variants of the shop's active
+    products, with what is available of each (holds subtracted), out of stock ones included (the
+    answer then says so and offers the nearest sizes)."""
+    variants = (
+        shop_variants(shop=shop).filter(active=True, product__active=True).order_by("product__name", "id")
+    )
+    return Catalogue(tuple(_item(variant) for variant in variants))
+
+
+def _item(variant: Variant) -> Item:
+    return Item(
+        sku=variant.sku,
+        product=variant.product.name,
+        size=variant.size,
+        color=variant.color,
+        price=variant.price,
+        available=variant.available,
+        category=variant.product.category,
+        variant_id=variant.pk,
+        product_id=variant.product_id,
+    )
+
+
+def shop_stock_alerts(*, shop: Shop, customer=None) -> QuerySet[StockAlert]:
+    """The shop's customers waiting for a variant to be back, longest waiting first."""
+    alerts = StockAlert.objects.filter(shop=shop, state=StockAlert.State.WAITING)
+    if customer is not None:
+        alerts = alerts.filter(customer=customer)
+    return alerts.select_related("customer", "variant__product").order_by("created_at", "id")

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from catalog.alerts import alerts_send_due
 from catalog.holds import holds_expire_due
 from catalog.reminders import holds_remind_due
 
@@ -14,3 +15,8 @@ def expire_holds() -> int:
 @shared_task
 def remind_holds() -> int:
     return holds_remind_due()
+
+
+@shared_task
+def send_stock_alerts() -> int:
+    return alerts_send_due()

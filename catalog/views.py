@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog.holds import HoldRefused, hold_convert, hold_extend, hold_release
 from catalog.models import Hold
-from catalog.selectors import shop_holds
+from catalog.selectors import shop_holds, shop_stock_alerts
 from customers.access import dashboard_view
 
 EXTEND_HOURS = 24
@@ -21,7 +21,9 @@ PAGE_SIZE = 200  # a boutique's active holds fit; the oldest ended ones drop off
 @dashboard_view
 def holds_page(request):
     holds = list(shop_holds(shop=request.shop)[:PAGE_SIZE])
-    return render(request, "catalog/holds.html", {"holds": holds, "nav": "holds"})
+    # Who waits for what: what the owner may want to reorder, and who will be told when it is back.
+    waiting = list(shop_stock_alerts(shop=request.shop)[:PAGE_SIZE])
+    return render(request, "catalog/holds.html", {"holds": holds, "waiting": waiting, "nav": "holds"})
 
 
 @require_POST

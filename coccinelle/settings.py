@@ -296,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.remind_holds",
         "schedule": 10 * 60,
     },
+    # Back in stock (catalog.alerts): within minutes of units coming back, whatever brought them back.
+    "send-stock-alerts": {
+        "task": "catalog.tasks.send_stock_alerts",
+        "schedule": 5 * 60,
+    },
 }
 
 # Django's cache holds what every inbound event looks up (a receiving address's shop, whether the shop
@@ -428,7 +433,9 @@ CELERY_BEAT_SCHEDULE["media-download-sweep"] = {
 OUTBOUND_SEND_CONCURRENCY = env.int("OUTBOUND_SEND_CONCURRENCY", default=8)
 
 # Automatic replies: at most this many per customer per hour (two bots must not talk forever).
-AUTO_REPLY_MAX_PER_HOUR = env.int("AUTO_REPLY_MAX_PER_HOUR", default=3)
+# A stock conversation is several answers (which size? -> on l'a en 38, je la mets de côté ? -> "oui" ->
+# gardée jusqu'à demain) plus a hello; two bots answering each other still stop within the hour.
+AUTO_REPLY_MAX_PER_HOUR = env.int("AUTO_REPLY_MAX_PER_HOUR", default=6)
 # Seconds the worker waits after a customer's message before answering: the messages sent meanwhile are
 # one turn and get one automatic reply (webhooks/autoreply.py).
 AUTO_REPLY_DEBOUNCE_SECONDS = env.float("AUTO_REPLY_DEBOUNCE_SECONDS", default=5.0)

@@ -3,7 +3,7 @@
 
 from django import template
 
-from catalog.selectors import shop_holds
+from catalog.selectors import shop_holds, shop_stock_alerts
 
 register = template.Library()
 RECENT = 5  # ended holds shown under the active ones
@@ -15,4 +15,10 @@ def holds_panel(context, customer):
     active = [h for h in holds if h.state == "active"]
     ended = [h for h in holds if h.state != "active"][:RECENT]
     # The buttons post forms: the page's request and CSRF token go with them.
-    return {"request": context["request"], "csrf_token": context.get("csrf_token"), "holds": active + ended}
+    waiting = list(shop_stock_alerts(shop=customer.shop, customer=customer)[:RECENT])
+    return {
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+        "holds": active + ended,
+        "waiting": waiting,
+    }

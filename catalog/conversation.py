@@ -1,0 +1,116 @@
+"""The catalogue's part of a conversation: "avez-vous la robe bleue en 38 ?" -> "Oui ! On l'a en 38. Il
+en reste 2. Je la mets de côté pour vous ?" -> "oui" -> a hold.
+
+Registered with the reply engine (webhooks.answerers) from CatalogConfig.ready. For each turn the engine
+may answer automatically, `answer_turn`:
+1. when the shop's last message was an automatic one that offered something (its context: hold this
+   variant, tell them when it is back, or which size/colour of a product) and the customer says yes or
+   names the size: acts on it (catalog.holds.hold_create, catalog.alerts.alert_subscribe) and says so;
+2. otherwise reads the turn as a question about the shop's products (catalog.matching) and answers
+   from the shop's stock (catalog.answers), offering what can be done next;
+3. otherwise leaves the turn to the reply engine's own answer.
+The stock stated is always the one read here, in the turn's transaction (holds subtracted).
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import conversation_texts as texts
+from catalog.alerts import alert_subscribe, item_label
+from catalog.answers import stock_answer
+from catalog.cached import shop_has_catalogue
+from catalog.holds import HoldRefused, hold_create, hold_hours
+from catalog.matching import Match, match_question
+from catalog.models import Variant
+from catalog.selectors import shop_catalogue
+from webhooks.answerers import Answer, Turn
+
+logger = logging.getLogger(__name__)
+
+# Kinds of match the catalogue answers; "none" (not sold here) too, with a person to confirm.
+_ANSWERED = frozenset({"variant", "product", "ambiguous", "none"})
+
+
+def answer_turn(turn: Turn) -> Answer | None:
+    if not shop_has_catalogue(turn.customer.shop_id):
+        return None  # a shop without a catalogue: the reply engine answers as before (no query)
+    offered = turn.offered
+    if offered.get("offer") in ("hold", "notify") and texts.is_yes(turn.text):
+        return _accept(turn, offered)
+    catalogue = shop_catalogue(shop=turn.customer.shop)
+    if not catalogue.items:
+        return None  # nothing active to sell
+    match = match_question(turn.text, catalogue, language=turn.language)
+    if match.kind not in _ANSWERED and offered.get("product"):
+        # "38" after "which size would you like?": the product asked about is the one we asked for.
+        match = _follow_up(turn.text, offered["product"], catalogue, turn.language) or match
+    if match.kind not in _ANSWERED:
+        return None
+    return _stock(turn, match, catalogue)
+
+
+def _follow_up(text: str, product: str, catalogue, language: str) -> Match | None:
+    match = match_question(f"{product} {text}", catalogue, language=language)
+    return match if match.kind in ("variant", "product") else None
+
+
+def _stock(turn: Turn, match: Match, catalogue) -> Answer | None:
+    shop = turn.customer.shop
+    found = stock_answer(match, language=turn.language, catalogue=catalogue, hold_hours=hold_hours(shop=shop))
+    if not found.text:
+        return None
+    context = {}
+    if found.offer and found.item is not None:
+        context = {
+            "offer": found.offer,
+            "variant_id": found.item.variant_id,
+            "buttons": texts.offer_buttons(turn.language),
+        }
+    elif match.kind == "product" and match.items:
+        context = {"product": match.items[0].product}
+    return Answer(
+        body=found.text, intent=f"stock_{match.kind}", needs_attention=found.needs_attention, context=context
+    )
+
+
+def _accept(turn: Turn, offered: dict) -> Answer:
+    # A savepoint: a failure after the hold is made takes the hold back with it.
+    with transaction.atomic():
+        return _act(turn, offered)
+
+
+def _act(turn: Turn, offered: dict) -> Answer:
+    customer = turn.customer
+    variant = (
+        Variant.objects.filter(shop_id=customer.shop_id, pk=offered.get("variant_id"), active=True)
+        .select_related("product", "shop")
+        .first()
+    )
+    if variant is None:  # deleted or withdrawn since the offer
+        return Answer(
+            body=texts.text(turn.language, "unknown_item"), intent="offer_gone", needs_attention=True
+        )
+    item = item_label(variant)
+    if offered["offer"] == "notify":
+        alert_subscribe(customer=customer, variant=variant)
+        return Answer(body=texts.text(turn.language, "alert_noted", item=item), intent="alert_made")
+    try:
+        hold = hold_create(customer=customer, variant=variant)
+    except HoldRefused:
+        # The last one went to someone else between the offer and the "oui": offer to tell them.
+        body = texts.text(turn.language, "hold_gone", item=item)
+        context = {"offer": "notify", "variant_id": variant.pk, "buttons": texts.offer_buttons(turn.language)}
+        return Answer(body=body, intent="hold_refused", context=context)
+    zone = ZoneInfo(customer.shop.time_zone)
+    until = texts.until_text(
+        turn.language,
+        expires=timezone.localtime(hold.expires_at, zone),
+        now=timezone.localtime(timezone=zone),
+    )
+    logger.info("customer %s held variant %s by message", customer.pk, variant.pk)
+    return Answer(body=texts.text(turn.language, "hold_made", item=item, until=until), intent="hold_made")

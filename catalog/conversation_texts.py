@@ -1,0 +1,172 @@
+"""What the catalogue says in a conversation after its stock answer, per language, and how a "yes" reads.
+
+The stock answer itself (catalog.answers) offers to hold a variant or to tell the customer when it is
+back; these are the texts of what follows: the hold made, the last unit gone meanwhile, the alert noted,
+the back-in-stock message. Bodies only: the reply engine adds "Bonjour Julie, " and the signature, so
+they start in lower case like webhooks.replies.templates. Pure Python.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+TEXTS: dict[str, dict[str, str]] = {
+    "fr": {
+        "yes_button": "Oui",
+        "no_button": "Non merci",
+        "hold_made": "c'est noté, je vous garde {item} jusqu'à {until}. À bientôt en boutique !",
+        "hold_gone": "désolée, {item} vient de partir. Je vous préviens dès son retour ? Répondez OUI.",
+        "alert_noted": "c'est noté, je vous écris dès que {item} est de retour.",
+        "unknown_item": "désolée, cet article n'est plus proposé. Une personne de la boutique vous répond.",
+        "back_in_stock": "bonne nouvelle, {item} est de retour{left} ! Je vous mets l'article de côté ?"
+        " Répondez OUI.",
+        "left": " (il en reste {count})",
+        "today": "aujourd'hui {time}",
+        "tomorrow": "demain {time}",
+        "day": "{date} {time}",
+        "time": "{h}h{m:02d}",
+        "date": "{d:02d}/{mo:02d}",
+    },
+    "en": {
+        "yes_button": "Yes",
+        "no_button": "No thanks",
+        "hold_made": "done, we are keeping {item} for you until {until}. See you soon!",
+        "hold_gone": "sorry, {item} has just gone. Shall we tell you when it is back? Reply YES.",
+        "alert_noted": "noted, we will write as soon as {item} is back.",
+        "unknown_item": "sorry, this item is no longer available. Someone from the shop will answer you.",
+        "back_in_stock": "good news, {item} is back{left}! Shall we keep it for you? Reply YES.",
+        "left": " ({count} left)",
+        "today": "today {time}",
+        "tomorrow": "tomorrow {time}",
+        "day": "{date} {time}",
+        "time": "{h}:{m:02d}",
+        "date": "{d}/{mo}",
+    },
+    "es": {
+        "yes_button": "Sí",
+        "no_button": "No, gracias",
+        "hold_made": "hecho, te guardamos {item} hasta {until}. ¡Hasta pronto!",
+        "hold_gone": "lo siento, {item} acaba de venderse. ¿Te avisamos cuando vuelva? Responde SÍ.",
+        "alert_noted": "anotado, te escribimos en cuanto {item} vuelva.",
+        "unknown_item": "lo siento, este artículo ya no está disponible."
+        " Una persona de la tienda te responde.",
+        "back_in_stock": "¡buenas noticias, {item} ha vuelto{left}! ¿Te lo guardamos? Responde SÍ.",
+        "left": " (quedan {count})",
+        "today": "hoy a las {time}",
+        "tomorrow": "mañana a las {time}",
+        "day": "el {date} a las {time}",
+        "time": "{h}:{m:02d}",
+        "date": "{d}/{mo}",
+    },
+    "it": {
+        "yes_button": "Sì",
+        "no_button": "No grazie",
+        "hold_made": "fatto, te lo teniamo da parte: {item} fino a {until}. A presto!",
+        "hold_gone": "mi dispiace, {item} è appena andato via. Ti avvisiamo quando torna? Rispondi SÌ.",
+        "alert_noted": "perfetto, ti scriviamo appena {item} torna disponibile.",
+        "unknown_item": "mi dispiace, questo articolo non è più disponibile."
+        " Una persona del negozio ti risponde.",
+        "back_in_stock": "buone notizie, {item} è di nuovo disponibile{left}!"
+        " Te lo teniamo da parte? Rispondi SÌ.",
+        "left": " (ne restano {count})",
+        "today": "oggi alle {time}",
+        "tomorrow": "domani alle {time}",
+        "day": "il {date} alle {time}",
+        "time": "{h}:{m:02d}",
+        "date": "{d}/{mo}",
+    },
+    "de": {
+        "yes_button": "Ja",
+        "no_button": "Nein danke",
+        "hold_made": "erledigt, wir legen {item} für Sie zurück bis {until}. Bis bald!",
+        "hold_gone": "leider ist {item} gerade weg. Sollen wir Ihnen Bescheid geben, wenn es wieder da ist? "
+        "Antworten Sie JA.",
+        "alert_noted": "notiert, wir schreiben Ihnen, sobald {item} wieder da ist.",
+        "unknown_item": "leider gibt es diesen Artikel nicht mehr. Jemand aus dem Laden antwortet Ihnen.",
+        "back_in_stock": "gute Nachricht, {item} ist wieder da{left}!"
+        " Sollen wir es zurücklegen? Antworten Sie JA.",
+        "left": " (noch {count} Stück)",
+        "today": "heute {time} Uhr",
+        "tomorrow": "morgen {time} Uhr",
+        "day": "{date} {time} Uhr",
+        "time": "{h}:{m:02d}",
+        "date": "{d}.{mo}.",
+    },
+    "pt": {
+        "yes_button": "Sim",
+        "no_button": "Não, obrigado",
+        "hold_made": "feito, guardamos {item} para si até {until}. Até breve!",
+        "hold_gone": "lamentamos, {item} acabou de esgotar. Avisamos quando voltar? Responda SIM.",
+        "alert_noted": "anotado, escrevemos assim que {item} voltar.",
+        "unknown_item": "lamentamos, este artigo já não está disponível. Alguém da loja vai responder.",
+        "back_in_stock": "boas notícias, {item} voltou{left}! Guardamos para si? Responda SIM.",
+        "left": " (restam {count})",
+        "today": "hoje às {time}",
+        "tomorrow": "amanhã às {time}",
+        "day": "{date} às {time}",
+        "time": "{h}:{m:02d}",
+        "date": "{d}/{mo}",
+    },
+}
+FALLBACK = "en"
+
+# A "yes" to an offer: one of these first, in a short message without a question (a new question is
+# read as one). Accent-free and lower case, as `_words` makes the message.
+_YES_WORDS = (
+    "oui ouii ouiii ouais ok okay oki dac dacc daccord volontiers carrement parfait "
+    "yes yep yeah yup sure please absolutely si vale claro venga perfecto certo certamente "
+    "ja jawohl gerne gern klar bitte sim"
+)
+YES = frozenset(_YES_WORDS.split())
+# The answer of a button: the offer's own word, whatever the customer's language.
+_YES_PHRASES = ("d'accord", "bien sur", "va bene", "por favor", "of course", "go ahead")
+_MAX_YES_WORDS = 8
+_WORD_RE = re.compile(r"[a-z']+|\d+|[^\sa-z\d]")
+
+
+def text(language: str, key: str, **values) -> str:
+    texts = TEXTS.get(language) or TEXTS[FALLBACK]
+    return texts[key].format(**values)
+
+
+def _words(message: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", message.lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).replace("’", "'")
+    return _WORD_RE.findall(plain)
+
+
+def is_yes(message: str) -> bool:
+    """Whether `message` accepts the offer just made: "oui", "Oui svp !", "yes please", "sí", "ja gerne",
+    "👍", a button titled "Oui". Not "oui mais vous l'avez en 40 ?" (a question is answered as one), not
+    "non", not a long message that happens to start with "ok"."""
+    stripped = message.strip()
+    if stripped in {"👍", "👌", "🙏", "✅"} or stripped.startswith("👍"):
+        return True
+    words = [w for w in _words(stripped) if w.isalnum() or "'" in w]
+    if not words or "?" in stripped or len(words) > _MAX_YES_WORDS:
+        return False
+    plain = " ".join(words)
+    return words[0].strip("'") in YES or any(plain.startswith(phrase) for phrase in _YES_PHRASES)
+
+
+def until_text(language: str, *, expires, now) -> str:
+    """When a hold ends, the way a person says it: "demain 15h30", "today 3:30"... (`expires` and `now`
+    in the shop's time zone)."""
+    at = text(language, "time", h=expires.hour, m=expires.minute)
+    days = (expires.date() - now.date()).days
+    if days <= 0:
+        return text(language, "today", time=at)
+    if days == 1:
+        return text(language, "tomorrow", time=at)
+    on = text(language, "date", d=expires.day, mo=expires.month)
+    return text(language, "day", date=on, time=at)
+
+
+def offer_buttons(language: str) -> list[dict]:
+    """The WhatsApp reply buttons under an offer: its "yes" comes back as the button's title, which
+    `is_yes` reads like a typed "oui"."""
+    return [
+        {"id": "offer-yes", "title": text(language, "yes_button")},
+        {"id": "offer-no", "title": text(language, "no_button")},
+    ]
