@@ -9,6 +9,7 @@ class CatalogConfig(AppConfig):
     def ready(self):
         from catalog.demo import demo_catalogue_seed
         from catalog.holds import holds_follow_merge
+        from catalog.llm_tool import register as register_llm_tool
         from customers import events
 
         # seed_demo (a customers command) announces its shop; the catalogue fills it from here, so that
@@ -16,3 +17,5 @@ class CatalogConfig(AppConfig):
         events.subscribe(events.DEMO_SHOP_SEEDED, demo_catalogue_seed)
         # A merge deletes the merged record: its holds follow the kept one instead of going with it.
         events.subscribe(events.CUSTOMER_MERGING, holds_follow_merge)
+        # The LLM reply engine's stock lookup: webhooks keeps the registry, never imports catalog.
+        register_llm_tool()
