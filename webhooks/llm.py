@@ -39,6 +39,7 @@ _MIN_RETRY_TIMEOUT = 0.5
 # The whole reply (tool rounds included) gets this many LLM_TIMEOUTs: each request still has its own
 # timeout, but four slow rounds must not keep the customer waiting four times as long.
 TOTAL_BUDGET_TIMEOUTS = 2
+_clock = time.monotonic  # a module attribute, so that tests can move time without sleeping
 
 LANGUAGE_NAMES = {
     "fr": "French",
@@ -360,7 +361,7 @@ def _wants_max_tokens(exc: LLMError, body) -> bool:
 def _openai_send(config: LLMConfig, url: str, headers: dict, payload: dict, deadline: float) -> dict:
     """One chat completion within what is left of the reply's budget. A server that rejects
     max_completion_tokens gets one retry with max_tokens (kept in `payload` for later rounds)."""
-    started = time.monotonic()
+    started = _clock()
     timeout = _request_timeout(config, deadline)
     try:
         response = http.request("POST", url, json=payload, headers=headers, timeout=timeout)
@@ -369,7 +370,7 @@ def _openai_send(config: LLMConfig, url: str, headers: dict, payload: dict, dead
         if not _wants_max_tokens(error, exc.body):
             raise error from None
         payload["max_tokens"] = payload.pop("max_completion_tokens")
-        remaining = max(timeout - (time.monotonic() - started), _MIN_RETRY_TIMEOUT)
+        remaining = max(timeout - (_clock() - started), _MIN_RETRY_TIMEOUT)
         response = _post(config, url, headers, payload, remaining)
     return _json("openai", response)
 
@@ -381,7 +382,7 @@ def _anthropic_send(config: LLMConfig, url: str, headers: dict, payload: dict, d
 
 def _request_timeout(config: LLMConfig, deadline: float) -> float:
     """The per-request timeout, cut to what is left of the reply's total budget."""
-    remaining = deadline - time.monotonic()
+    remaining = deadline - _clock()
     if remaining < _MIN_RETRY_TIMEOUT:
         raise LLMError(f"{config.provider}: the reply's time budget is spent", permanent=False)
     return min(config.timeout, remaining)
@@ -439,7 +440,7 @@ def llm_reply(conversation: Conversation, *, config: LLMConfig, shop=None) -> st
     from webhooks import llm_tools
 
     tools = llm_tools.registered_tools() if shop is not None else ()
-    deadline = time.monotonic() + config.timeout * TOTAL_BUDGET_TIMEOUTS
+    deadline = _clock() + config.timeout * TOTAL_BUDGET_TIMEOUTS
     if config.provider == "openai":
         return _openai_reply(conversation, config, tools, shop, deadline)
     if config.provider == "anthropic":

@@ -83,7 +83,8 @@ _UNIT_RE = re.compile(r"\s*(?:€|\$|£|%|eur\b|euros?\b|chf\b|h\b|cm\b|ans\b|ye
 
 def _plain(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.replace("’", "'").replace("ß", "ss")  # NFKD keeps ß: "Größe" must read "grosse"
 
 
 def claim(text: str) -> str | None:
