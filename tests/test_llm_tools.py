@@ -452,3 +452,15 @@ def test_catalogue_type_is_what_the_handler_builds(shop, lilas):
         ("LIL-38", 2, Decimal("89.00")),
         ("LIL-40", 0, Decimal("89.00")),
     }
+
+
+def test_a_server_without_tool_support_still_answers_without_lookups(shop, lilas):
+    """Many local models (Ollama) refuse `tools`: the reply is written without them, and so may not
+    state stock (the guard has no lookup to accept)."""
+    answer = "Un membre de l'équipe regarde et vous répond vite."
+    with FakeOpenAI(
+        api_key=API_KEY, tools_unsupported=True, legacy_max_tokens=True, reply_text=answer
+    ) as fake:
+        assert llm_reply(CONVERSATION, config=config("openai", fake.url), shop=shop) == answer
+    assert ["tools" in r.json() for r in fake.requests] == [True, True, False]
+    assert "max_tokens" in fake.requests[-1].json()

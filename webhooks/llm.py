@@ -10,6 +10,7 @@ a reply that talks about stock it did not look up is refused (webhooks.stock_cla
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from django.core.exceptions import ImproperlyConfigured
 from coccinelle import http
 from webhooks.replies import ShopInfo
 from webhooks.replies.engine import clean_first_name
+
+logger = logging.getLogger(__name__)
 
 PROVIDERS = ("openai", "anthropic")
 DEFAULT_BASE_URLS = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
@@ -202,7 +205,8 @@ def system_prompt(conversation: Conversation, *, stock_tools: tuple[str, ...] = 
             f"- Always answer in {language}.",
             "- Write 1 to 3 short sentences that fit in an SMS. Plain text only: no markdown, no lists.",
             "- Never invent stock, sizes, prices, delivery dates, discounts or promises that are not in the "
-            'shop information above. Information marked "unknown" is not known to you.',
+            f"shop information above{_or_looked_up(stock_tools)}. Information marked "
+            '"unknown" is not known to you.',
             *_stock_rules(stock_tools),
             "- When you are unsure, or when the customer asks for a person, say that a member of the team "
             "will reply soon.",
@@ -210,6 +214,10 @@ def system_prompt(conversation: Conversation, *, stock_tools: tuple[str, ...] = 
             f"- Sign as {shop_name}.",
         ]
     )
+
+
+def _or_looked_up(stock_tools: tuple[str, ...]) -> str:
+    return f" or in what {' or '.join(stock_tools)} returned" if stock_tools else ""
 
 
 def _stock_rules(stock_tools: tuple[str, ...]) -> list[str]:
@@ -358,21 +366,43 @@ def _wants_max_tokens(exc: LLMError, body) -> bool:
     return exc.status == 400 and "max_completion_tokens" in str(body)
 
 
+def _without_tools(exc: LLMError, body, payload: dict) -> bool:
+    """A model served without tool support (many Ollama models: "does not support tools"), refusing
+    the first request: it may still answer, only without looking stock up (so without stating any)."""
+    first_round = not any(m.get("role") == "tool" for m in payload["messages"])
+    return exc.status == 400 and "tools" in payload and first_round and "tool" in str(body).lower()
+
+
+def _openai_fallback(exc: LLMError, body, payload: dict) -> bool:
+    """Adapt `payload` to an older or smaller server that refused it; False when nothing applies."""
+    if _wants_max_tokens(exc, body) and "max_completion_tokens" in payload:
+        payload["max_tokens"] = payload.pop("max_completion_tokens")
+        return True
+    if _without_tools(exc, body, payload):
+        logger.info("The LLM server refused tools; this reply is written without stock lookups")
+        payload.pop("tools")
+        payload.pop("tool_choice", None)
+        return True
+    return False
+
+
 def _openai_send(config: LLMConfig, url: str, headers: dict, payload: dict, deadline: float) -> dict:
     """One chat completion within what is left of the reply's budget. A server that rejects
-    max_completion_tokens gets one retry with max_tokens (kept in `payload` for later rounds)."""
+    max_completion_tokens, or tools, is asked again without them (kept so in `payload` for later
+    rounds), within the same request timeout."""
     started = _clock()
     timeout = _request_timeout(config, deadline)
-    try:
-        response = http.request("POST", url, json=payload, headers=headers, timeout=timeout)
-    except http.ExternalServiceError as exc:
-        error = _llm_error("openai", exc, config)
-        if not _wants_max_tokens(error, exc.body):
-            raise error from None
-        payload["max_tokens"] = payload.pop("max_completion_tokens")
-        remaining = max(timeout - (_clock() - started), _MIN_RETRY_TIMEOUT)
-        response = _post(config, url, headers, payload, remaining)
-    return _json("openai", response)
+    for _attempt in range(3):  # the first try, and at most the two fallbacks
+        try:
+            remaining = max(timeout - (_clock() - started), _MIN_RETRY_TIMEOUT)
+            return _json(
+                "openai", http.request("POST", url, json=payload, headers=headers, timeout=remaining)
+            )
+        except http.ExternalServiceError as exc:
+            error = _llm_error("openai", exc, config)
+            if not _openai_fallback(error, exc.body, payload):
+                raise error from None
+    raise error
 
 
 def _anthropic_send(config: LLMConfig, url: str, headers: dict, payload: dict, deadline: float) -> dict:

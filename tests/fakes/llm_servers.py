@@ -8,6 +8,7 @@ and answer with the vendors' own body shapes. Switches:
   "insufficient_quota" (OpenAI's non-retryable 429);
 - `api_key=None`: no key is checked (a local server such as Ollama);
 - FakeOpenAI(`legacy_max_tokens=True`): a server that rejects max_completion_tokens (old vLLM);
+  (`tools_unsupported=True`): a model served without tool support (Ollama's 400 for such models);
 - `tool_script`: the model calls tools. A list of turns, one per answer: `{"tool_calls": [{"name",
   "arguments"}]}` (arguments a dict, or a string sent as is: OpenAI's arguments are a JSON string the
   model may garble) or `{"text": ...}`: the final answer, a str formatted with the results of the
@@ -116,9 +117,10 @@ class FakeOpenAI(_FakeLLM):
     path = "/v1/chat/completions"
     ROLES = {"system", "developer", "user", "assistant", "tool"}
 
-    def __init__(self, *, legacy_max_tokens=False, **kwargs):
+    def __init__(self, *, legacy_max_tokens=False, tools_unsupported=False, **kwargs):
         super().__init__(**kwargs)
         self.legacy_max_tokens = legacy_max_tokens
+        self.tools_unsupported = tools_unsupported
 
     def error(self, status, type_, message, code=None, param=None):
         return status, {"error": {"message": message, "type": type_, "param": param, "code": code}}, {}
@@ -135,6 +137,8 @@ class FakeOpenAI(_FakeLLM):
     def check_body(self, body):
         if self.legacy_max_tokens and "max_completion_tokens" in body:
             return "Unrecognized request argument supplied: max_completion_tokens"
+        if self.tools_unsupported and "tools" in body:
+            return f"registry.ollama.ai/library/{body.get('model')}:latest does not support tools"
         if not isinstance(body.get("model"), str) or not body["model"]:
             return "you must provide a model parameter"
         messages = body.get("messages")
