@@ -464,3 +464,14 @@ def test_a_server_without_tool_support_still_answers_without_lookups(shop, lilas
         assert llm_reply(CONVERSATION, config=config("openai", fake.url), shop=shop) == answer
     assert ["tools" in r.json() for r in fake.requests] == [True, True, False]
     assert "max_tokens" in fake.requests[-1].json()
+
+
+def test_anthropic_text_before_a_lookup_goes_back_with_it(shop, lilas, matcher):
+    """Claude often says what it does before the tool_use block: the whole turn is sent back."""
+    script = [{**LOOKUP, "text_before": "Je regarde."}, {"text": "Oui, {0[variants][0][available]} en 38."}]
+    with FakeAnthropic(api_key=API_KEY, tool_script=script) as fake:
+        text = llm_reply(CONVERSATION, config=config("anthropic", fake.url), shop=shop)
+    assert text == "Oui, 2 en 38."
+    assistant = fake.requests[-1].json()["messages"][-2]
+    assert [b["type"] for b in assistant["content"]] == ["text", "tool_use"]
+    assert assistant["content"][1]["id"] == fake.issued_ids[0]

@@ -419,7 +419,7 @@ def _request_timeout(config: LLMConfig, deadline: float) -> float:
 
 
 def _openai_reply(conversation: Conversation, config: LLMConfig, tools, shop, deadline) -> str:
-    from webhooks import llm_tools  # it builds on this module's errors and checks
+    from webhooks import llm_tools  # imports this module (LLMError): here, not at the top, no cycle
 
     url = f"{_api_root(config.base_url)}/v1/chat/completions"
     headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}

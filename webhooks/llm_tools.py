@@ -232,10 +232,16 @@ def anthropic_rounds(send, payload: dict, tools, shop, ledger: Ledger) -> dict:
             return data
         if not tools or round_ == MAX_TOOL_ROUNDS:
             raise LLMError("anthropic: malformed answer (tool calls it may not make)", permanent=True)
-        # The assistant turn goes back as it came (its text and tool_use blocks), then the results.
-        payload["messages"].append({"role": "assistant", "content": blocks})
+        # The assistant turn goes back as it came (its text and tool_use blocks), then the results;
+        # an empty text block would be refused ("text content blocks must be non-empty").
+        kept = [b for b in blocks if isinstance(b, dict) and not _blank_text(b)]
+        payload["messages"].append({"role": "assistant", "content": kept})
         payload["messages"].append({"role": "user", "content": _anthropic_results(uses, shop, ledger)})
     raise AssertionError("unreachable: the last round forbids tool calls")
+
+
+def _blank_text(block: dict) -> bool:
+    return block.get("type") == "text" and not str(block.get("text") or "").strip()
 
 
 def _anthropic_results(uses: list[dict], shop, ledger: Ledger) -> list[dict]:
