@@ -425,6 +425,10 @@ def test_an_unlooked_up_stock_answer_is_replaced_by_the_offline_one(
         ("Ja, es sind noch 2 da.", {2}),
         ("Das Kleid ist in Größe 38 vorrätig.", set()),
         ("Wir haben es auf Lager.", set()),
+        ("Il ne reste plus que 2 robes en 38.", {2}),
+        ("Il n'en reste qu'une.", {1}),
+        ("Quedan pocas en talla M.", set()),
+        ("Ja, noch ein paar da!", set()),
     ],
 )
 def test_stock_claims_are_seen_in_five_languages(text, quantities):
@@ -439,6 +443,11 @@ def test_stock_claims_are_seen_in_five_languages(text, quantities):
         "Nous sommes au 12 rue des Lilas, à 2 minutes du métro.",
         "Just a moment, a member of the team will reply soon.",
         "Un membre de l'équipe vous répond vite.",
+        # "stays" and "we remain", not stock
+        "Elle reste ouverte jusqu'à 19h.",
+        "Quedamos a su disposición.",
+        "Il negozio resta aperto fino alle 19.",
+        "Wir sind noch bis 19 Uhr da.",
     ],
 )
 def test_other_answers_are_not_stock_claims(text):

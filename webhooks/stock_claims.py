@@ -12,40 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Words that say something about whether an item can be had. Matched on lower-case text without
-# accents ("vorratig", "epuise"), each as whole words.
-_CLAIM_PATTERNS = [
-    # every language
-    r"stocks?",
-    r"disponib\w*",  # disponible(s), disponibili, disponibilite/disponibilidad/disponibilita
-    # fr
-    r"(?:il|elle)s?\s+(?:nous\s+)?(?:en\s+)?rest\w*",
-    r"epuise\w*",
-    r"rupture",
-    # en
-    r"availab\w*",
-    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|only|just|still|none|no|any)"
-    r"(?:\s+\w+){0,2}\s+left",
-    r"sold\s+out",
-    # es
-    r"qued\w*",
-    r"agotad\w*",
-    r"existencias?",
-    # it
-    r"(?:ne\s+)?(?:restano|resta|rimangono|rimane|rimasti|rimaste)",
-    r"esaurit\w*",
-    r"magazzino",
-    # de
-    r"vorratig\w*",
-    r"auf\s+lager",
-    r"lagernd",
-    r"verfugbar\w*",
-    r"lieferbar\w*",
-    r"ausverkauft",
-    r"noch(?:\s+\w+){0,3}\s+da",
-]
-_CLAIM_RE = re.compile(r"\b(?:" + "|".join(_CLAIM_PATTERNS) + r")\b")
-
 _NUMBER_WORDS = {
     **dict.fromkeys(["one", "un seul", "une seule", "un solo", "una sola", "uno solo"], 1),
     **dict.fromkeys(["two", "deux", "dos", "due", "zwei"], 2),
@@ -58,6 +24,50 @@ _NUMBER_WORDS = {
     **dict.fromkeys(["nine", "neuf", "nueve", "nove", "neun"], 9),
     **dict.fromkeys(["ten", "dix", "diez", "dieci", "zehn"], 10),
 }
+# A few, some and their like: "quedan pocas", "noch ein paar da".
+_FEW_WORDS = r"\d+|" + "|".join(_NUMBER_WORDS)
+_FEW_WORDS += r"|une?|una?|uno|eine?n?|pocas?|pocos?|solo|solamente|pochi|poche|welche|genug|ein\s+paar"
+_FEW = "(?:" + _FEW_WORDS + ")"
+
+# Words that say something about whether an item can be had. Matched on lower-case text without
+# accents ("vorratig", "epuise"), each as whole words. Verbs that also say "stays" or "we remain"
+# ("elle reste ouverte", "quedamos a su disposicion", "resta aperto", "noch bis 19 Uhr da") count
+# only in their stock forms.
+_CLAIM_PATTERNS = [
+    # every language
+    r"stocks?",
+    r"disponib\w*",  # disponible(s), disponibili, disponibilite/disponibilidad/disponibilita
+    # fr
+    r"il\s+(?:ne\s+|n')?(?:nous\s+|vous\s+)?(?:en\s+)?rest(?:e|ent)",
+    r"(?:n')?en\s+reste(?:nt)?",
+    r"epuise\w*",
+    r"rupture",
+    # en
+    r"availab\w*",
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|only|just|still|none|no|any)"
+    r"(?:\s+\w+){0,2}\s+left",
+    r"sold\s+out",
+    # es
+    r"(?:nos|no|ya\s+no|solo|aun|todavia)\s+qued(?:a|an)",
+    r"qued(?:a|an)\s+" + _FEW,
+    r"agotad\w*",
+    r"existencias?",
+    # it
+    r"ne\s+(?:restano|resta|rimangono|rimane)",
+    r"(?:restano|rimangono|rimasti|rimaste)\s+" + _FEW,
+    r"esaurit\w*",
+    r"magazzino",
+    # de
+    r"vorratig\w*",
+    r"auf\s+lager",
+    r"lagernd",
+    r"verfugbar\w*",
+    r"lieferbar\w*",
+    r"ausverkauft",
+    r"noch\s+" + _FEW + r"(?:\s+\w+){0,2}\s+da",
+]
+_CLAIM_RE = re.compile(r"\b(?:" + "|".join(_CLAIM_PATTERNS) + r")\b")
+
 # After "il en reste", "quedan", "noch", an article is a count too ("il en reste une").
 _ARTICLES = {"un": 1, "une": 1, "uno": 1, "una": 1, "ein": 1, "eine": 1, "einen": 1}
 _NUMBER = r"(\d+|" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")"
@@ -73,7 +83,8 @@ _LEADS = (
     r"encore|still)"
 )
 _COUNT = "(" + _NUMBER[1:-1] + "|" + "|".join(_ARTICLES) + ")"
-_AFTER_RE = re.compile(r"\b" + _LEADS + r"\s+(?:(?:nous|en|ne|que)\s+)?" + _COUNT + r"\b")
+# ("qu'une": "il n'en reste qu'une"; "ein paar" is a few, not one.)
+_AFTER_RE = re.compile(r"\b" + _LEADS + r"\s+(?:(?:nous|en|ne|que)\s+|qu')?" + _COUNT + r"\b(?!\s+paar\b)")
 # A number right after these is a size ("en 38", "taille 40", "size 10"), not a quantity.
 _SIZE_MARKERS = {"en", "in", "du", "taille", "tailles", "size", "sizes", "talla", "tallas", "taglia"}
 _SIZE_MARKERS |= {"taglie", "grosse", "gr", "t", "eu", "pointure", "nr", "no"}
