@@ -429,6 +429,8 @@ def test_an_unlooked_up_stock_answer_is_replaced_by_the_offline_one(
         ("Il n'en reste qu'une.", {1}),
         ("Quedan pocas en talla M.", set()),
         ("Ja, noch ein paar da!", set()),
+        ("Oui, la 38 est disponible, la 40 aussi.", set()),
+        ("Yes, the 10 is available.", set()),
     ],
 )
 def test_stock_claims_are_seen_in_five_languages(text, quantities):

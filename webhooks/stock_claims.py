@@ -88,6 +88,8 @@ _AFTER_RE = re.compile(r"\b" + _LEADS + r"\s+(?:(?:nous|en|ne|que)\s+|qu')?" + _
 # A number right after these is a size ("en 38", "taille 40", "size 10"), not a quantity.
 _SIZE_MARKERS = {"en", "in", "du", "taille", "tailles", "size", "sizes", "talla", "tallas", "taglia"}
 _SIZE_MARKERS |= {"taglie", "grosse", "gr", "t", "eu", "pointure", "nr", "no"}
+# ...and so after a singular article: "la 38 est disponible", "the 10 is available".
+_SIZE_MARKERS |= {"la", "le", "l'", "the", "el", "il", "lo", "der", "die", "das", "den"}
 # A number right before these is a price, a time or a measure, not a quantity.
 _UNIT_RE = re.compile(r"\s*(?:€|\$|£|%|eur\b|euros?\b|chf\b|h\b|cm\b|ans\b|years\b|jours\b|days\b)")
 
@@ -124,7 +126,7 @@ def _value(word: str) -> int | None:
 
 def _is_size_or_price(plain: str, start: int, end: int) -> bool:
     before = plain[:start].split()
-    if before and before[-1].strip(".:'(") in _SIZE_MARKERS:
+    if before and (before[-1] in _SIZE_MARKERS or before[-1].strip(".:'(") in _SIZE_MARKERS):
         return True
     return bool(_UNIT_RE.match(plain, end))
 
