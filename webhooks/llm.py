@@ -470,7 +470,9 @@ def llm_reply(conversation: Conversation, *, config: LLMConfig, shop=None) -> st
     from webhooks import llm_tools
 
     tools = llm_tools.registered_tools() if shop is not None else ()
-    deadline = _clock() + config.timeout * TOTAL_BUDGET_TIMEOUTS
+    # Never so short that the first request cannot have its whole LLM_TIMEOUT.
+    budget = max(config.timeout * TOTAL_BUDGET_TIMEOUTS, config.timeout + _MIN_RETRY_TIMEOUT)
+    deadline = _clock() + budget
     if config.provider == "openai":
         return _openai_reply(conversation, config, tools, shop, deadline)
     if config.provider == "anthropic":
