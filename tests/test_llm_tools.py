@@ -445,6 +445,9 @@ def test_stock_claims_are_seen_in_five_languages(text, quantities):
         "Nous sommes au 12 rue des Lilas, à 2 minutes du métro.",
         "Just a moment, a member of the team will reply soon.",
         "Un membre de l'équipe vous répond vite.",
+        # the handover the offline engine itself sends: checking availability states none
+        "Une personne de la boutique vérifie la disponibilité et vous répond vite.",
+        "Jemand aus dem Laden prüft die Verfügbarkeit.",
         # "stays" and "we remain", not stock
         "Elle reste ouverte jusqu'à 19h.",
         "Quedamos a su disposición.",

@@ -36,14 +36,15 @@ _FEW = "(?:" + _FEW_WORDS + ")"
 _CLAIM_PATTERNS = [
     # every language
     r"stocks?",
-    r"disponib\w*",  # disponible(s), disponibili, disponibilite/disponibilidad/disponibilita
+    # The adjectives only: "someone will check the availability" (the nouns) states nothing.
+    r"disponib(?:les?|ile|ili|ivel|iveis)",
     # fr
     r"il\s+(?:ne\s+|n')?(?:nous\s+|vous\s+)?(?:en\s+)?rest(?:e|ent)",
     r"(?:n')?en\s+reste(?:nt)?",
     r"epuise\w*",
     r"rupture",
     # en
-    r"availab\w*",
+    r"available",
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|only|just|still|none|no|any)"
     r"(?:\s+\w+){0,2}\s+left",
     r"sold\s+out",
@@ -61,7 +62,7 @@ _CLAIM_PATTERNS = [
     r"vorratig\w*",
     r"auf\s+lager",
     r"lagernd",
-    r"verfugbar\w*",
+    r"verfugbar(?!keit)\w*",
     r"lieferbar\w*",
     r"ausverkauft",
     r"noch\s+" + _FEW + r"(?:\s+\w+){0,2}\s+da",
