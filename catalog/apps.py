@@ -12,6 +12,7 @@ class CatalogConfig(AppConfig):
         from catalog.conversation import answer_turn
         from catalog.demo import demo_catalogue_seed
         from catalog.holds import holds_follow_merge
+        from catalog.llm_tool import register as register_llm_tool
         from customers import events
         from webhooks import answerers
 
@@ -23,3 +24,5 @@ class CatalogConfig(AppConfig):
         events.subscribe(events.CUSTOMER_MERGING, alerts_follow_merge)
         # The reply engine asks the catalogue first: stock questions, and the "oui" to what it offered.
         answerers.register(answer_turn)
+        # The LLM reply engine's stock lookup: webhooks keeps the registry, never imports catalog.
+        register_llm_tool()

@@ -193,7 +193,8 @@ def _llm_text(customer, inbound: Interaction, language: str) -> str:
         history=history,
     )
     try:
-        return llm.llm_reply(conversation, config=config)
+        # The shop: its tools (the stock lookup) read this shop's data and no other's.
+        return llm.llm_reply(conversation, config=config, shop=customer.shop)
     except llm.LLMError as exc:
         logger.warning("LLM reply for interaction %s failed, offline engine answers: %s", inbound.pk, exc)
         return ""
