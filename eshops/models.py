@@ -35,8 +35,8 @@ class EshopConnection(models.Model):
         max_length=255, blank=True, help_text=_("The store's xxx.myshopify.com domain (Shopify).")
     )
     api_version = models.CharField(max_length=10, blank=True, default=DEFAULT_SHOPIFY_API_VERSION)
-    site_url = models.URLField(
-        blank=True, help_text=_("The WordPress site's https:// address (WooCommerce).")
+    site_url = models.CharField(
+        max_length=200, blank=True, help_text=_("The WordPress site's https:// address (WooCommerce).")
     )
     secrets_encrypted = models.TextField(blank=True, editable=False)
     # The webhook URL's last part: unguessable, so a URL names one connection and nothing else.

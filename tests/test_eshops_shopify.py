@@ -1,0 +1,253 @@
+"""Full sync from Shopify's Admin GraphQL API (a local fake speaking its protocol): pagination, option
+names, SKUs, stock, deactivation, idempotence, throttling, errors in a 200, and where the token goes."""
+
+import logging
+
+import pytest
+
+from catalog.models import Product, Variant
+from eshops import shopify, transport
+from eshops.models import EshopConnection, VariantLink
+from eshops.services import connection_save, connection_sync
+from tests.fakes.shopify import FakeShopify, variant_node
+
+TOKEN = "shpat_test_token"
+
+
+@pytest.fixture
+def fake(settings):
+    with FakeShopify(token=TOKEN) as server:
+        settings.ESHOPS_SHOPIFY_BASE_URL = server.url
+        settings.ESHOPS_ALLOWED_HOSTS = ["127.0.0.1"]
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _no_waiting(monkeypatch):
+    waits = []
+    monkeypatch.setattr(shopify, "sleep", waits.append)
+    return waits
+
+
+@pytest.fixture
+def connection(shop):
+    return connection_save(
+        shop=shop,
+        provider="shopify",
+        fields={"shopify_domain": "coccinelle-test.myshopify.com"},
+        secrets={"access_token": TOKEN, "webhook_secret": "whsec"},
+    )
+
+
+def catalogue(shop):
+    return {
+        v.sku: (v.product.name, v.size, v.color, str(v.price), v.stock, v.active)
+        for v in Variant.objects.filter(shop=shop).select_related("product")
+    }
+
+
+def test_full_sync_reads_every_page_maps_options_and_generates_missing_skus(
+    fake, connection, shop, monkeypatch
+):
+    monkeypatch.setattr(shopify, "PAGE_SIZE", 2)
+    fake.variants = [
+        variant_node(
+            11,
+            product_id=1,
+            title="Robe portefeuille",
+            sku="ROB-38",
+            options=[("Taille", "38"), ("Couleur", "Bleu")],
+        ),
+        variant_node(
+            12,
+            product_id=1,
+            title="Robe portefeuille",
+            sku="ROB-40",
+            quantity=0,
+            options=[("Size", "40"), ("Colour", "Bleu")],
+        ),
+        variant_node(
+            21,
+            product_id=2,
+            title="Jean droit",
+            sku=None,
+            price="79.50",
+            options=[("Talla", "M"), ("Color", "Negro")],
+        ),
+        variant_node(
+            31,
+            product_id=3,
+            title="Foulard",
+            sku="",
+            quantity=None,
+            tracked=False,
+            options=[("Title", "Default Title")],
+        ),
+        variant_node(41, product_id=4, title="Veste", sku="VES-1", status="DRAFT", quantity=-2),
+    ]
+
+    report = connection_sync(connection)
+
+    assert report.error == "" and report.variants == 5 and report.created == 5
+    assert catalogue(shop) == {
+        "ROB-38": ("Robe portefeuille", "38", "Bleu", "89.00", 3, True),
+        "ROB-40": ("Robe portefeuille", "40", "Bleu", "89.00", 0, True),
+        "SHOPIFY-21": ("Jean droit", "M", "Negro", "79.50", 3, True),
+        "SHOPIFY-31": ("Foulard", "", "", "89.00", shopify.UNTRACKED_STOCK, True),
+        "VES-1": ("Veste", "38", "", "89.00", 0, False),  # a draft: not on sale; negative stock read as 0
+    }
+    assert len(fake.requests) == 3  # 5 variants, 2 a page
+    assert [q["variables"]["cursor"] is None for q in fake.queries()] == [True, False, False]
+    assert Product.objects.get(shop=shop, name="Veste").active is False
+    assert VariantLink.objects.get(connection=connection, external_id="11").inventory_item_id == "1011"
+    connection.refresh_from_db()
+    assert connection.last_sync_at is not None and '"variants": 5' in connection.last_sync_report
+
+
+def test_a_second_sync_changes_nothing_and_what_disappeared_becomes_inactive(fake, connection, shop):
+    fake.variants = [
+        variant_node(11, product_id=1, title="Robe", sku="ROB-38"),
+        variant_node(12, product_id=1, title="Robe", sku="ROB-40"),
+        variant_node(21, product_id=2, title="Jean", sku="JEA-1"),
+    ]
+    connection_sync(connection)
+    stamps = dict(Variant.objects.values_list("sku", "updated_at"))
+
+    connection_sync(connection)
+    assert dict(Variant.objects.values_list("sku", "updated_at")) == stamps  # nothing saved
+
+    fake.variants = [variant_node(11, product_id=1, title="Robe", sku="ROB-38", quantity=1)]
+    report = connection_sync(connection)
+
+    assert report.deactivated == 2
+    state = {v.sku: (v.active, v.stock) for v in Variant.objects.filter(shop=shop)}
+    assert state == {"ROB-38": (True, 1), "ROB-40": (False, 3), "JEA-1": (False, 3)}
+    assert Product.objects.get(shop=shop, name="Jean").active is False  # kept, not deleted
+    assert Product.objects.get(shop=shop, name="Robe").active is True
+
+
+def test_two_products_with_one_title_stay_two_products(fake, connection, shop):
+    fake.variants = [
+        variant_node(11, product_id=1, title="Robe", sku="A-1", handle="robe"),
+        variant_node(21, product_id=2, title="Robe", sku="B-1", handle="robe-1"),
+    ]
+    connection_sync(connection)
+    connection_sync(connection)  # stable names across runs
+
+    names = {v.sku: v.product.name for v in Variant.objects.filter(shop=shop).select_related("product")}
+    assert names == {"A-1": "Robe", "B-1": "Robe (robe-1)"}
+
+
+def test_a_product_made_here_with_the_same_name_and_sku_is_adopted(fake, connection, shop):
+    from catalog.services import product_upsert, variant_upsert_by_sku
+
+    product, _ = product_upsert(shop=shop, name="Robe")
+    variant_upsert_by_sku(shop=shop, sku="ROB-38", fields={"product": product, "price": 80, "stock": 9})
+    fake.variants = [variant_node(11, product_id=1, title="Robe", sku="ROB-38", quantity=4)]
+
+    connection_sync(connection)
+
+    variant = Variant.objects.get(shop=shop)
+    assert (variant.product_id, variant.stock, variant.external_source, variant.external_id) == (
+        product.pk,
+        4,
+        "shopify",
+        "11",
+    )
+
+
+def test_throttled_queries_wait_for_the_bucket_then_run_again(fake, connection, shop, _no_waiting):
+    fake.variants = [variant_node(11, product_id=1, title="Robe", sku="ROB-38")]
+    fake.throttle_next = 2
+
+    report = connection_sync(connection)
+
+    assert report.error == "" and Variant.objects.filter(shop=shop).count() == 1
+    assert _no_waiting == [3.0, 3.0]  # (302 requested - 2 available) / 100 a second
+    assert len(fake.requests) == 3
+
+
+def test_throttling_gives_up_after_a_bounded_number_of_tries(fake, connection, shop):
+    fake.variants = [variant_node(11, product_id=1, title="Robe", sku="ROB-38")]
+    fake.throttle_next = 100
+
+    report = connection_sync(connection)
+
+    assert "Throttled" in report.error
+    assert len(fake.requests) == shopify.MAX_THROTTLE_RETRIES + 1
+
+
+def test_an_error_in_a_200_stops_the_sync_without_deactivating_anything(fake, connection, shop):
+    fake.variants = [variant_node(11, product_id=1, title="Robe", sku="ROB-38")]
+    connection_sync(connection)
+    fake.error_next = (
+        "Access denied for productVariants field. Required access: `read_products` access scope."
+    )
+
+    report = connection_sync(connection)
+
+    assert "Access denied" in report.error
+    assert Variant.objects.get(shop=shop).active is True
+
+
+def test_a_wrong_token_is_an_error_that_never_shows_the_token(fake, connection, caplog):
+    connection.set_secrets({"access_token": "shpat_WRONG_secret_value"})
+    connection.save()
+    caplog.set_level(logging.DEBUG)
+
+    report = connection_sync(connection)
+
+    assert "HTTP 401" in report.error
+    connection.refresh_from_db()
+    for text in (report.error, caplog.text, connection.last_sync_report):
+        assert "shpat_WRONG_secret_value" not in text
+    assert (
+        fake.requests[0].headers["X-Shopify-Access-Token"] == "shpat_WRONG_secret_value"
+    )  # sent, to the fake
+
+
+def test_the_token_only_goes_to_the_store_s_myshopify_host(settings, connection):
+    settings.ESHOPS_SHOPIFY_BASE_URL = ""
+    settings.ESHOPS_ALLOWED_HOSTS = []
+    assert (
+        shopify.graphql_url(connection)
+        == "https://coccinelle-test.myshopify.com/admin/api/2026-10/graphql.json"
+    )
+
+    with FakeShopify(token=TOKEN) as elsewhere:
+        # A domain stored by going around the form (or an override left in place) is refused at call time.
+        EshopConnection.objects.filter(pk=connection.pk).update(shopify_domain="127.0.0.1")
+        connection.refresh_from_db()
+        settings.ESHOPS_SHOPIFY_BASE_URL = elsewhere.url  # 127.0.0.1 is not in ESHOPS_ALLOWED_HOSTS
+        report = connection_sync(connection)
+
+        assert "refused to call 127.0.0.1" in report.error
+        assert elsewhere.requests == []
+    problem = transport.url_problem("https://evil.example/admin/api/2026-10/graphql.json", "shopify")
+    assert problem == "a Shopify token only goes to https://<store>.myshopify.com"
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "evil.example",
+        "https://shop.myshopify.com",
+        "shop.myshopify.com.evil.example",
+        "shop.myshopify.com/admin",
+        "user@shop.myshopify.com",
+        "",
+    ],
+)
+def test_a_store_domain_that_is_not_a_myshopify_name_is_refused(shop, domain):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        connection_save(shop=shop, provider="shopify", fields={"shopify_domain": domain}, secrets={})
+    assert "shopify_domain" in error.value.message_dict
+    assert not EshopConnection.objects.exists()
+
+
+def test_secrets_are_stored_encrypted(connection):
+    connection.refresh_from_db()
+    assert TOKEN not in connection.secrets_encrypted
+    assert connection.secrets == {"access_token": TOKEN, "webhook_secret": "whsec"}
