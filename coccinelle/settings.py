@@ -485,3 +485,4 @@ ESHOPS_SYNC_SECONDS = env.int("ESHOPS_SYNC_SECONDS", default=6 * 3600)
 ESHOPS_ALLOWED_HOSTS = env.list("ESHOPS_ALLOWED_HOSTS", default=[])
 ESHOPS_SHOPIFY_BASE_URL = env.str("ESHOPS_SHOPIFY_BASE_URL", default="")
 CELERY_BEAT_SCHEDULE["eshops-full-sync"] = {"task": "eshops.tasks.sync_all", "schedule": ESHOPS_SYNC_SECONDS}
+CELERY_BEAT_SCHEDULE["eshops-events-sweep"] = {"task": "eshops.tasks.sweep_events", "schedule": 5 * 60}

@@ -302,7 +302,8 @@ def event_store(*, connection, topic: str, delivery_id: str, raw_body: bytes) ->
             )
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: process_event.delay(event.pk))
+    # robust: a broker that is down must not turn a stored event into a 500; beat's sweep hands it over.
+    transaction.on_commit(lambda: process_event.delay(event.pk), robust=True)
     return event
 
 

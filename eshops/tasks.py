@@ -1,6 +1,9 @@
 """Celery tasks of the e-shop sync: thin, each calls one service."""
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
 
 from eshops.models import EshopConnection, EshopEvent
 from eshops.services import connection_sync, event_process
@@ -29,3 +32,17 @@ def process_event(event_id: int) -> str:
         .first()
     )
     return event_process(event) if event else "already processed"
+
+
+@shared_task
+def sweep_events() -> int:
+    """Beat: events stored while the broker was down (their task never ran) are processed now."""
+    due = timezone.now() - timedelta(minutes=2)
+    ids = list(
+        EshopEvent.objects.filter(state=EshopEvent.State.PENDING, received_at__lt=due).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for pk in ids:
+        process_event.delay(pk)
+    return len(ids)
