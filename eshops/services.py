@@ -206,7 +206,8 @@ def _variant_apply(connection, product, item: ExternalVariant, *, product_active
         "external_id": item.external_id,
     }
     variant, created = variant_upsert_by_sku(shop=shop, sku=sku, fields=fields)
-    stock_set(variant=variant, stock=item.stock)
+    if item.stock is not None:
+        stock_set(variant=variant, stock=item.stock)
     VariantLink.objects.update_or_create(
         connection=connection,
         external_id=item.external_id,

@@ -83,13 +83,13 @@ def product_from_webhook(connection, payload: dict) -> ExternalProduct:
     variants = []
     for item in payload.get("variants") or []:
         options = [(names.get(i, ""), item.get(f"option{i}")) for i in (1, 2, 3)]
-        tracked = item.get("inventory_management") == "shopify"
+        stock = _webhook_stock(item)
         variants.append(
             _variant(
                 variant_id=str(item["id"]),
                 sku=item.get("sku"),
                 price=item.get("price"),
-                quantity=item.get("inventory_quantity") if tracked else None,
+                stock=stock,
                 options=options,
                 inventory_item_id=str(item.get("inventory_item_id") or ""),
                 active=True,
@@ -254,13 +254,14 @@ def _collect(products: dict, node: dict) -> None:
         },
     )
     item = node.get("inventoryItem") or {}
+    quantity = node.get("inventoryQuantity")
     tracked = item.get("tracked", True)
     entry["variants"].append(
         _variant(
             variant_id=_numeric_id(node["id"]),
             sku=node.get("sku"),
             price=node.get("price"),
-            quantity=node.get("inventoryQuantity") if tracked else None,
+            stock=max(int(quantity or 0), 0) if tracked else UNTRACKED_STOCK,
             options=[(o.get("name"), o.get("value")) for o in node.get("selectedOptions") or []],
             inventory_item_id=_numeric_id(item.get("id") or ""),
             active=True,
@@ -268,9 +269,18 @@ def _collect(products: dict, node: dict) -> None:
     )
 
 
-def _variant(*, variant_id, sku, price, quantity, options, inventory_item_id, active) -> ExternalVariant:
+def _webhook_stock(item: dict) -> int | None:
+    """A product webhook's variant stock: None when the payload has no quantity (recent API versions
+    leave it to `inventory_levels/update`), so the stock known here is kept; an explicit null
+    `inventory_management` means Shopify does not count it."""
+    quantity = item.get("inventory_quantity")
+    if "inventory_management" in item and item["inventory_management"] is None:
+        return UNTRACKED_STOCK
+    return None if quantity is None else max(int(quantity), 0)
+
+
+def _variant(*, variant_id, sku, price, stock, options, inventory_item_id, active) -> ExternalVariant:
     size, color = size_and_color(options)
-    stock = UNTRACKED_STOCK if quantity is None else max(int(quantity), 0)
     return ExternalVariant(
         external_id=variant_id,
         sku=(str(sku).strip() if sku else "") or f"SHOPIFY-{variant_id}",

@@ -38,7 +38,7 @@ class ExternalVariant:
     external_id: str
     sku: str  # already the generated one when the e-shop has none
     price: Decimal | None  # None: the e-shop gives none, the variant cannot be sold here
-    stock: int
+    stock: int | None  # None: the e-shop did not say (a webhook without it); the stock known is kept
     active: bool
     size: str = ""
     color: str = ""

@@ -123,6 +123,20 @@ def test_shopify_products_update_creates_the_product_and_its_variants(post, shop
     assert (event.topic, event.state, event.delivery_id) == ("products/update", "processed", "d-1")
 
 
+def test_shopify_product_update_without_quantities_keeps_the_stock_known_here(post, shopify_conn, shop):
+    body = json.loads(fixture("shopify/products_update.json"))
+    post(shopify_conn, json.dumps(body).encode(), "products/update", delivery="1")
+    for item in body["variants"]:  # newer API versions leave quantities to inventory_levels/update
+        del item["inventory_quantity"], item["old_inventory_quantity"], item["inventory_management"]
+        item["price"] = "95.00"
+    post(shopify_conn, json.dumps(body).encode(), "products/update", delivery="2")
+
+    assert {v.sku: (v.stock, v.price) for v in Variant.objects.filter(shop=shop)} == {
+        "ROB-PF-BLE-38": (5, Decimal("95.00")),
+        "SHOPIFY-9102": (0, Decimal("95.00")),
+    }
+
+
 def test_shopify_duplicate_delivery_is_stored_once(post, shopify_conn, shop):
     body = fixture("shopify/products_update.json")
     first = post(shopify_conn, body, "products/update", delivery="same-id")
