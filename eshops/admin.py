@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_backends import crypto
 from customers.admin import OWNER, READ, ShopScopedAdmin
 from eshops.models import EshopConnection, EshopEvent
+from eshops.services import events_retry
 from eshops.tasks import sync_connection
 
 SECRET_FIELDS = {
@@ -94,18 +95,30 @@ class EshopConnectionAdmin(ShopScopedAdmin):
         )
         ids = list(rows.filter(enabled=True).values_list("pk", flat=True))
         for pk in ids:
-            transaction.on_commit(lambda pk=pk: sync_connection.delay(pk))
+            transaction.on_commit(lambda pk=pk: sync_connection.delay(pk), robust=True)
         self.message_user(request, f"{len(ids)} sync(s) queued.", messages.SUCCESS)
 
 
 @admin.register(EshopEvent)
 class EshopEventAdmin(ShopScopedAdmin):
     shop_path = "connection__shop"
-    role_permissions = {OWNER: READ}
-    list_display = ["received_at", "connection", "topic", "state", "error"]
+    role_permissions = {OWNER: READ | {"change"}}
+    list_display = ["received_at", "connection", "topic", "state", "attempts", "error"]
     list_filter = ["state", "topic"]
     list_select_related = ["connection__shop"]
     readonly_fields = [f.name for f in EshopEvent._meta.fields]
+    actions = ["process_again"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description=_("Process again"), permissions=["change"])
+    def process_again(self, request, queryset):
+        """Queue them again; a worker applies them (nothing is applied from this request)."""
+        rows = (
+            queryset
+            if request.user.is_superuser
+            else queryset.filter(connection__shop__in=self.shops_where(request, "change"))
+        )
+        count = events_retry(rows)
+        self.message_user(request, f"{count} event(s) queued again.", messages.SUCCESS)

@@ -38,6 +38,7 @@ from eshops.values import ExternalOrder, ExternalProduct, ExternalVariant
 
 logger = logging.getLogger(__name__)
 _CENTS = Decimal("0.01")
+EVENT_MAX_ATTEMPTS = 5
 
 
 @dataclass
@@ -310,10 +311,13 @@ def event_store(*, connection, topic: str, delivery_id: str, raw_body: bytes) ->
 
 def event_process(event: EshopEvent) -> str:
     """Apply a stored webhook; the event records what came of it. Idempotent: the same event applied
-    twice leaves the same rows (upserts by id, SKU and reference)."""
+    twice leaves the same rows (upserts by id, SKU and reference). A failure that may pass (the e-shop
+    unreachable or throttling, a concurrent sync's insert) leaves it pending for beat's sweep, up to
+    EVENT_MAX_ATTEMPTS; anything else fails at once, kept for the admin's *Process again*."""
     connection = event.connection
     module = PROVIDERS[connection.provider]
     kind = module.TOPICS.get(event.topic)
+    event.attempts += 1
     try:
         payload = json.loads(event.payload)
         if kind is None or not isinstance(payload, dict):
@@ -322,12 +326,26 @@ def event_process(event: EshopEvent) -> str:
             done = _HANDLERS[kind](connection, module, payload)
             state = EshopEvent.State.PROCESSED if done else EshopEvent.State.IGNORED
             outcome = "" if done else "nothing here to change (unknown item, or no customer to attach)"
-    except (EshopError, ValueError, KeyError, TypeError) as exc:
+    except (EshopError, IntegrityError, ValueError, KeyError, TypeError) as exc:
         outcome, state = f"{type(exc).__name__}: {exc}"[:1000], EshopEvent.State.FAILED
-        logger.warning("E-shop event %s (%s) failed: %s", event.pk, event.topic, outcome)
+        transient = isinstance(exc, IntegrityError) or (isinstance(exc, EshopError) and not exc.permanent)
+        if transient and event.attempts < EVENT_MAX_ATTEMPTS:
+            state = EshopEvent.State.PENDING
+        logger.warning("E-shop event %s (%s) attempt %s: %s", event.pk, event.topic, event.attempts, outcome)
     event.state, event.error, event.processed_at = state, outcome, timezone.now()
-    event.save(update_fields=["state", "error", "processed_at"])
+    event.save(update_fields=["state", "error", "processed_at", "attempts"])
     return state
+
+
+def events_retry(events) -> int:
+    """The admin's *Process again*: the events go back to pending and a task each is queued."""
+    from eshops.tasks import process_event
+
+    ids = list(events.values_list("pk", flat=True))
+    EshopEvent.objects.filter(pk__in=ids).update(state=EshopEvent.State.PENDING, attempts=0)
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: process_event.delay(pk), robust=True)
+    return len(ids)
 
 
 def _on_product(connection, module, payload) -> bool:

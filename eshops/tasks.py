@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 from eshops.models import EshopConnection, EshopEvent
@@ -36,13 +37,14 @@ def process_event(event_id: int) -> str:
 
 @shared_task
 def sweep_events() -> int:
-    """Beat: events stored while the broker was down (their task never ran) are processed now."""
-    due = timezone.now() - timedelta(minutes=2)
-    ids = list(
-        EshopEvent.objects.filter(state=EshopEvent.State.PENDING, received_at__lt=due).values_list(
-            "pk", flat=True
-        )[:500]
+    """Beat: events whose task never ran (the broker was down) or whose last attempt failed for a
+    reason that may pass (eshops.services.event_process) are processed again, a few minutes on."""
+    now = timezone.now()
+    due = EshopEvent.objects.filter(state=EshopEvent.State.PENDING).filter(
+        Q(processed_at__isnull=True, received_at__lt=now - timedelta(minutes=2))
+        | Q(processed_at__lt=now - timedelta(minutes=5))
     )
+    ids = list(due.values_list("pk", flat=True)[:500])
     for pk in ids:
         process_event.delay(pk)
     return len(ids)

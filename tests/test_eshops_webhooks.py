@@ -448,3 +448,56 @@ def test_woocommerce_duplicate_delivery_is_stored_once(post, wc_conn, shop):
 
 def test_a_get_is_refused_without_a_500(client, wc_conn):
     assert client.get(f"/eshops/woocommerce/{wc_conn.webhook_token}/").status_code == 405
+
+
+def test_an_event_the_e_shop_could_not_answer_stays_pending_and_the_sweep_applies_it(
+    post, shopify_conn, shopify_fake, shop, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from eshops import shopify
+    from eshops.tasks import sweep_events
+
+    monkeypatch.setattr(shopify, "sleep", lambda seconds: None)
+    shopify_fake.variants = [variant_node(7101, product_id=1, title="Robe", sku="ROB-38", quantity=5)]
+    connection_sync(shopify_conn)
+    shopify_fake.variants[0]["inventoryQuantity"] = 3
+    shopify_fake.throttle_next = 100  # Shopify keeps throttling for now
+
+    post(shopify_conn, fixture("shopify/inventory_levels_update.json"), "inventory_levels/update")
+
+    event = EshopEvent.objects.get()
+    assert (event.state, event.attempts) == ("pending", 1) and "Throttled" in event.error
+    assert Variant.objects.get(shop=shop).stock == 5
+
+    shopify_fake.throttle_next = 0
+    EshopEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now() - timedelta(minutes=6))
+    assert sweep_events() == 1
+
+    event.refresh_from_db()
+    assert (event.state, event.attempts) == ("processed", 2)
+    assert Variant.objects.get(shop=shop).stock == 3
+
+
+def test_process_again_in_the_admin_requeues_a_failed_event(
+    client, owner, post, shopify_conn, shop, django_capture_on_commit_callbacks
+):
+    body = json.loads(fixture("shopify/orders_create.json"))
+    del body["id"], body["name"]  # an order this code cannot name
+    post(shopify_conn, json.dumps(body).encode(), "orders/create")
+    event = EshopEvent.objects.get()
+    assert event.state == "failed"
+
+    EshopEvent.objects.filter(pk=event.pk).update(payload=fixture("shopify/orders_create.json").decode())
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/eshops/eshopevent/", {"action": "process_again", "_selected_action": [event.pk]}
+        )
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.state == "processed"
+    assert Order.objects.filter(shop=shop, reference="SHOPIFY-#1001").exists()
