@@ -43,6 +43,8 @@ class EshopConnection(models.Model):
     webhook_token = models.CharField(max_length=64, unique=True, default=_webhook_token, editable=False)
     last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_sync_report = models.TextField(blank=True, editable=False)
+    # Orders changed since then are read at the next full sync (set only when reading them succeeded).
+    orders_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -19,8 +19,10 @@ Decisions, in one place:
 import json
 import logging
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -48,12 +50,15 @@ class SyncReport:
     created: int = 0
     deactivated: int = 0
     rejected: int = 0
+    orders: int = 0
+    orders_skipped: int = 0
     error: str = ""
 
     def __str__(self):
         text = (
             f"{self.products} products, {self.variants} variants ({self.created} new), "
-            f"{self.deactivated} deactivated, {self.rejected} rejected"
+            f"{self.deactivated} deactivated, {self.rejected} rejected; "
+            f"{self.orders} orders ({self.orders_skipped} without phone or e-mail)"
         )
         return f"{text}; stopped: {self.error}" if self.error else text
 
@@ -92,10 +97,30 @@ def connection_sync(connection: EshopConnection) -> SyncReport:
         logger.warning("E-shop sync of %s stopped: %s", connection, exc)
     else:
         report.deactivated += _deactivate_missing(connection, seen_products, seen_variants)
+        _orders_sync(connection, report)
     connection.last_sync_at = timezone.now()
     connection.last_sync_report = json.dumps(asdict(report))
-    connection.save(update_fields=["last_sync_at", "last_sync_report"])
+    connection.save(update_fields=["last_sync_at", "last_sync_report", "orders_synced_at"])
     return report
+
+
+def _orders_sync(connection, report: SyncReport) -> None:
+    """The orders changed since the last orders sync (an hour's overlap: clocks differ), else over the
+    last ESHOPS_ORDERS_DAYS; applied one by one, idempotent by reference."""
+    started = timezone.now()
+    since = connection.orders_synced_at or started - timedelta(days=settings.ESHOPS_ORDERS_DAYS)
+    try:
+        for external in PROVIDERS[connection.provider].fetch_orders(connection, since - timedelta(hours=1)):
+            try:
+                order_apply(connection, external)
+                report.orders += 1
+            except ValueError:
+                report.orders_skipped += 1
+    except EshopError as exc:
+        report.error = f"orders: {exc}"
+        logger.warning("E-shop orders sync of %s stopped: %s", connection, exc)
+        return
+    connection.orders_synced_at = started
 
 
 def product_apply(connection, external: ExternalProduct, *, report: SyncReport | None = None) -> set[str]:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -58,6 +58,27 @@ query Variants($first: Int!, $cursor: String) {
   }
 }
 """
+
+# Customer contact fields of API versions 2025-01+: defaultEmailAddress/defaultPhoneNumber (the older
+# customer.email/phone are deprecated). Reading them needs Shopify's protected customer data access.
+ORDERS_QUERY = """
+query Orders($first: Int!, $cursor: String, $query: String) {
+  orders(first: $first, after: $cursor, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id name createdAt cancelledAt email phone
+      currentTotalPriceSet { shopMoney { amount currencyCode } }
+      customer {
+        firstName lastName
+        defaultEmailAddress { emailAddress }
+        defaultPhoneNumber { phoneNumber }
+      }
+      billingAddress { firstName lastName phone }
+    }
+  }
+}
+"""
+ORDERS_PAGE_SIZE = 50
 
 INVENTORY_QUERY = """
 query Inventory($id: ID!) {
@@ -159,6 +180,40 @@ def fetch_products(connection):
         cursor = data["pageInfo"]["endCursor"]
     for entry in products.values():
         yield ExternalProduct(**entry["product"], variants=tuple(entry["variants"]))
+
+
+def fetch_orders(connection, since: datetime):
+    """The orders created or changed since `since` (without read_all_orders, Shopify gives the last 60
+    days at most), read into ExternalOrder."""
+    cursor, search = None, f"updated_at:>='{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+    while True:
+        variables = {"first": ORDERS_PAGE_SIZE, "cursor": cursor, "query": search}
+        data = graphql(connection, ORDERS_QUERY, variables)["orders"]
+        for node in data["nodes"]:
+            yield _order_from_node(node)
+        if not data["pageInfo"]["hasNextPage"]:
+            return
+        cursor = data["pageInfo"]["endCursor"]
+
+
+def _order_from_node(node: dict) -> ExternalOrder:
+    customer = node.get("customer") or {}
+    billing = node.get("billingAddress") or {}
+    money = ((node.get("currentTotalPriceSet") or {}).get("shopMoney")) or {}
+    customer_phone = (customer.get("defaultPhoneNumber") or {}).get("phoneNumber")
+    customer_email = (customer.get("defaultEmailAddress") or {}).get("emailAddress")
+    phones = [p for p in (node.get("phone"), customer_phone, billing.get("phone")) if p]
+    return ExternalOrder(
+        reference=f"SHOPIFY-{node.get('name') or _numeric_id(node['id'])}"[:64],
+        amount=_money(money.get("amount")) or Decimal("0"),
+        currency=str(money.get("currencyCode") or "EUR")[:3],
+        placed_at=_datetime(node.get("createdAt")),
+        cancelled=bool(node.get("cancelledAt")),
+        phones=tuple(str(p) for p in phones),
+        email=str(node.get("email") or customer_email or ""),
+        first_name=str(customer.get("firstName") or billing.get("firstName") or ""),
+        last_name=str(customer.get("lastName") or billing.get("lastName") or ""),
+    )
 
 
 def fetch_stock(connection, inventory_item_id: str) -> int | None:

@@ -104,12 +104,25 @@ def api_url(connection, path: str) -> str:
 def fetch_products(connection):
     """Every product (any status: a draft must turn its variants off), page by page as X-WP-TotalPages
     says, a variable product's variations read from its own endpoint."""
+    for payload in _pages(connection, "products", {}):
+        yield _product(payload, _variations(connection, payload))
+
+
+def fetch_orders(connection, since: datetime):
+    """The orders changed since `since` (`modified_after`, WooCommerce 5.8+), any status: a cancelled
+    one must be removed here too."""
+    after = since.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    params = {"modified_after": after, "dates_are_gmt": "true", "status": "any"}
+    for payload in _pages(connection, "orders", params):
+        yield order_from_webhook(payload)
+
+
+def _pages(connection, path: str, params: dict):
     page = 1
     while page <= MAX_PAGES:
-        response = _get(connection, "products", {"per_page": PER_PAGE, "page": page})
+        response = _get(connection, path, {**params, "per_page": PER_PAGE, "page": page})
         items = _list(response)
-        for payload in items:
-            yield _product(payload, _variations(connection, payload))
+        yield from items
         try:
             total_pages = int(response.headers.get("X-WP-TotalPages") or 0)
         except ValueError:
@@ -122,21 +135,7 @@ def fetch_products(connection):
 def _variations(connection, payload: dict) -> list[dict]:
     if payload.get("type") != "variable":
         return []
-    found, page = [], 1
-    while page <= MAX_PAGES:
-        response = _get(
-            connection, f"products/{int(payload['id'])}/variations", {"per_page": PER_PAGE, "page": page}
-        )
-        items = _list(response)
-        found.extend(items)
-        try:
-            total_pages = int(response.headers.get("X-WP-TotalPages") or 0)
-        except ValueError:
-            total_pages = 0
-        if page >= total_pages or not items:
-            return found
-        page += 1
-    return found
+    return list(_pages(connection, f"products/{int(payload['id'])}/variations", {}))
 
 
 def _get(connection, path: str, params: dict):
@@ -155,7 +154,7 @@ def _list(response) -> list[dict]:
     except ValueError:
         raise EshopError("woocommerce: the answer is not JSON", permanent=True) from None
     if not isinstance(body, list):
-        raise EshopError("woocommerce: expected a list of products", permanent=True)
+        raise EshopError("woocommerce: expected a list", permanent=True)
     return [item for item in body if isinstance(item, dict)]
 
 

@@ -9,7 +9,7 @@ from catalog.models import Product, Variant
 from eshops import shopify, transport
 from eshops.models import EshopConnection, VariantLink
 from eshops.services import connection_save, connection_sync
-from tests.fakes.shopify import FakeShopify, variant_node
+from tests.fakes.shopify import FakeShopify, order_node, variant_node
 
 TOKEN = "shpat_test_token"
 
@@ -96,8 +96,9 @@ def test_full_sync_reads_every_page_maps_options_and_generates_missing_skus(
         "SHOPIFY-31": ("Foulard", "", "", "89.00", shopify.UNTRACKED_STOCK, True),
         "VES-1": ("Veste", "38", "", "89.00", 0, False),  # a draft: not on sale; negative stock read as 0
     }
-    assert len(fake.requests) == 3  # 5 variants, 2 a page
-    assert [q["variables"]["cursor"] is None for q in fake.queries()] == [True, False, False]
+    variant_queries = [q for q in fake.queries() if "productVariants(" in q["query"]]
+    assert len(variant_queries) == 3  # 5 variants, 2 a page
+    assert [q["variables"]["cursor"] is None for q in variant_queries] == [True, False, False]
     assert Product.objects.get(shop=shop, name="Veste").active is False
     assert VariantLink.objects.get(connection=connection, external_id="11").inventory_item_id == "1011"
     connection.refresh_from_db()
@@ -164,7 +165,7 @@ def test_throttled_queries_wait_for_the_bucket_then_run_again(fake, connection, 
 
     assert report.error == "" and Variant.objects.filter(shop=shop).count() == 1
     assert _no_waiting == [3.0, 3.0]  # (302 requested - 2 available) / 100 a second
-    assert len(fake.requests) == 3
+    assert len(fake.requests) == 4  # twice throttled, then the variants, then the orders
 
 
 def test_throttling_gives_up_after_a_bounded_number_of_tries(fake, connection, shop):
@@ -251,3 +252,47 @@ def test_secrets_are_stored_encrypted(connection):
     connection.refresh_from_db()
     assert TOKEN not in connection.secrets_encrypted
     assert connection.secrets == {"access_token": TOKEN, "webhook_secret": "whsec"}
+
+
+def test_full_sync_reads_recent_orders_onto_the_right_customers(fake, connection, shop, make_customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Customer, Order
+
+    julie = make_customer(shop, phone="+33612345678")
+    fake.orders = [
+        order_node(1001, total="89.00", phone="06 12 34 56 78"),
+        order_node(
+            1002,
+            total="45.50",
+            customer={
+                "firstName": "Léa",
+                "lastName": "Petit",
+                "defaultEmailAddress": {"emailAddress": "lea@example.com"},
+                "defaultPhoneNumber": None,
+            },
+        ),
+        order_node(1003, total="10.00"),  # no phone, no e-mail: nobody to attach it to
+        order_node(1004, total="30.00", email="lea@example.com", cancelled_at="2026-11-21T10:00:00Z"),
+    ]
+
+    report = connection_sync(connection)
+
+    assert (report.error, report.orders, report.orders_skipped) == ("", 3, 1)
+    orders = dict(Order.objects.filter(shop=shop).values_list("reference", "customer__email"))
+    assert orders == {"SHOPIFY-#1001": julie.email, "SHOPIFY-#1002": "lea@example.com"}
+    assert Customer.objects.get(shop=shop, email="lea@example.com").first_name == "Léa"
+    query = [q for q in fake.queries() if "orders(" in q["query"]][0]
+    since = (timezone.now() - timedelta(days=60, hours=1)).date().isoformat()
+    assert query["variables"]["query"].startswith(f"updated_at:>='{since}")
+
+    connection.refresh_from_db()
+    synced = connection.orders_synced_at
+    connection_sync(connection)  # the next sync asks from the last one (less an hour), changes nothing
+    next_query = [q for q in fake.queries() if "orders(" in q["query"]][-1]
+    assert next_query["variables"]["query"] == (
+        f"updated_at:>='{(synced - timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+    )
+    assert Order.objects.filter(shop=shop).count() == 2

@@ -125,3 +125,24 @@ def test_an_https_site_is_accepted(shop):
         shop=shop, provider="woocommerce", fields={"site_url": "https://boutique.example"}, secrets={}
     )
     assert woocommerce.api_url(connection, "products") == "https://boutique.example/wp-json/wc/v3/products"
+
+
+def test_full_sync_reads_orders_changed_since_the_last_one(fake, connection, shop, make_customer):
+    import json
+    from pathlib import Path
+
+    from customers.models import Order
+
+    order = json.loads((Path(__file__).parent / "fixtures/woocommerce/order_created.json").read_text())
+    chloe = make_customer(shop, phone="+33698765432")
+    fake.orders = [order, {**order, "id": 728, "number": "728", "status": "cancelled"}]
+
+    report = connection_sync(connection)
+
+    assert (report.error, report.orders) == ("", 2)
+    assert list(Order.objects.filter(shop=shop).values_list("reference", "customer_id")) == [
+        ("WC-727", chloe.pk)
+    ]
+    request = [r for r in fake.requests if r.path.endswith("/orders")][0]
+    assert request.query["status"] == ["any"] and request.query["dates_are_gmt"] == ["true"]
+    assert "modified_after" in request.query

@@ -45,11 +45,27 @@ def variant_node(
     }
 
 
+def order_node(number, *, total="120.00", email=None, phone=None, customer=None, cancelled_at=None):
+    """One Order node as the sync's orders query asks for it (contact fields of 2025-01+ versions)."""
+    return {
+        "id": f"gid://shopify/Order/{5000 + number}",
+        "name": f"#{number}",
+        "createdAt": "2026-11-20T10:00:00Z",
+        "cancelledAt": cancelled_at,
+        "email": email,
+        "phone": phone,
+        "currentTotalPriceSet": {"shopMoney": {"amount": total, "currencyCode": "EUR"}},
+        "customer": customer,
+        "billingAddress": None,
+    }
+
+
 class FakeShopify(FakeServer):
     def __init__(self, *, token="shpat_test_token", variants=()):
         super().__init__()
         self.token = token
         self.variants = list(variants)
+        self.orders: list[dict] = []  # GraphQL Order nodes (order_node)
         self.throttle_next = 0  # answer this many queries THROTTLED first
         self.error_next = ""  # answer the next query with this error message (a 200 with `errors`)
 
@@ -72,22 +88,27 @@ class FakeShopify(FakeServer):
             return 200, {"errors": [{"message": message, "locations": [{"line": 2, "column": 3}]}]}, {}
         if "productVariants(" in query:
             return 200, self._with_cost(self._variants(variables)), {}
+        if "orders(" in query:
+            return 200, self._with_cost(self._page("orders", self.orders, variables)), {}
         if "inventoryItem(" in query:
             return 200, self._with_cost(self._inventory_item(variables["id"])), {}
         return 200, {"errors": [{"message": "Field 'unknown' doesn't exist on type 'QueryRoot'"}]}, {}
 
     def _variants(self, variables):
+        return self._page("productVariants", self.variants, variables)
+
+    def _page(self, field, items, variables):
         first = int(variables.get("first") or 50)
         if first > 250:
             return {"errors": [{"message": "The first argument must be at most 250"}]}
         start = int(base64.b64decode(variables["cursor"]).decode()) if variables.get("cursor") else 0
-        page = self.variants[start : start + first]
+        page = items[start : start + first]
         end = start + len(page)
         return {
             "data": {
-                "productVariants": {
+                field: {
                     "pageInfo": {
-                        "hasNextPage": end < len(self.variants),
+                        "hasNextPage": end < len(items),
                         "endCursor": base64.b64encode(str(end).encode()).decode() if page else None,
                     },
                     "nodes": page,

@@ -69,6 +69,7 @@ class FakeWooCommerce(FakeServer):
         self.key, self.secret = key, secret
         self.products = list(products)
         self.variations = dict(variations or {})
+        self.orders: list[dict] = []  # REST orders, as GET /orders returns them
 
     def handle(self, request):
         expected = "Basic " + base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
@@ -81,6 +82,8 @@ class FakeWooCommerce(FakeServer):
                 {},
             )
         parts = request.path[len(PREFIX) :].strip("/").split("/")
+        if parts == ["orders"]:
+            return self._page(request, self.orders)
         if parts == ["products"]:
             return self._page(request, self.products)
         if len(parts) == 3 and parts[0] == "products" and parts[2] == "variations":
