@@ -25,11 +25,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Product, Variant
 from catalog.services import product_update, product_upsert, stock_set, variant_update, variant_upsert_by_sku
+from crm_backends.crypto import SecretsUnreadable
 from customers.models import Order
 from customers.orders import CustomerRef, order_delete, order_upsert
 from customers.phones import try_normalize_phone
@@ -58,7 +59,7 @@ class SyncReport:
         text = (
             f"{self.products} products, {self.variants} variants ({self.created} new), "
             f"{self.deactivated} deactivated, {self.rejected} rejected; "
-            f"{self.orders} orders ({self.orders_skipped} without phone or e-mail)"
+            f"{self.orders} orders ({self.orders_skipped} not recorded: no phone or e-mail, or unreadable)"
         )
         return f"{text}; stopped: {self.error}" if self.error else text
 
@@ -87,16 +88,24 @@ def connection_sync(connection: EshopConnection) -> SyncReport:
     when the whole catalogue was read: a sync stopped half-way must not switch off the other half)."""
     module = PROVIDERS[connection.provider]
     report = SyncReport()
-    seen_products, seen_variants = set(), set()
+    seen_products, seen_variants, complete = set(), set(), True
     try:
         for external in module.fetch_products(connection):
             seen_products.add(external.external_id)
-            seen_variants |= product_apply(connection, external, report=report)
-    except EshopError as exc:
+            try:
+                seen_variants |= product_apply(connection, external, report=report)
+            except (IntegrityError, DataError, ValueError) as exc:  # one product this shop cannot take
+                complete = False
+                report.rejected += 1
+                logger.warning(
+                    "E-shop product %s of %s not applied: %s", external.external_id, connection, exc
+                )
+    except (EshopError, SecretsUnreadable) as exc:
         report.error = str(exc)
         logger.warning("E-shop sync of %s stopped: %s", connection, exc)
     else:
-        report.deactivated += _deactivate_missing(connection, seen_products, seen_variants)
+        if complete:  # a product that could not be applied must not have its variants switched off
+            report.deactivated += _deactivate_missing(connection, seen_products, seen_variants)
         _orders_sync(connection, report)
     connection.last_sync_at = timezone.now()
     connection.last_sync_report = json.dumps(asdict(report))
@@ -114,9 +123,10 @@ def _orders_sync(connection, report: SyncReport) -> None:
             try:
                 order_apply(connection, external)
                 report.orders += 1
-            except ValueError:
+            except (ValueError, IntegrityError, DataError) as exc:
                 report.orders_skipped += 1
-    except EshopError as exc:
+                logger.info("E-shop order %s not recorded: %s", external.reference, exc)
+    except (EshopError, SecretsUnreadable) as exc:
         report.error = f"orders: {exc}"
         logger.warning("E-shop orders sync of %s stopped: %s", connection, exc)
         return
@@ -351,7 +361,7 @@ def event_process(event: EshopEvent) -> str:
             done = _HANDLERS[kind](connection, module, payload)
             state = EshopEvent.State.PROCESSED if done else EshopEvent.State.IGNORED
             outcome = "" if done else "nothing here to change (unknown item, or no customer to attach)"
-    except (EshopError, IntegrityError, ValueError, KeyError, TypeError) as exc:
+    except (EshopError, SecretsUnreadable, IntegrityError, DataError, ValueError, KeyError, TypeError) as exc:
         outcome, state = f"{type(exc).__name__}: {exc}"[:1000], EshopEvent.State.FAILED
         transient = isinstance(exc, IntegrityError) or (isinstance(exc, EshopError) and not exc.permanent)
         if transient and event.attempts < EVENT_MAX_ATTEMPTS:

@@ -296,3 +296,21 @@ def test_full_sync_reads_recent_orders_onto_the_right_customers(fake, connection
         f"updated_at:>='{(synced - timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
     )
     assert Order.objects.filter(shop=shop).count() == 2
+
+
+def test_a_product_the_catalogue_refuses_is_skipped_and_nothing_is_switched_off(fake, connection, shop):
+    fake.variants = [
+        variant_node(11, product_id=1, title="Robe", sku="ROB-38"),
+        variant_node(21, product_id=2, title="Jean", sku="JEA-1"),
+    ]
+    connection_sync(connection)
+    fake.variants = [
+        variant_node(11, product_id=1, title="Robe", sku="ROB-38", quantity=7),
+        variant_node(21, product_id=2, title="Jean", sku="JEA-1", price="99999999999.00"),  # beyond a price
+    ]
+
+    report = connection_sync(connection)
+
+    assert report.rejected == 1 and report.deactivated == 0
+    state = {v.sku: (v.stock, v.active, str(v.price)) for v in Variant.objects.filter(shop=shop)}
+    assert state == {"ROB-38": (7, True, "89.00"), "JEA-1": (3, True, "89.00")}
