@@ -155,10 +155,14 @@ def product_apply(connection, external: ExternalProduct, *, report: SyncReport |
 
 
 def product_retire(connection, external_id: str) -> bool:
-    """A product deleted in the e-shop: it and its variants become inactive here."""
+    """A product deleted in the e-shop: it and its variants become inactive here (a variation: its
+    variant)."""
     link = ProductLink.objects.filter(connection=connection, external_id=external_id).first()
-    if link is None:
-        return False
+    if link is None:  # WooCommerce deletes a variation with the same topic: that variant alone
+        variant_link = VariantLink.objects.filter(connection=connection, external_id=external_id).first()
+        if variant_link is not None:
+            variant_update(variant=variant_link.variant, fields={"active": False})
+        return variant_link is not None
     with transaction.atomic():
         product_update(product=link.product, fields={"active": False})
         for variant in link.product.variants.filter(external_source=connection.provider, active=True):

@@ -65,7 +65,10 @@ def is_ping(raw_body: bytes, topic: str) -> bool:
 
 def product_from_webhook(connection, payload: dict) -> ExternalProduct:
     """`product.created|updated|restored`: the REST product; a variable product's variations are read
-    from the API (the webhook carries their ids only)."""
+    from the API (the webhook carries their ids only). WooCommerce sends the same topics for a
+    variation on its own (a stock change, an edit): then its parent is read and applied whole."""
+    if payload.get("type") == "variation":
+        payload = _object(_get(connection, f"products/{int(payload['parent_id'])}", {}))
     return _product(payload, _variations(connection, payload))
 
 
@@ -146,6 +149,16 @@ def _get(connection, path: str, params: dict):
     return transport.request(
         PROVIDER, "GET", api_url(connection, path), params=params, auth=(key, secret), timeout=30
     )
+
+
+def _object(response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        raise EshopError("woocommerce: the answer is not JSON", permanent=True) from None
+    if not isinstance(body, dict) or "id" not in body:
+        raise EshopError("woocommerce: expected a product", permanent=True)
+    return body
 
 
 def _list(response) -> list[dict]:

@@ -501,3 +501,31 @@ def test_process_again_in_the_admin_requeues_a_failed_event(
     event.refresh_from_db()
     assert event.state == "processed"
     assert Order.objects.filter(shop=shop, reference="SHOPIFY-#1001").exists()
+
+
+def test_woocommerce_variation_update_applies_its_parent_and_variation_delete_retires_it(
+    post, wc_conn, wc_fake, shop
+):
+    from tests.fakes.woocommerce import product
+
+    parent = json.loads(fixture("woocommerce/product_updated.json"))
+    wc_fake.products = [parent]
+    wc_fake.variations = {
+        501: [variation(601, sku="JEA-38", stock_quantity=1, attributes=[("Taille", "38")])]
+    }
+    as_product = {**product(601, "Jean droit - 38", type="variation", sku="JEA-38"), "parent_id": 501}
+
+    post(wc_conn, json.dumps(as_product).encode(), "product.updated", delivery="1")
+
+    variant = Variant.objects.get(shop=shop)
+    assert (variant.sku, variant.product.name, variant.size, variant.stock) == (
+        "JEA-38",
+        "Jean droit",
+        "38",
+        1,
+    )
+    assert not Product.objects.filter(shop=shop, name="Jean droit - 38").exists()
+
+    post(wc_conn, b'{"id": 601}', "product.deleted", delivery="2")
+    variant.refresh_from_db()
+    assert variant.active is False and variant.product.active is True

@@ -86,6 +86,11 @@ class FakeWooCommerce(FakeServer):
             return self._page(request, self.orders)
         if parts == ["products"]:
             return self._page(request, self.products)
+        if len(parts) == 2 and parts[0] == "products":
+            found = [p for p in self.products if str(p["id"]) == parts[1]]
+            if found:
+                return 200, found[0], {}
+            return 404, _error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404), {}
         if len(parts) == 3 and parts[0] == "products" and parts[2] == "variations":
             return self._page(request, self.variations.get(int(parts[1]), []))
         return (
