@@ -58,6 +58,9 @@ class EshopConnection(models.Model):
     def clean(self):
         from eshops.transport import connection_errors
 
+        self.shopify_domain = (self.shopify_domain or "").strip().lower()
+        self.site_url = (self.site_url or "").strip()
+
         errors = connection_errors(self)
         if errors:
             from django.core.exceptions import ValidationError

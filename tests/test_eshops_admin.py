@@ -56,10 +56,12 @@ def test_the_owner_adds_a_connection_and_its_secrets_are_never_shown_back(client
 
 def test_saving_without_typing_a_secret_keeps_the_stored_one(client, owner, shop, connection):
     client.force_login(owner)
-    response = client.post(f"{CHANGELIST}{connection.pk}/change/", form_data(shop, api_version="2026-07"))
+    data = form_data(shop, api_version="2026-07", shopify_domain=" Coccinelle-Test.myshopify.com ")
+    response = client.post(f"{CHANGELIST}{connection.pk}/change/", data)
     assert response.status_code == 302
     connection.refresh_from_db()
     assert connection.api_version == "2026-07" and connection.secrets["access_token"] == TOKEN
+    assert connection.shopify_domain == "coccinelle-test.myshopify.com"
 
 
 def test_the_form_refuses_a_domain_that_is_not_a_myshopify_name(client, owner, shop):
