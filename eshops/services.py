@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Product, Variant
@@ -231,8 +232,7 @@ def _variant_apply(connection, product, item: ExternalVariant, *, product_active
         logger.info("E-shop variant %s %s skipped: no price", source, item.external_id)
         report.rejected += 1
         return None
-    sku = _sku_for(shop, source, item)
-    current = Variant.objects.filter(shop=shop, external_source=source, external_id=item.external_id).first()
+    sku, current = _sku_and_current(shop, source, item)
     if current is not None and current.sku != sku:
         # The SKU changed in the e-shop; the catalogue's services do not rename SKUs: retire the old one.
         variant_update(variant=current, fields={"external_source": "", "external_id": "", "active": False})
@@ -248,24 +248,31 @@ def _variant_apply(connection, product, item: ExternalVariant, *, product_active
     variant, created = variant_upsert_by_sku(shop=shop, sku=sku, fields=fields)
     if item.stock is not None:
         stock_set(variant=variant, stock=item.stock)
-    VariantLink.objects.update_or_create(
-        connection=connection,
-        external_id=item.external_id,
-        defaults={"variant": variant, "inventory_item_id": item.inventory_item_id},
-    )
+    link = {"variant": variant, "inventory_item_id": item.inventory_item_id}
+    # Read first: update_or_create would lock and save the link at every sync, changed or not.
+    if not VariantLink.objects.filter(connection=connection, external_id=item.external_id, **link).exists():
+        VariantLink.objects.update_or_create(
+            connection=connection, external_id=item.external_id, defaults=link
+        )
     report.variants += 1
     report.created += int(created)
     return variant
 
 
-def _sku_for(shop, source: str, item: ExternalVariant) -> str:
-    """The e-shop's SKU, unless another variant of this e-shop already has it (then the generated one)."""
-    taken = (
-        Variant.objects.filter(shop=shop, sku=item.sku, external_source=source)
-        .exclude(external_id__in=("", item.external_id))
-        .exists()
+def _sku_and_current(shop, source: str, item: ExternalVariant) -> tuple[str, Variant | None]:
+    """The SKU to use (the e-shop's, unless another variant of this e-shop already has it: then the
+    generated one) and the variant that has this e-shop id now, in one query."""
+    rows = Variant.objects.filter(shop=shop).filter(
+        Q(sku=item.sku) | Q(external_source=source, external_id=item.external_id)
     )
-    return f"{'SHOPIFY' if source == 'shopify' else 'WC'}-{item.external_id}" if taken else item.sku[:64]
+    current, taken = None, False
+    for row in rows:
+        if row.external_source == source and row.external_id == item.external_id:
+            current = row
+        elif row.sku == item.sku and row.external_source == source and row.external_id:
+            taken = True
+    sku = f"{'SHOPIFY' if source == 'shopify' else 'WC'}-{item.external_id}" if taken else item.sku[:64]
+    return sku, current
 
 
 def _deactivate_missing(connection, seen_products: set, seen_variants: set) -> int:

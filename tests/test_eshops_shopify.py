@@ -314,3 +314,27 @@ def test_a_product_the_catalogue_refuses_is_skipped_and_nothing_is_switched_off(
     assert report.rejected == 1 and report.deactivated == 0
     state = {v.sku: (v.stock, v.active, str(v.price)) for v in Variant.objects.filter(shop=shop)}
     assert state == {"ROB-38": (7, True, "89.00"), "JEA-1": (3, True, "89.00")}
+
+
+def test_a_sku_changed_in_shopify_retires_the_old_variant_and_makes_the_new_one(fake, connection, shop):
+    fake.variants = [variant_node(11, product_id=1, title="Robe", sku="OLD-38")]
+    connection_sync(connection)
+    fake.variants = [variant_node(11, product_id=1, title="Robe", sku="NEW-38")]
+
+    connection_sync(connection)
+
+    state = {v.sku: (v.active, v.external_id) for v in Variant.objects.filter(shop=shop)}
+    assert state == {"OLD-38": (False, ""), "NEW-38": (True, "11")}
+    assert VariantLink.objects.get(connection=connection, external_id="11").variant.sku == "NEW-38"
+
+
+def test_two_shopify_variants_with_one_sku_stay_two_variants(fake, connection, shop):
+    fake.variants = [
+        variant_node(11, product_id=1, title="Robe", sku="DUP"),
+        variant_node(12, product_id=1, title="Robe", sku="DUP", options=[("Size", "40")]),
+    ]
+    connection_sync(connection)
+    connection_sync(connection)  # and they do not swap at the next sync
+
+    state = {v.sku: (v.external_id, v.size) for v in Variant.objects.filter(shop=shop)}
+    assert state == {"DUP": ("11", "38"), "SHOPIFY-12": ("12", "40")}
