@@ -529,3 +529,20 @@ def test_woocommerce_variation_update_applies_its_parent_and_variation_delete_re
     post(wc_conn, b'{"id": 601}', "product.deleted", delivery="2")
     variant.refresh_from_db()
     assert variant.active is False and variant.product.active is True
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(client, shopify_conn, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 100
+    body = b'{"id": 1, "padding": "' + b"x" * 200 + b'"}'
+
+    response = client.post(
+        f"/eshops/shopify/{shopify_conn.webhook_token}/",
+        body,
+        content_type="application/json",
+        HTTP_X_SHOPIFY_HMAC_SHA256=sign(body, SHOPIFY_SECRET),
+        HTTP_X_SHOPIFY_TOPIC="products/update",
+        HTTP_X_SHOPIFY_WEBHOOK_ID="big",
+    )
+
+    assert response.status_code == 413
+    assert not EshopEvent.objects.exists()
