@@ -9,6 +9,8 @@ from django.utils import timezone
 from eshops.models import EshopConnection, EshopEvent
 from eshops.services import connection_sync, event_process
 
+EVENTS_KEEP_DAYS = 30
+
 
 @shared_task
 def sync_connection(connection_id: int) -> str:
@@ -47,4 +49,9 @@ def sweep_events() -> int:
     ids = list(due.values_list("pk", flat=True)[:500])
     for pk in ids:
         process_event.delay(pk)
+    # Applied events carry buyers' names, phones and e-mails: kept a while to look into, then removed.
+    EshopEvent.objects.filter(
+        state__in=[EshopEvent.State.PROCESSED, EshopEvent.State.IGNORED],
+        received_at__lt=now - timedelta(days=EVENTS_KEEP_DAYS),
+    ).delete()
     return len(ids)

@@ -526,7 +526,7 @@ def test_woocommerce_variation_update_applies_its_parent_and_variation_delete_re
     )
     assert not Product.objects.filter(shop=shop, name="Jean droit - 38").exists()
 
-    post(wc_conn, b'{"id": 601}', "product.deleted", delivery="2")
+    post(wc_conn, fixture("woocommerce/product_deleted.json"), "product.deleted", delivery="2")
     variant.refresh_from_db()
     assert variant.active is False and variant.product.active is True
 
@@ -546,3 +546,23 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(client, shopify_conn
 
     assert response.status_code == 413
     assert not EshopEvent.objects.exists()
+
+
+def test_the_sweep_removes_applied_events_after_30_days_and_keeps_failed_ones(post, shopify_conn):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from eshops.tasks import sweep_events
+
+    post(shopify_conn, fixture("shopify/orders_create.json"), "orders/create", delivery="old")
+    post(shopify_conn, b'{"id": 1}', "orders/create", delivery="old-ignored")
+    post(shopify_conn, fixture("shopify/orders_create.json"), "orders/create", delivery="recent")
+    EshopEvent.objects.create(
+        connection=shopify_conn, topic="orders/create", delivery_id="f", payload="{}", state="failed"
+    )
+    EshopEvent.objects.exclude(delivery_id="recent").update(received_at=timezone.now() - timedelta(days=31))
+
+    sweep_events()
+
+    assert sorted(EshopEvent.objects.values_list("delivery_id", flat=True)) == ["f", "recent"]
