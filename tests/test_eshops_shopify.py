@@ -168,6 +168,16 @@ def test_throttled_queries_wait_for_the_bucket_then_run_again(fake, connection, 
     assert len(fake.requests) == 4  # twice throttled, then the variants, then the orders
 
 
+def test_an_http_429_waits_and_tries_again_like_a_throttled_query(fake, connection, shop, _no_waiting):
+    fake.variants = [variant_node(11, product_id=1, title="Robe", sku="ROB-38")]
+    fake.too_many_next = 1
+
+    report = connection_sync(connection)
+
+    assert report.error == "" and Variant.objects.filter(shop=shop).count() == 1
+    assert len(_no_waiting) == 1
+
+
 def test_throttling_gives_up_after_a_bounded_number_of_tries(fake, connection, shop):
     fake.variants = [variant_node(11, product_id=1, title="Robe", sku="ROB-38")]
     fake.throttle_next = 100

@@ -68,6 +68,7 @@ class FakeShopify(FakeServer):
         self.orders: list[dict] = []  # GraphQL Order nodes (order_node)
         self.throttle_next = 0  # answer this many queries THROTTLED first
         self.error_next = ""  # answer the next query with this error message (a 200 with `errors`)
+        self.too_many_next = 0  # answer this many requests with an HTTP 429 first
 
     def handle(self, request):
         if request.method != "POST" or request.path != f"/admin/api/{API_VERSION}/graphql.json":
@@ -77,6 +78,13 @@ class FakeShopify(FakeServer):
                 401,
                 {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
                 {},
+            )
+        if self.too_many_next:
+            self.too_many_next -= 1
+            return (
+                429,
+                {"errors": "Exceeded 2 calls per second for api client. Reduce request rates."},
+                {"Retry-After": "2.0"},
             )
         body = request.json()
         query, variables = body["query"], body.get("variables") or {}
