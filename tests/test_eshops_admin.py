@@ -128,3 +128,12 @@ def test_sync_eshop_prints_the_report_and_exits_2_when_the_sync_stopped(shop, co
 def test_sync_eshop_without_a_connection_is_an_error(shop):
     with pytest.raises(CommandError, match="no enabled e-shop connection"):
         call_command("sync_eshop", "--shop", shop.slug)
+
+
+def test_a_system_check_warns_when_e_shop_tokens_may_leave_the_vendors_hosts_in_production(settings):
+    from eshops.checks import allowed_hosts_check
+
+    settings.DEBUG, settings.ESHOPS_ALLOWED_HOSTS, settings.ESHOPS_SHOPIFY_BASE_URL = False, [], ""
+    assert allowed_hosts_check(None) == []
+    settings.ESHOPS_ALLOWED_HOSTS = ["127.0.0.1"]
+    assert [w.id for w in allowed_hosts_check(None)] == ["eshops.W001"]
