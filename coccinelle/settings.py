@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "catalog",
     "webhooks",
     "crm_backends",
+    "eshops",
 ]
 
 MIDDLEWARE = [
@@ -482,3 +483,15 @@ CELERY_BEAT_SCHEDULE["outgoing-webhooks-sweep"] = {
     "task": "crm_backends.outgoing.tasks.sweep_webhooks",
     "schedule": OUTGOING_WEBHOOKS_SWEEP_SECONDS,
 }
+
+# E-shop sync (eshops): a full catalogue sync of every connection this often (webhooks keep it current
+# between). Shopify tokens go only to https://<store>.myshopify.com and WooCommerce keys to https sites;
+# hosts listed in ESHOPS_ALLOWED_HOSTS (a local fake) may be called over http too, and
+# ESHOPS_SHOPIFY_BASE_URL replaces https://<store> (tests, staging). Both empty in production.
+ESHOPS_SYNC_SECONDS = env.int("ESHOPS_SYNC_SECONDS", default=6 * 3600)
+# How far back the first full sync reads orders (Shopify gives 60 days without read_all_orders).
+ESHOPS_ORDERS_DAYS = env.int("ESHOPS_ORDERS_DAYS", default=60)
+ESHOPS_ALLOWED_HOSTS = env.list("ESHOPS_ALLOWED_HOSTS", default=[])
+ESHOPS_SHOPIFY_BASE_URL = env.str("ESHOPS_SHOPIFY_BASE_URL", default="")
+CELERY_BEAT_SCHEDULE["eshops-full-sync"] = {"task": "eshops.tasks.sync_all", "schedule": ESHOPS_SYNC_SECONDS}
+CELERY_BEAT_SCHEDULE["eshops-events-sweep"] = {"task": "eshops.tasks.sweep_events", "schedule": 5 * 60}

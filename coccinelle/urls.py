@@ -11,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # /healthz is answered by coccinelle.middleware.HealthCheckMiddleware, before host and HTTPS checks.
     path("webhooks/", include("webhooks.urls")),
+    # Shopify and WooCommerce webhooks (eshops.views): /eshops/<provider>/<connection token>/
+    path("eshops/", include("eshops.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dashboard/", include("customers.urls")),
