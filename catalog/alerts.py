@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog import conversation_texts as texts
@@ -58,60 +59,77 @@ def alert_cancel(*, alert: StockAlert) -> bool:
 
 
 def alerts_send_due(*, now=None) -> int:
-    """Send every waiting alert whose variant is available again; lapse the old ones. The number of
-    messages recorded for sending."""
+    """Send the waiting alerts whose variant is available again, one message per customer naming each
+    item; lapse the old ones. The number of messages recorded for sending.
+
+    Alerts that could not go out yet (tried_at set) come after the others, so that a pile of them in
+    one shop never holds up another shop's: each run reaches BATCH customers, the untried first."""
     now = now or timezone.now()
-    StockAlert.objects.filter(
-        state=StockAlert.State.WAITING, created_at__lt=now - timedelta(days=ALERT_DAYS)
-    ).update(state=StockAlert.State.LAPSED)
-    back = variants_with_available(Variant.objects.filter(active=True, product__active=True)).filter(
-        available__gt=0
-    )
-    due = StockAlert.objects.filter(state=StockAlert.State.WAITING, variant__in=back.values("pk"))
+    waiting = StockAlert.objects.filter(state=StockAlert.State.WAITING)
+    waiting.filter(created_at__lt=now - timedelta(days=ALERT_DAYS)).update(state=StockAlert.State.LAPSED)
+    # Available is computed for the variants someone waits for, not for every shop's catalogue.
+    back = variants_with_available(
+        Variant.objects.filter(pk__in=waiting.values("variant_id"), active=True, product__active=True)
+    ).filter(available__gt=0)
+    due = waiting.filter(variant__in=back.values("pk")).order_by(F("tried_at").asc(nulls_first=True), "pk")
+    customers: list[int] = []
+    for customer_id in due.values_list("customer_id", flat=True).iterator():
+        if customer_id not in customers:
+            customers.append(customer_id)
+        if len(customers) >= BATCH:
+            break
     sent = 0
-    for alert_id in due.order_by("pk").values_list("pk", flat=True)[:BATCH]:
+    for customer_id in customers:
         with transaction.atomic():
-            sent += _send(alert_id, now)
+            sent += _send(customer_id, due, now)
     return sent
 
 
-def _send(alert_id: int, now) -> int:
-    # Locked and read again: another run may have sent it; skip_locked lets two runs share the work.
-    alert = (
-        StockAlert.objects.select_for_update(skip_locked=True, of=("self",))
+def _send(customer_id: int, due, now) -> int:
+    # Locked and read again: another run may have sent them; skip_locked lets two runs share the work.
+    alerts = list(
+        due.filter(customer_id=customer_id)
+        .select_for_update(skip_locked=True, of=("self",))
         .select_related("customer__shop", "variant__product")
-        .filter(pk=alert_id, state=StockAlert.State.WAITING)
-        .first()
     )
-    if alert is None:
+    if not alerts:
         return 0
-    customer = alert.customer
+    customer = alerts[0].customer
+    ids = [alert.pk for alert in alerts]
     if customer.opted_out_at:
-        alert.state = StockAlert.State.CANCELLED
-        alert.save(update_fields=["state"])
+        StockAlert.objects.filter(pk__in=ids).update(state=StockAlert.State.CANCELLED)
         return 0
-    channel = reminder_channel(customer)
+    channel = reminder_channel(customer) if _may_offer(customer, now) else None
     provider = _provider(customer, channel)
     if channel is None or provider is None:
-        logger.info(
-            "stock alert %s: no channel open to customer %s yet, it keeps waiting", alert.pk, customer.pk
-        )
+        # No open channel, or nobody would act on the "oui" now: it keeps waiting, behind the others.
+        logger.info("stock alerts of customer %s: not sent yet, they keep waiting", customer.pk)
+        StockAlert.objects.filter(pk__in=ids).update(tried_at=now)
         return 0
-    available = variants_with_available(Variant.objects.filter(pk=alert.variant_id)).get().available
     language = customer.language or customer.shop.language
     reply = record_outbound(
         customer=customer,
         channel=channel,
-        body=back_in_stock_text(alert, available, language),
+        body=back_in_stock_text(customer, [alert.variant for alert in alerts], language),
         provider=provider,
         automatic=True,
-        # Its "oui" holds the variant, like the answer to a question (catalog.conversation).
-        context={"offer": "hold", "variant_id": alert.variant_id, "buttons": texts.offer_buttons(language)},
+        # Its "oui" holds every variant named, like the answer to a question (catalog.conversation).
+        context={
+            "offer": "hold",
+            "variant_ids": [alert.variant_id for alert in alerts],
+            "buttons": texts.offer_buttons(language),
+        },
     )
     queue_send(reply)
-    alert.state, alert.sent_at, alert.message = StockAlert.State.SENT, now, reply
-    alert.save(update_fields=["state", "sent_at", "message"])
+    StockAlert.objects.filter(pk__in=ids).update(state=StockAlert.State.SENT, sent_at=now, message=reply)
     return 1
+
+
+def _may_offer(customer: Customer, now) -> bool:
+    """The message offers a hold that the customer's "oui" makes only when automatic replies may
+    answer them: not while the shop has them off, nor while a person handles the conversation."""
+    paused = customer.auto_replies_paused_until and customer.auto_replies_paused_until > now
+    return customer.shop.auto_replies_enabled and not paused
 
 
 def _provider(customer: Customer, channel: str | None) -> str | None:
@@ -123,10 +141,16 @@ def _provider(customer: Customer, channel: str | None) -> str | None:
         return None
 
 
-def back_in_stock_text(alert: StockAlert, available: int, language: str) -> str:
-    customer = alert.customer
-    left = texts.text(language, "left", count=available) if available <= LOW_STOCK else ""
-    body = texts.text(language, "back_in_stock", item=item_label(alert.variant), left=left)
+def back_in_stock_text(customer: Customer, variants: list[Variant], language: str) -> str:
+    """One message for everything the customer waited for that is back; "(il en reste 2)" when a single
+    item is back and few of it are left."""
+    left = ""
+    if len(variants) == 1:
+        available = variants_with_available(Variant.objects.filter(pk=variants[0].pk)).get().available
+        left = texts.text(language, "left", count=available) if available <= LOW_STOCK else ""
+    items = ", ".join(item_label(variant) for variant in variants)
+    key = "back_in_stock" if len(variants) == 1 else "back_in_stock_many"
+    body = texts.text(language, key, item=items, left=left)
     return wrap(language, body, shop_info(customer.shop), clean_first_name(customer.first_name))
 
 
@@ -143,11 +167,12 @@ def item_label(variant: Variant) -> str:
 
 
 def alerts_follow_merge(*, shop_id: int, kept_id: int, merged_id: int) -> None:
-    """customers.events.CUSTOMER_MERGING: the merged record's waiting alerts go to the kept one (where
-    the kept one already waits for the same variant, the merged one goes with its row)."""
+    """customers.events.CUSTOMER_MERGING: the merged record's alerts go to the kept one, their history
+    included (where the kept one already waits for the same variant, the merged one's wait goes with its
+    row: one wait, one message)."""
     kept_waits = StockAlert.objects.filter(customer_id=kept_id, state=StockAlert.State.WAITING).values(
         "variant_id"
     )
-    StockAlert.objects.filter(shop_id=shop_id, customer_id=merged_id, state=StockAlert.State.WAITING).exclude(
-        variant_id__in=kept_waits
-    ).update(customer_id=kept_id)
+    merged = StockAlert.objects.filter(shop_id=shop_id, customer_id=merged_id)
+    merged.filter(state=StockAlert.State.WAITING, variant_id__in=kept_waits).delete()
+    merged.update(customer_id=kept_id)

@@ -26,7 +26,7 @@ from catalog.answers import stock_answer
 from catalog.cached import shop_has_catalogue
 from catalog.holds import HoldRefused, hold_create, hold_hours
 from catalog.matching import Match, match_question
-from catalog.models import Variant
+from catalog.models import Hold, Variant
 from catalog.selectors import shop_catalogue
 from webhooks.answerers import Answer, Turn
 
@@ -86,31 +86,53 @@ def _accept(turn: Turn, offered: dict) -> Answer:
 
 def _act(turn: Turn, offered: dict) -> Answer:
     customer = turn.customer
-    variant = (
-        Variant.objects.filter(shop_id=customer.shop_id, pk=offered.get("variant_id"), active=True)
+    wanted = offered.get("variant_ids") or [offered.get("variant_id")]
+    variants = list(
+        Variant.objects.filter(shop_id=customer.shop_id, pk__in=[v for v in wanted if isinstance(v, int)])
+        .filter(active=True, product__active=True)
         .select_related("product", "shop")
-        .first()
+        .order_by("pk")
     )
-    if variant is None:  # deleted or withdrawn since the offer
+    if not variants:  # deleted or withdrawn since the offer, or never the shop's
         return Answer(
             body=texts.text(turn.language, "unknown_item"), intent="offer_gone", needs_attention=True
         )
-    item = item_label(variant)
+    items = ", ".join(item_label(variant) for variant in variants)
     if offered["offer"] == "notify":
-        alert_subscribe(customer=customer, variant=variant)
-        return Answer(body=texts.text(turn.language, "alert_noted", item=item), intent="alert_made")
-    try:
-        hold = hold_create(customer=customer, variant=variant)
-    except HoldRefused:
+        for variant in variants:
+            alert_subscribe(customer=customer, variant=variant)
+        return Answer(body=texts.text(turn.language, "alert_noted", item=items), intent="alert_made")
+    held, gone = [], []
+    for variant in variants:
+        try:
+            held.append(_hold(customer, variant))
+        except HoldRefused:
+            gone.append(variant)
+    if not held:
         # The last one went to someone else between the offer and the "oui": offer to tell them.
-        body = texts.text(turn.language, "hold_gone", item=item)
-        context = {"offer": "notify", "variant_id": variant.pk, "buttons": texts.offer_buttons(turn.language)}
+        body = texts.text(turn.language, "hold_gone", item=items)
+        context = {
+            "offer": "notify",
+            "variant_ids": [v.pk for v in gone],
+            "buttons": texts.offer_buttons(turn.language),
+        }
         return Answer(body=body, intent="hold_refused", context=context)
     zone = ZoneInfo(customer.shop.time_zone)
     until = texts.until_text(
         turn.language,
-        expires=timezone.localtime(hold.expires_at, zone),
+        expires=timezone.localtime(min(hold.expires_at for hold in held), zone),
         now=timezone.localtime(timezone=zone),
     )
-    logger.info("customer %s held variant %s by message", customer.pk, variant.pk)
-    return Answer(body=texts.text(turn.language, "hold_made", item=item, until=until), intent="hold_made")
+    logger.info("customer %s held %d variant(s) by message", customer.pk, len(held))
+    kept = ", ".join(item_label(hold.variant) for hold in held)
+    body = texts.text(turn.language, "hold_made", item=kept, until=until)
+    if gone:
+        body += " " + texts.text(turn.language, "partly_gone", item=", ".join(item_label(v) for v in gone))
+    return Answer(body=body, intent="hold_made")
+
+
+def _hold(customer, variant: Variant):
+    """Hold one unit, or keep the quantity of the hold the customer has of it (a person may have set
+    two aside): the "oui" restarts its time, it never shrinks it."""
+    current = Hold.objects.filter(customer=customer, variant=variant, state=Hold.State.ACTIVE).first()
+    return hold_create(customer=customer, variant=variant, quantity=current.quantity if current else 1)

@@ -188,6 +188,9 @@ class StockAlert(models.Model):
     )
     created_at = models.DateTimeField(verbose_name=_("asked"), auto_now_add=True)
     sent_at = models.DateTimeField(verbose_name=_("sent"), null=True, blank=True)
+    # When the message could not go out yet (no channel open, replies off): such alerts go to the back
+    # of the queue, so that they never hold up the others (catalog.alerts).
+    tried_at = models.DateTimeField(verbose_name=_("last tried"), null=True, blank=True)
     message = models.ForeignKey(
         "customers.Interaction",
         verbose_name=_("message"),

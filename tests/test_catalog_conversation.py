@@ -36,6 +36,7 @@ def _secrets(settings):
     settings.TWILIO_AUTH_TOKEN, settings.TWILIO_ACCOUNT_SID = TWILIO_TOKEN, "AC" + "0" * 32
     settings.WHATSAPP_APP_SECRET, settings.WHATSAPP_ACCESS_TOKEN = META_APP_SECRET, ""
     settings.PUBLIC_BASE_URL = ""
+    settings.MESSAGING_SANDBOX = True  # replies "go out" (an offer that never reached them is no offer)
     settings.AUTO_REPLY_DEBOUNCE_SECONDS = 5
 
 
@@ -134,7 +135,7 @@ def test_the_last_unit_gone_meanwhile_offers_to_tell_them_and_yes_makes_the_aler
     assert not Hold.objects.filter(customer=julie).exists()
     assert "vient de partir" in reply.body
     assert reply.raw_payload[CONTEXT_KEY]["offer"] == "notify"
-    assert reply.raw_payload[CONTEXT_KEY]["variant_id"] == variant.pk
+    assert reply.raw_payload[CONTEXT_KEY]["variant_ids"] == [variant.pk]
     reply = write(client, "Oui merci")
     assert StockAlert.objects.filter(customer=julie, variant=variant, state="waiting").exists()
     assert "je vous écris dès que Robe bleue 38 est de retour" in reply.body
@@ -195,6 +196,56 @@ def test_on_whatsapp_cloud_the_offer_goes_out_with_yes_no_buttons(client, shop, 
     assert message.status == "accepted" and message.provider_message_id
 
 
+def test_an_offer_older_than_a_day_or_never_delivered_is_not_what_a_yes_answers(client, shop, julie):
+    variant = make_variant(shop, "RB-38", stock=2)
+    old = offer(julie, variant)
+    Interaction.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    write(client, "oui")
+    assert not Hold.objects.exists()
+    failed = offer(julie, variant)
+    Interaction.objects.filter(pk=failed.pk).update(status="failed")
+    write(client, "oui")
+    assert not Hold.objects.exists()
+
+
+def test_a_yes_keeps_the_quantity_a_person_set_aside(client, shop, julie, owner):
+    variant = make_variant(shop, "RB-38", stock=3)
+    hold_create(customer=julie, variant=variant, quantity=2, actor=owner)
+    offer(julie, variant)
+    write(client, "oui")
+    assert Hold.objects.get(customer=julie, state="active").quantity == 2
+
+
+def test_a_withdrawn_product_is_not_held(client, shop, julie):
+    variant = make_variant(shop, "RB-38", stock=2)
+    offer(julie, variant)
+    variant.product.active = False
+    variant.product.save()
+    assert "n'est plus proposé" in write(client, "oui").body
+    assert not Hold.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "days", "expected"),
+    [
+        ("fr", 0, "jusqu'à aujourd'hui 18h30"),
+        ("fr", 1, "jusqu'à demain 18h30"),
+        ("fr", 3, "jusqu'au 05/12 à 18h30"),
+        ("it", 3, "fino al 5/12 alle 18:30"),
+        ("de", 1, "bis morgen 18:30 Uhr"),
+        ("en", 1, "until 18:30 tomorrow"),
+    ],
+)
+def test_the_end_of_a_hold_reads_as_a_person_says_it(language, days, expected):
+    from datetime import datetime
+
+    now = datetime(2026, 12, 2, 10, 0)
+    assert (
+        texts.until_text(language, expires=now + timedelta(days=days, hours=8, minutes=30), now=now)
+        == expected
+    )
+
+
 # --- back in stock ------------------------------------------------------------------------------------
 
 
@@ -231,6 +282,54 @@ def test_an_opted_out_customer_gets_no_back_in_stock_message(shop, julie):
     stock_set(variant=variant, stock=3)
     assert alerts_send_due() == 0
     assert StockAlert.objects.get().state == "cancelled"
+
+
+def test_two_items_back_together_make_one_message_and_one_yes_holds_both(client, shop, julie):
+    first, second = make_variant(shop, "RB-38", stock=0), make_variant(shop, "RB-40", size="40", stock=0)
+    alert_subscribe(customer=julie, variant=first)
+    alert_subscribe(customer=julie, variant=second)
+    stock_set(variant=first, stock=1)
+    stock_set(variant=second, stock=1)
+    assert alerts_send_due() == 1
+    message = Interaction.objects.filter(customer=julie, direction="outbound").latest("pk")
+    assert "ils sont de retour : Robe bleue 38, Robe bleue 40 !" in message.body
+    write(client, "Oui")
+    assert set(
+        Hold.objects.filter(customer=julie, state="active").values_list("variant__sku", flat=True)
+    ) == {
+        "RB-38",
+        "RB-40",
+    }
+
+
+def test_alerts_that_cannot_go_out_never_hold_up_the_others(shop, make_customer, monkeypatch):
+    from catalog import alerts
+
+    monkeypatch.setattr(alerts, "BATCH", 2)
+    variant = make_variant(shop, "RB-38", stock=0)
+    for n in range(3):  # WhatsApp only, window closed: cannot be told yet
+        alert_subscribe(
+            customer=make_customer(shop, phone=None, whatsapp_user_id=f"3361111111{n}"), variant=variant
+        )
+    reachable = make_customer(shop)  # a phone: SMS
+    alert_subscribe(customer=reachable, variant=variant)
+    stock_set(variant=variant, stock=5)
+    sent = [alerts_send_due() for _ in range(3)]
+    assert sum(sent) == 1
+    assert StockAlert.objects.get(customer=reachable).state == "sent"
+
+
+def test_no_back_in_stock_offer_while_replies_are_off_it_waits(shop, julie):
+    variant = make_variant(shop, "RB-38", stock=0)
+    alert_subscribe(customer=julie, variant=variant)
+    stock_set(variant=variant, stock=2)
+    shop.auto_replies_enabled = False
+    shop.save()
+    assert alerts_send_due() == 0
+    assert StockAlert.objects.get().state == "waiting"
+    shop.auto_replies_enabled = True
+    shop.save()
+    assert alerts_send_due() == 1
 
 
 def test_with_no_open_channel_the_alert_keeps_waiting_then_lapses(shop, make_customer):
@@ -282,7 +381,7 @@ def test_the_admin_lists_alerts_of_the_staffs_shop_only(
         "Oui !",
         "OUI svp",
         "ouais",
-        "ok merci",
+        "ok",
         "d'accord",
         "Yes please",
         "sí",
@@ -305,6 +404,13 @@ def test_yes_in_every_language(message):
         "no thanks",
         "nein",
         "",
+        "ok non merci",
+        "ok merci",
+        "Ok je vais réfléchir",
+        "Oui mais en 40 plutôt",
+        "yes but not now",
+        "ja aber nicht heute",
+        "Bitte nicht",
         "ok alors je voulais vous dire que la dernière fois la robe était trop grande et que je préfère",
     ],
 )

@@ -34,6 +34,7 @@ def _secrets(settings):
     settings.TWILIO_AUTH_TOKEN, settings.TWILIO_ACCOUNT_SID = TWILIO_TOKEN, "AC" + "0" * 32
     settings.WHATSAPP_APP_SECRET, settings.WHATSAPP_ACCESS_TOKEN = META_APP_SECRET, ""
     settings.PUBLIC_BASE_URL = ""
+    settings.MESSAGING_SANDBOX = True  # replies "go out" (an offer that never reached them is no offer)
 
 
 @pytest.fixture

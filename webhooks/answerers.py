@@ -16,12 +16,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
+
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
 # Where an automatic reply keeps what it offered, for the answer to the customer's next turn.
 CONTEXT_KEY = "_answer_context"
+# An offer answered later than this is not answered: a "oui" days later is about something else.
+OFFER_LASTS = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,15 @@ class Turn:
         last = (
             self.customer.interactions.filter(direction="outbound")
             .order_by("-pk")
-            .values_list("raw_payload", "is_automatic")
+            .values_list("raw_payload", "is_automatic", "created_at", "status")
             .first()
         )
         if not last or not last[1] or not isinstance(last[0], dict):
             return {}
-        context = last[0].get(CONTEXT_KEY)
+        payload, _automatic, written, status = last
+        if status == "failed" or written < timezone.now() - OFFER_LASTS:
+            return {}  # never reached them, or too long ago to be what their "oui" answers
+        context = payload.get(CONTEXT_KEY)
         return context if isinstance(context, dict) else {}
 
 
