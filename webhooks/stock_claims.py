@@ -38,7 +38,8 @@ _CLAIM_PATTERNS = [
     # every language
     r"stocks?",
     # The adjectives only: "someone will check the availability" (the nouns) states nothing.
-    r"disponib(?:les?|ile|ili|ivel|iveis)",
+    r"disponib(?:les?|ile|ili)",
+    r"disponive(?:l|is)",  # pt "disponível"
     # fr
     r"il\s+(?:ne\s+|n')?(?:nous\s+|vous\s+)?(?:en\s+)?rest(?:e|ent)",
     r"(?:n')?en\s+reste(?:nt)?",
