@@ -108,7 +108,9 @@ class Ledger:
 
 
 def _found(result) -> bool:
-    variants = result.get("variants") if isinstance(result, dict) else None
+    if not isinstance(result, dict):
+        return False
+    variants = result.get("variants")
     return result.get("found") is True and isinstance(variants, list) and bool(variants)
 
 
