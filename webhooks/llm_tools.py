@@ -83,15 +83,35 @@ class Ledger:
 
     calls: list[Call] = field(default_factory=list)
 
+    def found_lookups(self) -> list[Call]:
+        """The stock lookups that found variants: an error or `found: false` ("the shop does not sell
+        it") licenses no claim, or the model could look up anything, then say "disponible en 38"."""
+        stock = _stock_names()
+        return [c for c in self.calls if c.name in stock and not c.is_error and _found(c.result)]
+
     def stock_looked_up(self) -> bool:
-        return any(c.name in _stock_names() and not c.is_error for c in self.calls)
+        return bool(self.found_lookups())
 
     def available_figures(self) -> set[int]:
         figures: set[int] = set()
-        for call in self.calls:
-            if call.name in _stock_names() and not call.is_error:
-                _collect_available(call.result, figures)
+        for call in self.found_lookups():
+            _collect_available(call.result, figures)
         return figures
+
+    def looked_up_sizes(self) -> set[str]:
+        return {
+            v["size"]
+            for call in self.found_lookups()
+            for v in call.result["variants"]
+            if isinstance(v, dict) and isinstance(v.get("size"), str) and v["size"].strip()
+        }
+
+
+def _found(result) -> bool:
+    if not isinstance(result, dict):
+        return False
+    variants = result.get("variants")
+    return result.get("found") is True and isinstance(variants, list) and bool(variants)
 
 
 def _stock_names() -> set[str]:
@@ -265,7 +285,10 @@ def checked_claims(text: str, ledger: Ledger, provider: str) -> str:
     """`text`, unless it states stock this reply did not look up (then LLMError: the offline engine
     answers). The prompt asks the model to look first; this makes sure of it."""
     problem = stock_claims.unsupported(
-        text, looked_up=ledger.stock_looked_up(), figures=ledger.available_figures()
+        text,
+        looked_up=ledger.stock_looked_up(),
+        figures=ledger.available_figures(),
+        looked_up_sizes=ledger.looked_up_sizes(),
     )
     if problem:
         logger.warning("LLM reply refused: %s", problem)

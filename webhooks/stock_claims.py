@@ -1,10 +1,11 @@
-"""Does a reply talk about stock, and which quantities does it state? (fr, en, es, it, de)
+"""Does a reply talk about stock, and which quantities and sizes does it state? (fr, en, es, it, de, pt)
 
 The LLM engine may only state stock it looked up in the same reply (webhooks.llm_tools): a reply that
 speaks of availability without a lookup, or states a quantity the lookup did not return, is refused
 and the offline engine answers. Refusing a harmless sentence ("disponible" about a person) costs a
 plainer answer; letting a made-up "il en reste 2" through costs a customer a wasted trip. So the
-patterns err on the side of seeing a claim.
+patterns err on the side of seeing a claim. They are patterns, not understanding: a paraphrase they
+do not know ("the 38 is waiting for you") passes.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ _CLAIM_PATTERNS = [
     # every language
     r"stocks?",
     # The adjectives only: "someone will check the availability" (the nouns) states nothing.
-    r"disponib(?:les?|ile|ili|ivel|iveis)",
+    r"disponib(?:les?|ile|ili)",
+    r"disponive(?:l|is)",  # pt "disponível"
     # fr
     r"il\s+(?:ne\s+|n')?(?:nous\s+|vous\s+)?(?:en\s+)?rest(?:e|ent)",
     r"(?:n')?en\s+reste(?:nt)?",
@@ -68,6 +70,46 @@ _CLAIM_PATTERNS = [
     r"noch\s+" + _FEW + r"(?:\s+\w+){0,2}\s+da",
 ]
 _CLAIM_RE = re.compile(r"\b(?:" + "|".join(_CLAIM_PATTERNS) + r")\b")
+
+# "We have it in 38", "on l'a en M", "ce l'abbiamo nella 38": a having verb followed, within the same
+# sentence and a few words, by a size. Alone the verb says nothing ("nous avons bien reçu votre
+# message", "wir haben bis 19 Uhr geöffnet", "we have a store in Paris"), so only the size makes it a
+# claim; the "in stock"/"disponible" form is already a claim word above.
+_HAVE = (
+    r"we\s+have|we've|we\s+got|on\s+l'a|on\s+les\s+a|on\s+a|nous\s+l'avons|nous\s+les\s+avons|nous\s+avons|"
+    r"(?:la|lo|las|los)\s+tenemos|tenemos|(?:ce\s+)?l'abbiamo|(?:ce\s+)?li\s+abbiamo|abbiamo|"
+    r"haben\s+wir|wir\s+haben|temos|tem"
+)
+# "We have received your order in size 38" is a receipt, not stock.
+_RECEIVED = r"(?!\s+(?:bien\s+)?(?:received|noted|recu\w*|note\w*|recibido|ricevuto|recebido|erhalten)\b)"
+_LETTER_SIZE = r"(?:xxxl|xxl|xl|xxs|xs|s|m|l)(?![\w'])"
+_CLOTHES_NUMBER = r"(?:3\d|4\d|50)(?!\d)"
+# A number then these is a time, a price or a measure ("en 30 minutes"), not a size.
+_UNITS = r"min\w*|h\b|heures?|hours?|horas?|ore|uhr|€|\$|£|%|eur\w*|cm|ans|years|anos|anni|jahre"
+_NOT_A_SIZE = r"(?!\s*(?:" + _UNITS + r"))"
+# "taille 38", "size 10", "Größe M": the word says it is a size, any number.
+_SIZE_WORD = r"(?:tailles?|size|sizes|tallas?|taglia|taglie|grosse|gr\.?|tamanho|pointure|numero)"
+_SIZE_NAMED = _SIZE_WORD + r"\s*(?:\d{1,2}(?!\d)|" + _LETTER_SIZE + ")"
+# "en 38", "in M", "nella 38", "em 38": only the usual clothes and shoe sizes.
+_PLACES = r"(?:en|in|im|nella|nel|na|no|em)"
+_SIZE_PLACED = _PLACES + r"\s+(?:" + _CLOTHES_NUMBER + _NOT_A_SIZE + "|" + _LETTER_SIZE + ")"
+_SIZE = r"(?:" + _SIZE_NAMED + "|" + _SIZE_PLACED + ")"
+_HAVE_RE = re.compile(
+    r"\b(?:" + _HAVE + r")\b" + _RECEIVED + r"(?:\s+[^\s.!?;]+){0,6}?\s+" + _SIZE + r"(?![\w'])"
+)
+# The sizes a reply names, to be checked against the looked-up variants. "la 38 est disponible":
+# after an article, only clothes numbers.
+_NAMED_SIZE_RE = re.compile(
+    r"\b(?:" + _SIZE_WORD + r"\s*(\d{1,2}(?!\d)|" + _LETTER_SIZE + r")"
+    r"|(?:"
+    + _PLACES
+    + r"|la|le|the|el|die|der|das)\s+("
+    + _CLOTHES_NUMBER
+    + _NOT_A_SIZE
+    + r"|"
+    + _LETTER_SIZE
+    + r"))(?![\w'])"
+)
 
 # After "il en reste", "quedan", "noch", an article is a count too ("il en reste une").
 _ARTICLES = {"un": 1, "une": 1, "uno": 1, "una": 1, "ein": 1, "eine": 1, "einen": 1}
@@ -103,8 +145,19 @@ def _plain(text: str) -> str:
 
 def claim(text: str) -> str | None:
     """The first words of `text` that speak of stock or availability, or None."""
-    found = _CLAIM_RE.search(_plain(text))
+    plain = _plain(text)
+    found = _CLAIM_RE.search(plain) or _HAVE_RE.search(plain)
     return found.group(0) if found else None
+
+
+def sizes(text: str) -> set[str]:
+    """The sizes `text` names ("en 38", "size M", "Größe 40"), upper-case."""
+    return {(a or b).upper() for a, b in _NAMED_SIZE_RE.findall(_plain(text))}
+
+
+def size_key(size: str) -> set[str]:
+    """The names a variant's size answers to: "38", "M", and both halves of "M/L" or "38 EU"."""
+    return {part for part in re.split(r"[^0-9A-Z]+", _plain(size).upper()) if part}
 
 
 def quantities(text: str) -> set[int]:
@@ -132,8 +185,11 @@ def _is_size_or_price(plain: str, start: int, end: int) -> bool:
     return bool(_UNIT_RE.match(plain, end))
 
 
-def unsupported(text: str, *, looked_up: bool, figures: set[int]) -> str | None:
-    """Why `text` may not be sent (a stock claim with no lookup, or a quantity not looked up), or None.
+def unsupported(
+    text: str, *, looked_up: bool, figures: set[int], looked_up_sizes: set[str] | None = None
+) -> str | None:
+    """Why `text` may not be sent (a stock claim with no lookup, or a quantity or size not looked up),
+    or None. `looked_up_sizes`: the sizes of the variants the lookups returned (None: not checked).
 
     Numbers count as quantities only in a reply that speaks of stock: "just 2 minutes away" is not one.
     """
@@ -145,4 +201,9 @@ def unsupported(text: str, *, looked_up: bool, figures: set[int]) -> str | None:
     invented = sorted(quantities(text) - figures)
     if invented:
         return f"states quantities {invented} that the lookup did not return"
+    if looked_up_sizes is not None:
+        known = set().union(*map(size_key, looked_up_sizes)) if looked_up_sizes else set()
+        unknown = sorted(sizes(text) - known)
+        if unknown:
+            return f"states sizes {unknown} that the lookup did not return"
     return None
