@@ -131,7 +131,7 @@ VAGUE: frozenset[str] = frozenset({"haut"})
 # stock question, whatever the shop sells: the normal reply engine answers it.
 SMALL_TALK: frozenset[str] = _wordset("""
     merci mrc mci beaucoup bcp encore mille thanks thank thx ty you so much very cheers gracias muchas
-    grazie tante danke dankeschon vielen schon obrigado obrigada obg
+    grazie tante danke dank dankeschon vielen schon obrigado obrigada obg
     bonjour bonsoir bjr bsr slt salut coucou cc hello hi hey hiya good morning evening afternoon night
     hola buenas buenos buen dias tardes noches ciao buongiorno buonasera buonanotte salve hallo guten
     tag morgen abend moin servus ola bom boa dia tarde noite
