@@ -23,7 +23,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from catalog.vocabulary import COLOURS, COMMON_WORDS, DETAILS, GARMENTS, NOT_SOLD, SMALL_TALK, VAGUE
+from catalog.vocabulary import (
+    COLOURS,
+    COMMON_WORDS,
+    DETAILS,
+    GARMENTS,
+    NOT_PRODUCT_WORDS,
+    NOT_SOLD,
+    OTHER_CUES,
+    SMALL_TALK,
+    STOCK_CUES,
+    STOPWORDS,
+    VAGUE,
+)
 from webhooks.replies.intents import classify
 
 logger = logging.getLogger(__name__)
@@ -105,23 +117,9 @@ class Match:
 _NON_COLOUR_VOCABULARY = (GARMENTS, DETAILS, NOT_SOLD)
 _PRODUCT_CONCEPTS = frozenset(c for vocabulary in _NON_COLOUR_VOCABULARY for c in vocabulary)
 
-# Words that ask "do you have it". Alone they make no stock question ("Encore merci", "Y a des
-# soldes ?"): see _match. Accent-free, after elisions are dropped.
-_STOCK_CUE_RE = re.compile(
-    r"\b(?:vous avez|avez vous|reste|dispo\w*|stock|vendez|vous faites|ya|y a|encore|toujours"
-    r"|have|any|still|available|left|sell|tienen|teneis|hay|queda\w*|vend\w+|todavia|avete|ancora"
-    r"|ci sono|haben sie|habt ihr|gibt es|noch|verkauf\w+|verfugbar|lager)\b"
-)
-# Words that show the message is about something else even when it names a product: an item bought,
-# a return, care, alterations, a pick-up, a payment, a defect (the intent classifier catches more).
-_OTHER_CUE_RE = re.compile(
-    r"\b(?:achete\w*|bought|compre|comprato|comprata|gekauft|retourner|rembours\w*|echanger"
-    r"|return|refund|exchange|devolver|cambiar\w*|restituire|umtauschen|zuruckgeben|laver|lavable"
-    r"|wash\w*|lavar|lavare|lavatrice|waschen|waschbar|retouches?|ourlet|alterations?|hem|arreglos?"
-    r"|recuperer|pick up|recoger|ritirare|abholen|trou|hole|buco|loch|agujero|macchia|tache|stain"
-    r"|broken|kaputt|pagar|payer|pay|bezahlen|ouverts?|open|abren|aperto|geoffnet|close"
-    r"|recu|received|recibido|ricevuto|erhalten|mauvais|wrong)\b"
-)
+# Alone, a stock cue makes no stock question ("Encore merci", "Y a des soldes ?"): see _match.
+_STOCK_CUE_RE = re.compile(rf"\b(?:{STOCK_CUES})\b")
+_OTHER_CUE_RE = re.compile(rf"\b(?:{OTHER_CUES})\b")
 _OTHER_INTENTS = frozenset(
     {"opening_hours", "address", "order_status", "returns", "gift_card", "delivery", "opt_out", "opt_in"}
 )
@@ -131,20 +129,10 @@ def _wordset(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-# Message words that are never a product word, even when a stem says so ("encore", "reste").
-_NOT_PRODUCT_WORDS = _wordset(
-    "hello hola ciao hallo bonjour salut coucou buongiorno buonasera guten merci thanks gracias grazie"
-    " danke please porfa bitte reste encore toujours dispo still left have avez avete tienen haben habt"
-    " there this that what when where vous nous elle elles pour dans mille bien tres"
-)
 # Frequent words a typo must never turn into a product word: "bonne" is not "bonnet".
-_NOT_TYPOS = _NOT_PRODUCT_WORDS | COMMON_WORDS | SMALL_TALK
+_NOT_TYPOS = NOT_PRODUCT_WORDS | COMMON_WORDS | SMALL_TALK
 # "haut" that is not the garment: "en haut", "plus haut", "haut de gamme".
 _NOT_GARMENT_HAUT_RE = re.compile(r"\b(?:en|plus|la|tout|trop|tres|si|moins|aussi) haut\b|\bhaut de gamme\b")
-_STOPWORDS = _wordset(
-    "a au aux avec de des du en et la le les un une pour sur the in of and with el los las con di da del"
-    " il lo gli i in con der die das den dem mit und im"
-)
 
 # --- Sizes
 _LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
@@ -286,7 +274,7 @@ def _build_index(catalogue: Catalogue) -> _Index:
     for item in catalogue.items:
         for word in _words(f"{item.product} {item.color}"):
             low = word.lower()
-            if low not in _STOPWORDS and not _lookup(lexicon, low) and len(low) > 2:
+            if low not in STOPWORDS and not _lookup(lexicon, low) and len(low) > 2:
                 lexicon.add(low, {f"w:{_stem(low)}"})
     products = []
     for name, items in catalogue.products().items():
@@ -342,7 +330,7 @@ def _split_compound(lexicon: _Lexicon, word: str, depth: int = 0) -> list[str] |
 
 def _typo(lexicon: _Lexicon, word: str) -> set[str]:
     """A known word one edit away (or a known word's clear beginning, "portefeuil")."""
-    if len(word) < 4 or word in _STOPWORDS or word in _NOT_TYPOS or _STOCK_CUE_RE.fullmatch(word):
+    if len(word) < 4 or word in STOPWORDS or word in _NOT_TYPOS or _STOCK_CUE_RE.fullmatch(word):
         return set()
     found: set[str] = set()
     for form in {word, *_deletions(word)}:
@@ -388,7 +376,7 @@ def _concepts(lexicon: _Lexicon, words: list[str], *, fuzzy: bool = False) -> li
         step, concepts = _phrase_at(lexicon, stems, position)
         if not concepts:
             word = lower[position]
-            concepts = set() if word in _STOPWORDS or word in _NOT_PRODUCT_WORDS else _lookup(lexicon, word)
+            concepts = set() if word in STOPWORDS or word in NOT_PRODUCT_WORDS else _lookup(lexicon, word)
             if not concepts and len(word) >= 8:
                 parts = _split_compound(lexicon, word)
                 concepts = set().union(
@@ -476,7 +464,10 @@ def _small_talk(text: str, words: list[str]) -> bool:
     product of the vocabulary but a vague one. A shop's own word does not count: "Bonjour Louise" is
     a greeting even in a shop selling a "Robe Louise"."""
     lower = [w.lower() for w in words]
-    if not all(w in SMALL_TALK for w in lower) and classify(text).intent not in ("thanks", "greeting"):
+    if not all(w in SMALL_TALK for w in lower) and classify(text).intent not in (
+        "thanks",
+        "greeting",
+    ):
         return False
     if _asked_size(words):
         return False
@@ -503,13 +494,18 @@ def asked_attributes(text: str, catalogue: Catalogue) -> tuple[str, frozenset[st
     """The size and the colours `text` names: ("38", {"noir"}) for "en 38 noir svp", ("", set()) for
     "merci" or "je vais réfléchir". The size is in the shop's spelling when one of its variants has
     it ("T38"), else as read ("38", "M"); colours are the vocabulary's names for them (its French
-    keys: "noir", "marine"). For reading "38" after "Quelle taille ?" as that product in 38 only when
+    keys: "noir", "marine"), and the shop's own colour words it does not know by their stem ("vert
+    sapin" -> {"vert", "sapin"}). For reading "38" after "Quelle taille ?" as that product in 38 only when
     a size or a colour is actually named. Never raises."""
     if not isinstance(text, str):
         return "", frozenset()
     words = _words(text[:1000])
-    lexicon = _index(catalogue).lexicon if catalogue.items else _vocabulary_lexicon()
-    colours = frozenset(c for c in _concepts(lexicon, words, fuzzy=True) if c in lexicon.colours)
+    index = _index(catalogue) if catalogue.items else None
+    lexicon = index.lexicon if index else _vocabulary_lexicon()
+    # The shop's own colour words too ("sapin" of "vert sapin"), by their stem.
+    shop_colours = {c for p in index.products for cs in p.colours for c in cs} if index else set()
+    named = _concepts(lexicon, words, fuzzy=True)
+    colours = frozenset(c.removeprefix("w:") for c in named if c in lexicon.colours or c in shop_colours)
     size = _asked_size(words)
     shop_size = next((i.size for i in catalogue.items if size and _size_key(i.size) == size), size)
     return shop_size, colours

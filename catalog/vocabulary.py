@@ -161,4 +161,32 @@ COMMON_WORDS: frozenset[str] = _wordset("""
     hallo danke bitte haben habt gibt noch eine einen einer nicht auch schon sehr gerne heute morgen
     gute guten schon schone dies diese dieser dieses wann warum
 """)
+
+# Message words that are never a product word, even when a stem says so ("encore", "reste").
+NOT_PRODUCT_WORDS: frozenset[str] = _wordset("""
+    hello hola ciao hallo bonjour salut coucou buongiorno buonasera guten merci thanks gracias grazie
+    danke please porfa bitte reste encore toujours dispo still left have avez avete tienen haben habt
+    there this that what when where vous nous elle elles pour dans mille bien tres
+""")
+STOPWORDS: frozenset[str] = _wordset("""
+    a au aux avec de des du en et la le les un une pour sur the in of and with el los las con di da del
+    il lo gli i in con der die das den dem mit und im
+""")
 # fmt: on
+# Regular-expression alternatives, matched as whole words on accent-free, lower-case text after
+# elisions are dropped. Words that ask "do you have it":
+STOCK_CUES = (
+    r"vous avez|avez vous|reste|dispo\w*|stock|vendez|vous faites|ya|y a|encore|toujours"
+    r"|have|any|still|available|left|sell|tienen|teneis|hay|queda\w*|vend\w+|todavia|avete|ancora"
+    r"|ci sono|haben sie|habt ihr|gibt es|noch|verkauf\w+|verfugbar|lager"
+)
+# Words that show the message is about something else even when it names a product: an item bought,
+# a return, care, alterations, a pick-up, a payment, a defect (the intent classifier catches more).
+OTHER_CUES = (
+    r"achete\w*|bought|compre|comprato|comprata|gekauft|retourner|rembours\w*|echanger"
+    r"|return|refund|exchange|devolver|cambiar\w*|restituire|umtauschen|zuruckgeben|laver|lavable"
+    r"|wash\w*|lavar|lavare|lavatrice|waschen|waschbar|retouches?|ourlet|alterations?|hem|arreglos?"
+    r"|recuperer|pick up|recoger|ritirare|abholen|trou|hole|buco|loch|agujero|macchia|tache|stain"
+    r"|broken|kaputt|pagar|payer|pay|bezahlen|ouverts?|open|abren|aperto|geoffnet|close"
+    r"|recu|received|recibido|ricevuto|erhalten|mauvais|wrong"
+)

@@ -387,6 +387,7 @@ def test_worth_matching_never_skips_a_question_the_matcher_answers(demo):
         ("38", "38", set()),
         ("plutôt en rouge", "", {"rouge"}),
         ("the navy one in M", "M", {"marine"}),
+        ("la même en vert sapin", "", {"vert", "sapin"}),  # the demo's "vert sapin": a shop's own word
         ("merci", "", set()),
         ("non merci", "", set()),
         ("je vais réfléchir", "", set()),
