@@ -13,6 +13,7 @@ counts more, the category a little); the colour and size asked for then filter t
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -22,7 +23,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from catalog.vocabulary import COLOURS, DETAILS, GARMENTS, NOT_SOLD
+from catalog.vocabulary import (
+    COLOURS,
+    COMMON_WORDS,
+    DETAILS,
+    GARMENTS,
+    NOT_PRODUCT_WORDS,
+    NOT_SOLD,
+    OTHER_CUES,
+    SMALL_TALK,
+    STOCK_CUES,
+    STOPWORDS,
+    VAGUE,
+)
 from webhooks.replies.intents import classify
 
 logger = logging.getLogger(__name__)
@@ -102,28 +115,11 @@ class Match:
 
 
 _NON_COLOUR_VOCABULARY = (GARMENTS, DETAILS, NOT_SOLD)
+_PRODUCT_CONCEPTS = frozenset(c for vocabulary in _NON_COLOUR_VOCABULARY for c in vocabulary)
 
-# Words that ask "do you have it": only needed when no product is named (then "none", else not a
-# stock question). Accent-free, after elisions are dropped.
-_STOCK_CUE_RE = re.compile(
-    r"\b(?:vous avez|avez vous|reste|dispo\w*|stock|vendez|vous faites|ya|y a|encore|toujours"
-    r"|have|any|still|available|left|sell|tienen|teneis|hay|queda\w*|vend\w+|todavia|avete|ancora"
-    r"|ci sono|haben sie|habt ihr|gibt es|noch|verkauf\w+|verfugbar|lager)\b"
-)
-# Words that show the message is about something else even when it names a product: an item bought,
-# a return, care, alterations, a pick-up, a payment, a defect (the intent classifier catches more).
-_OTHER_CUE_RE = re.compile(
-    r"\b(?:achete\w*|bought|compre|comprato|comprata|gekauft|retourner|rembours\w*|echanger"
-    r"|return|refund|exchange|devolver|cambiar\w*|restituire|umtauschen|zuruckgeben|laver|lavable"
-    r"|wash\w*|lavar|lavare|lavatrice|waschen|waschbar|retouches?|ourlet|alterations?|hem|arreglos?"
-    r"|recuperer|pick up|recoger|ritirare|abholen|trou|hole|buco|loch|agujero|macchia|tache|stain"
-    r"|broken|kaputt|pagar|payer|pay|bezahlen|ouverts?|open|abren|aperto|geoffnet|close"
-    r"|recu|received|recibido|ricevuto|erhalten|mauvais|wrong)\b"
-)
-_POINTING_RE = re.compile(
-    r"\b(?:this|that one|these|ca|celle ci|celui ci|cette|ce modele|esto|este|esta|questo|questa"
-    r"|quello|diese|dieses|diesen|das hier)\b"
-)
+# Alone, a stock cue makes no stock question ("Encore merci", "Y a des soldes ?"): see _match.
+_STOCK_CUE_RE = re.compile(rf"\b(?:{STOCK_CUES})\b")
+_OTHER_CUE_RE = re.compile(rf"\b(?:{OTHER_CUES})\b")
 _OTHER_INTENTS = frozenset(
     {"opening_hours", "address", "order_status", "returns", "gift_card", "delivery", "opt_out", "opt_in"}
 )
@@ -133,16 +129,10 @@ def _wordset(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-# Common message words a typo must never turn into a product word ("reste" is not "veste").
-_NOT_TYPOS = _wordset(
-    "hello hola ciao hallo bonjour salut coucou buongiorno buonasera guten merci thanks gracias grazie"
-    " danke please porfa bitte reste encore toujours dispo still left have avez avete tienen haben habt"
-    " there this that what when where vous nous elle elles pour dans mille bien tres"
-)
-_STOPWORDS = _wordset(
-    "a au aux avec de des du en et la le les un une pour sur the in of and with el los las con di da del"
-    " il lo gli i in con der die das den dem mit und im"
-)
+# Frequent words a typo must never turn into a product word: "bonne" is not "bonnet".
+_NOT_TYPOS = NOT_PRODUCT_WORDS | COMMON_WORDS | SMALL_TALK
+# "haut" that is not the garment: "en haut", "plus haut", "haut de gamme".
+_NOT_GARMENT_HAUT_RE = re.compile(r"\b(?:en|plus|la|tout|trop|tres|si|moins|aussi) haut\b|\bhaut de gamme\b")
 
 # --- Sizes
 _LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
@@ -284,7 +274,7 @@ def _build_index(catalogue: Catalogue) -> _Index:
     for item in catalogue.items:
         for word in _words(f"{item.product} {item.color}"):
             low = word.lower()
-            if low not in _STOPWORDS and not _lookup(lexicon, low) and len(low) > 2:
+            if low not in STOPWORDS and not _lookup(lexicon, low) and len(low) > 2:
                 lexicon.add(low, {f"w:{_stem(low)}"})
     products = []
     for name, items in catalogue.products().items():
@@ -340,7 +330,7 @@ def _split_compound(lexicon: _Lexicon, word: str, depth: int = 0) -> list[str] |
 
 def _typo(lexicon: _Lexicon, word: str) -> set[str]:
     """A known word one edit away (or a known word's clear beginning, "portefeuil")."""
-    if len(word) < 4 or word in _STOPWORDS or word in _NOT_TYPOS or _STOCK_CUE_RE.fullmatch(word):
+    if len(word) < 4 or word in STOPWORDS or word in _NOT_TYPOS or _STOCK_CUE_RE.fullmatch(word):
         return set()
     found: set[str] = set()
     for form in {word, *_deletions(word)}:
@@ -356,10 +346,12 @@ def _typo(lexicon: _Lexicon, word: str) -> set[str]:
 
 def _close_enough(word: str, known: str) -> bool:
     """Two letters swapped from 4 letters on, a letter missing or added from 5, a letter changed
-    only from 6 ("celle" must not become "pelle", leather in Italian)."""
+    only from 6 ("celle" must not become "pelle", leather in Italian). Same length, one deletion
+    each is not enough: "louise" and "blouse" share "louse" but are two edits apart."""
     if len(word) != len(known):
         return min(len(word), len(known)) >= 4 and max(len(word), len(known)) >= 5
-    return _swapped(word, known) or len(word) >= 6
+    changed = sum(a != b for a, b in zip(word, known, strict=True))
+    return _swapped(word, known) or (len(word) >= 6 and changed == 1)
 
 
 def _swapped(word: str, known: str) -> bool:
@@ -384,7 +376,7 @@ def _concepts(lexicon: _Lexicon, words: list[str], *, fuzzy: bool = False) -> li
         step, concepts = _phrase_at(lexicon, stems, position)
         if not concepts:
             word = lower[position]
-            concepts = set() if word in _STOPWORDS or word in _NOT_TYPOS else _lookup(lexicon, word)
+            concepts = set() if word in STOPWORDS or word in NOT_PRODUCT_WORDS else _lookup(lexicon, word)
             if not concepts and len(word) >= 8:
                 parts = _split_compound(lexicon, word)
                 concepts = set().union(
@@ -445,6 +437,8 @@ class _Question:
 def _read(text: str, index: _Index) -> _Question:
     words = _words(text[:1000])
     concepts = _concepts(index.lexicon, words, fuzzy=True)
+    if _NOT_GARMENT_HAUT_RE.search(" ".join(words).lower()):
+        concepts = [c for c in concepts if c != "haut"]
     colours = frozenset(c for c in concepts if c in index.lexicon.colours)
     others = frozenset(c for c in concepts if c not in index.lexicon.colours)
     unsold = any(c in index.lexicon.not_sold and c not in index.sold for c in others)
@@ -457,6 +451,64 @@ def _is_other_question(text: str) -> bool:
         return True
     intent = classify(text).intent
     return intent in _OTHER_INTENTS or (intent == "escalate" and not _STOCK_CUE_RE.search(plain))
+
+
+@functools.cache
+def _vocabulary_lexicon() -> _Lexicon:
+    """The vocabulary alone, for what can be told without a shop's catalogue."""
+    return _base_lexicon()
+
+
+def _small_talk(text: str, words: list[str]) -> bool:
+    """Thanks, a greeting or a wish ("Top merci", "Bonne soirée !") that names no size, colour or
+    product of the vocabulary but a vague one. A shop's own word does not count: "Bonjour Louise" is
+    a greeting even in a shop selling a "Robe Louise"."""
+    lower = [w.lower() for w in words]
+    if not all(w in SMALL_TALK for w in lower) and classify(text).intent not in (
+        "thanks",
+        "greeting",
+    ):
+        return False
+    if _asked_size(words):
+        return False
+    return all(c in VAGUE for c in _concepts(_vocabulary_lexicon(), words, fuzzy=True))
+
+
+def worth_matching(text: str) -> bool:
+    """False when `text` is certainly not a stock question, told without the catalogue: empty, emoji
+    only, thanks or a greeting only, a question about hours, the address, an order, a return... The
+    caller may then skip reading the shop's catalogue. `match_question` answers such a text
+    "not_a_stock_question" whatever the catalogue (it asks this first), so a False here never hides a
+    stock question; True only means "read the catalogue and ask match_question". Never raises."""
+    try:
+        if not isinstance(text, str):
+            return False
+        words = _words(text[:1000])
+        return bool(words) and not _is_other_question(text) and not _small_talk(text, words)
+    except Exception:  # noqa: BLE001 - a bug here must not stop the reply: let the matcher decide
+        logger.exception("worth_matching failed")
+        return True
+
+
+def asked_attributes(text: str, catalogue: Catalogue) -> tuple[str, frozenset[str]]:
+    """The size and the colours `text` names: ("38", {"noir"}) for "en 38 noir svp", ("", set()) for
+    "merci" or "je vais réfléchir". The size is in the shop's spelling when one of its variants has
+    it ("T38"), else as read ("38", "M"); colours are the vocabulary's names for them (its French
+    keys: "noir", "marine"), and the shop's own colour words it does not know by their stem ("vert
+    sapin" -> {"vert", "sapin"}). For reading "38" after "Quelle taille ?" as that product in 38 only when
+    a size or a colour is actually named. Never raises."""
+    if not isinstance(text, str):
+        return "", frozenset()
+    words = _words(text[:1000])
+    index = _index(catalogue) if catalogue.items else None
+    lexicon = index.lexicon if index else _vocabulary_lexicon()
+    # The shop's own colour words too ("sapin" of "vert sapin"), by their stem.
+    shop_colours = {c for p in index.products for cs in p.colours for c in cs} if index else set()
+    named = _concepts(lexicon, words, fuzzy=True)
+    colours = frozenset(c.removeprefix("w:") for c in named if c in lexicon.colours or c in shop_colours)
+    size = _asked_size(words)
+    shop_size = next((i.size for i in catalogue.items if size and _size_key(i.size) == size), size)
+    return shop_size, colours
 
 
 def match_question(text: str, catalogue: Catalogue, *, language: str | None = None) -> Match:
@@ -472,25 +524,27 @@ def match_question(text: str, catalogue: Catalogue, *, language: str | None = No
 
 
 def _match(text: str, catalogue: Catalogue) -> Match:
-    if not isinstance(text, str) or not text.strip() or not catalogue.items:
-        return Match("not_a_stock_question")
-    if _is_other_question(text):
+    # Told without the catalogue first (worth_matching's promise to the caller rests on it).
+    if not catalogue.items or not worth_matching(text):
         return Match("not_a_stock_question")
     index = _index(catalogue)
     question = _read(text, index)
+    plain = " ".join(_words(text[:1000])).lower()
+    if not _names_a_garment(question) and not (
+        question.size or question.colours or _STOCK_CUE_RE.search(plain)
+    ):
+        # "C'est top !", "Ich warte schon lange", "Does Saturday suit you?": a detail, a vague or an
+        # unsold word with nothing that asks for stock.
+        return Match("not_a_stock_question")
     if question.unsold:
         return Match("none", size=question.size)
     scored = _scores(question, index)
     if not scored:
-        # "Do you have this in 38?" points at a photo or an earlier message: the normal engine
-        # answers (a person checks) rather than a "we don't have it".
-        plain = " ".join(_words(text)).lower()
-        # So does a bare size or colour ("38", "vous l'avez en rouge ?"): it answers or refers to what
-        # came before.
-        if not question.concepts and (_POINTING_RE.search(plain) or question.colours or question.size):
-            return Match("not_a_stock_question")
-        asked = question.concepts or _STOCK_CUE_RE.search(plain)
-        return Match("none") if asked else Match("not_a_stock_question")
+        # "We don't seem to have it" (and a person flagged) only when a garment or product is named:
+        # a stock cue alone ("Y a des soldes ?", "Vous êtes toujours là ?"), "this in 38" (a photo, an
+        # earlier message), a bare size or colour answering what came before: the normal engine.
+        named = {c for c in question.concepts if c in _PRODUCT_CONCEPTS and c not in VAGUE}
+        return Match("none") if named else Match("not_a_stock_question")
     best = max(scored.values())
     top = [index.products[p] for p, s in scored.items() if s == best]
     fitting = [p for p in top if _fits(p, question)]
@@ -501,6 +555,11 @@ def _match(text: str, catalogue: Catalogue) -> Match:
     if len(top) == 1:
         return _resolve(top[0], question)
     return Match("none", size=question.size, color=_colour_words(question, top))
+
+
+def _names_a_garment(question: _Question) -> bool:
+    """A garment type of the vocabulary (not a vague one) or a word of the shop's own names."""
+    return any((c in GARMENTS and c not in VAGUE) or c.startswith("w:") for c in question.concepts)
 
 
 def _scores(question: _Question, index: _Index) -> dict[int, float]:

@@ -193,7 +193,8 @@ def test_nearest_sizes(size, sizes, nearest):
 def test_a_product_question_lists_the_sizes_in_stock_and_asks_which():
     text = answer(MATCHES["product"]).text
     assert text == (
-        "oui, nous avons Robe portefeuille en 34, 38, 40, 42 et 44. Quelle taille vous faut-il ?"
+        "oui, nous avons le modèle « Robe portefeuille » en 34, 38, 40, 42 et 44."
+        " Quelle taille vous faut-il ?"
     )  # 38 in black and terracotta
 
 
@@ -210,7 +211,9 @@ def test_a_product_question_for_a_colour_lists_the_colours_in_that_size():
 def test_a_size_that_does_not_exist_is_said_with_the_ones_that_do():
     match = Match("product", items=MATCHES["product"].items, ask="size", size="50")
     text = answer(match).text
-    assert text.startswith("nous n'avons pas Robe portefeuille en 50, mais en 34, 38, 40, 42 et 44.")
+    assert text.startswith(
+        "nous n'avons pas le modèle « Robe portefeuille » en 50, mais en 34, 38, 40, 42 et 44."
+    )
 
 
 def test_a_product_with_nothing_in_stock_says_so_without_a_list():
@@ -220,7 +223,7 @@ def test_a_product_with_nothing_in_stock_says_so_without_a_list():
     )
     match = Match("product", items=items, ask="size")
     result = stock_answer(match, language="fr", catalogue=Catalogue(items))
-    assert result.text == "malheureusement, Robe Z n'est plus disponible pour le moment."
+    assert result.text == "malheureusement, le modèle « Robe Z » n'est plus disponible pour le moment."
     assert result.offer == ""
 
 
@@ -247,3 +250,48 @@ def test_a_match_missing_its_items_gets_a_person_not_a_guess(match):
     result = answer(match)
     assert (result.offer, result.item, result.needs_attention) == ("", None, True)
     assert digits(result.text) == []
+
+
+# Phrases a native speaker would notice: a pronoun or an adjective that gives the product a gender it
+# may not have ("Falda plisada ... está agotado"), one that addresses the customer as a man ("o
+# avisemos"), or a product name without its article ("nous avons Robe ...").
+GENDERED = {
+    "fr": ("nous avons Robe", "pas Robe", "n'est plus disponible pour le moment. Nous"),
+    "es": ("lo tenemos", "te lo", "agotado"),
+    "it": ("lo abbiamo", "te lo", "è esaurito"),
+    "pt": ("o guardemos", "o avisemos", "está esgotado"),
+}
+OUT_OF_STOCK_PRODUCT = Match(
+    "product", items=(item("Z-38", "38", available=0, product="Falda plisada"),), ask="size"
+)
+
+
+@pytest.mark.parametrize("language", sorted(GENDERED))
+def test_no_text_genders_the_product_or_the_customer(language):
+    bodies = [answer(m, language).text for m in (*MATCHES.values(), Match("variant", item=BY_SKU["RP-44"]))]
+    bodies.append(
+        answer(Match("product", items=MATCHES["product"].items, ask="size", size="50"), language).text
+    )
+    bodies.append(
+        stock_answer(
+            OUT_OF_STOCK_PRODUCT, language=language, catalogue=Catalogue(OUT_OF_STOCK_PRODUCT.items)
+        ).text
+    )
+    for body in bodies:
+        assert not any(phrase in body for phrase in GENDERED[language]), body
+
+
+@pytest.mark.parametrize(
+    ("language", "in_stock", "out"),
+    [
+        ("es", "¡sí, está disponible: Robe portefeuille bleu, talla 42! ¿Te reservamos el artículo 24 horas?",
+         "talla 38: sin stock por ahora. Todavía quedan en 40 y 34."),
+        ("it", "ce l'abbiamo: Robe portefeuille bleu, taglia 42! Vuoi che mettiamo da parte l'articolo",
+         "taglia 38: articolo esaurito al momento. È ancora disponibile in 40 e 34."),
+        ("pt", "sim, temos: Robe portefeuille bleu, tamanho 42! Quer que guardemos o artigo 24 horas?",
+         "tamanho 38: artigo esgotado de momento. Ainda temos em 40 e 34. Avisamos quando voltar?"),
+    ],
+)  # fmt: skip
+def test_the_reworded_answers_read_as_written(language, in_stock, out):
+    assert in_stock in answer(MATCHES["in_stock"], language).text
+    assert out in answer(MATCHES["out"], language).text

@@ -4,6 +4,7 @@ shorthand, German compounds, sizes; the product / ambiguous / none / not-a-stock
 Questions here are written for the tests, not taken from the evaluation set (tests/data/
 product-questions.jsonl), so they check the rules on wording the rules were not tuned on."""
 
+import sys
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -241,3 +242,163 @@ def test_a_bug_inside_the_matcher_falls_back_to_the_normal_engine(demo, monkeypa
 
     monkeypatch.setattr(matching, "_read", broken)
     assert match_question("la robe en lin noire en 38", demo).kind == "not_a_stock_question"
+
+
+# --- Chit-chat (the review of issue 15): thanks, greetings, wishes and questions about something else
+# must reach the normal reply engine, not "oui, nous avons Bonnet côtelé" nor "we don't seem to have it".
+CHIT_CHAT = [
+    # The reviewer's sentences, each answered as a stock question before.
+    "Merci, bonne journée",
+    "Bonne soirée !",
+    "Bonne année !",
+    "Bonnes fêtes",
+    "Top merci",
+    "Encore merci !",
+    "Vous êtes toujours là ?",
+    "Y a des soldes ?",
+    "Vous avez une carte de fidélité ?",
+    "vous avez un parking ?",
+    "Have a nice day",
+    "Any news?",
+    "Still waiting for an answer",
+    "Hay descuentos?",
+    "Gibt es Rabatt?",
+    "Noch eine Frage",
+    "Vous avez le même en plus grand ?",  # refers to an earlier message
+    "super merci",
+    "parfait merci",
+    # Our own, in each language.
+    "C'est top !",
+    "Belle journée à vous",
+    "Bon week-end",
+    "Bonjour Louise",  # a name one letter-pair from "blouse"
+    "Il est en haut du magasin ?",
+    "C'est un peu trop haut pour moi",
+    "Thanks a lot, have a great weekend",
+    "Are you still there?",
+    "Do you have a loyalty card?",
+    "Does Saturday suit you?",
+    "Muchas gracias, buen fin de semana",
+    "¿Tenéis tarjeta de fidelidad?",
+    "Vale, perfecto, hasta luego",
+    "Grazie mille, buona serata",
+    "Ci sono ancora i saldi?",
+    "Avete il parcheggio?",
+    "Vielen Dank, schönes Wochenende!",
+    "Ich warte schon lange auf eine Antwort",
+    "Gibt es einen Parkplatz?",
+]
+
+
+@pytest.mark.parametrize("text", CHIT_CHAT)
+def test_chit_chat_is_not_answered_as_stock(demo, text):
+    assert match_question(text, demo).kind == "not_a_stock_question"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("vous avez le top noir en M ?", "variant"),  # "top" is still the garment in a question
+        ("Bonjour, top noir ?", "product"),
+        ("Merci ! Et le manteau camel en 40 ?", "variant"),
+        ("Bonne année, vous avez encore la robe portefeuille en 38 ?", "variant"),
+        ("Bonjour, vous avez des chaussettes ?", "none"),  # a garment named: a person confirms
+    ],
+)
+def test_thanks_or_greetings_with_a_stock_question_are_still_answered(demo, text, kind):
+    assert match_question(text, demo).kind == kind
+
+
+def test_a_frequent_word_is_never_read_as_a_typo_of_a_shop_word(demo):
+    assert matching._typo(matching._index(demo).lexicon, "bonne") == set()
+    assert matching._typo(matching._index(demo).lexicon, "bonet") == {"bonnet"}  # a real typo still is
+
+
+# --- worth_matching: what the conversation may skip without reading the catalogue.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "merci",
+        "Top merci",
+        "Merci, bonne journée",
+        "Bonne soirée !",
+        "Vielen Dank, schönes Wochenende!",
+        "Vous êtes ouverts dimanche ?",
+        "Où se trouve la boutique ?",
+        "Où en est ma commande ?",
+        "Je voudrais retourner le pull",
+        "",
+        "   ",
+        "🙂",
+        None,
+    ],
+)
+def test_worth_matching_is_false_for_what_is_certainly_not_stock(text):
+    assert matching.worth_matching(text) is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["vous avez la robe en 38 ?", "38", "en rouge", "Merci, la robe bleue en 38 ?", "Bonjour, top noir ?"],
+)
+def test_worth_matching_is_true_for_what_may_be_about_stock(text):
+    assert matching.worth_matching(text) is True
+
+
+def _questions_of_this_module() -> list[str]:
+    """Every text this module's parametrised tests send to the matcher."""
+    texts = []
+    for test in list(globals().values()):
+        for mark in getattr(test, "pytestmark", ()):
+            if mark.name == "parametrize":
+                for value in mark.args[1]:
+                    text = value[0] if isinstance(value, tuple) else value
+                    texts.extend([text] if isinstance(text, str) else [])
+    return texts
+
+
+def _answered(text: str, catalogue: Catalogue) -> bool:
+    return match_question(text, catalogue).kind != "not_a_stock_question"
+
+
+def test_worth_matching_never_skips_a_question_the_matcher_answers(demo):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import eval_products  # noqa: PLC0415 - the evaluation script, not a package
+
+    dev = [row["text"] for row in eval_products.load_rows(eval_products.QUESTIONS, "dev")]
+    texts = dev + _questions_of_this_module()
+    assert len(texts) > 250
+    skipped = [t for t in texts if not matching.worth_matching(t) and _answered(t, demo)]
+    assert skipped == []
+    # The holdout is checked as a count only: its rows are never printed.
+    holdout = eval_products.load_rows(eval_products.QUESTIONS, "holdout")
+    assert sum(not matching.worth_matching(r["text"]) and _answered(r["text"], demo) for r in holdout) == 0
+
+
+# --- asked_attributes: the size and colours a message names.
+
+
+@pytest.mark.parametrize(
+    ("text", "size", "colours"),
+    [
+        ("en 38 noir svp", "38", {"noir"}),
+        ("38", "38", set()),
+        ("plutôt en rouge", "", {"rouge"}),
+        ("the navy one in M", "M", {"marine"}),
+        ("la même en vert sapin", "", {"vert", "sapin"}),  # the demo's "vert sapin": a shop's own word
+        ("merci", "", set()),
+        ("non merci", "", set()),
+        ("je vais réfléchir", "", set()),
+        ("Bonne soirée !", "", set()),
+    ],
+)
+def test_asked_attributes(demo, text, size, colours):
+    assert matching.asked_attributes(text, demo) == (size, frozenset(colours))
+
+
+def test_asked_attributes_gives_the_shops_spelling_of_the_size():
+    boutique = shop(("R-38", "Robe Alba", "T38", "bleu", 1), ("R-40", "Robe Alba", "T40", "bleu", 1))
+    assert matching.asked_attributes("en 38", boutique) == ("T38", frozenset())
+    assert matching.asked_attributes("en 38", Catalogue(())) == ("38", frozenset())
