@@ -15,6 +15,7 @@ The stock stated is always the one read here, in the turn's transaction (holds s
 from __future__ import annotations
 
 import logging
+import unicodedata
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -25,7 +26,7 @@ from catalog.alerts import alert_subscribe, item_label
 from catalog.answers import stock_answer
 from catalog.cached import shop_has_catalogue
 from catalog.holds import HoldRefused, hold_create, hold_hours
-from catalog.matching import Match, match_question
+from catalog.matching import Match, asked_attributes, match_question, worth_matching
 from catalog.models import Hold, Variant
 from catalog.selectors import shop_catalogue
 from webhooks.answerers import Answer, Turn
@@ -39,19 +40,47 @@ _ANSWERED = frozenset({"variant", "product", "ambiguous", "none"})
 def answer_turn(turn: Turn) -> Answer | None:
     if not shop_has_catalogue(turn.customer.shop_id):
         return None  # a shop without a catalogue: the reply engine answers as before (no query)
-    offered = turn.offered
-    if offered.get("offer") in ("hold", "notify") and texts.is_yes(turn.text):
-        return _accept(turn, offered)
+    text, offered = turn.text, turn.offered
+    yes = offered.get("offer") in ("hold", "notify") and texts.is_yes(text)
+    follows = bool(offered.get("product"))
+    asks = worth_matching(text)
+    if not (yes or follows or asks):
+        return None  # "merci", "bonne journée", an opening-hours question: no catalogue read
     catalogue = shop_catalogue(shop=turn.customer.shop)
+    named = asked_attributes(text, catalogue) if (yes or follows) else ("", frozenset())
+    if yes and _accepts(named, offered, catalogue):
+        return _accept(turn, offered)  # (it tells when what was offered is no longer sold)
     if not catalogue.items:
         return None  # nothing active to sell
-    match = match_question(turn.text, catalogue, language=turn.language)
-    if match.kind not in _ANSWERED and offered.get("product"):
-        # "38" after "which size would you like?": the product asked about is the one we asked for.
-        match = _follow_up(turn.text, offered["product"], catalogue, turn.language) or match
+    match = match_question(text, catalogue, language=turn.language) if asks else Match("not_a_stock_question")
+    if match.kind not in _ANSWERED and follows and any(named):
+        # "38" after "which size would you like?", "oui en 40" after an offer of the 38: the product is
+        # the one we talked about. Only when a size or colour is named ("non merci" is not a size).
+        match = _follow_up(text, offered["product"], catalogue, turn.language) or match
     if match.kind not in _ANSWERED:
         return None
     return _stock(turn, match, catalogue)
+
+
+def _accepts(named: tuple[str, frozenset], offered: dict, catalogue) -> bool:
+    """A yes accepts the offer as made unless it names another size or colour ("oui en 40" to the 38:
+    a new question)."""
+    size, colours = named
+    if not size and not colours:
+        return True
+    wanted = set(offered.get("variant_ids") or [offered.get("variant_id")])
+    items = [item for item in catalogue.items if item.variant_id in wanted]
+    return any(_same(item, size, colours) for item in items)
+
+
+def _same(item, size: str, colours: frozenset) -> bool:
+    colour = " ".join(_plain(item.color).split())
+    return (not size or _plain(size) == _plain(item.size)) and all(_plain(c) in colour for c in colours)
+
+
+def _plain(value: str) -> str:
+    value = unicodedata.normalize("NFKD", value.lower())
+    return "".join(c for c in value if not unicodedata.combining(c))
 
 
 def _follow_up(text: str, product: str, catalogue, language: str) -> Match | None:
@@ -69,6 +98,7 @@ def _stock(turn: Turn, match: Match, catalogue) -> Answer | None:
         context = {
             "offer": found.offer,
             "variant_id": found.item.variant_id,
+            "product": found.item.product,  # "oui en 40" asks about this product in 40
             "buttons": texts.offer_buttons(turn.language),
         }
     elif match.kind == "product" and match.items:

@@ -150,3 +150,31 @@ def test_the_readme_example_is_what_the_engine_says(client, shop):
             continue
         expected = re.escape(text.replace("<br>", "\n")).replace(r"demain\ 15h30", r"demain\ \d{1,2}h\d{2}")
         assert re.fullmatch(expected, said), (text, said)
+
+
+@pytest.mark.parametrize(
+    "chat", ["Merci, bonne journée", "non merci", "Encore merci !", "Vous êtes ouverts dimanche ?"]
+)
+def test_after_which_size_small_talk_gets_the_usual_answer_not_the_sizes_again(client, shop, chat):
+    write(client, "Bonjour, vous avez encore le manteau camel ?")
+    answer = write(client, chat)
+    assert "Manteau camel" not in answer and "taille" not in answer.lower()
+
+
+def test_yes_naming_another_size_is_a_new_question_not_the_offer(client, shop):
+    assert "Il en reste 2" in write(client, "vous avez la robe portefeuille bleue en 38 ?")
+    answer = write(client, "Oui mais en 36 ?")
+    assert not Hold.objects.exists()
+    assert "36" in answer and "Robe portefeuille bleue" in answer
+    write(client, "oui")  # to the 36 now
+    assert Hold.objects.get(state="active").variant.sku == "ROB-PORT-BLEU-36"
+
+
+def test_yes_repeating_the_offered_size_accepts_it(client, shop):
+    write(client, "vous avez la robe portefeuille bleue en 38 ?")
+    write(client, "oui la 38 svp")
+    assert Hold.objects.get(state="active").variant.sku == "ROB-PORT-BLEU-38"
+
+
+def test_thanks_in_a_shop_with_a_catalogue_gets_the_usual_thanks(client, shop):
+    assert "avec plaisir" in write(client, "Merci beaucoup !")
