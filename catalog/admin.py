@@ -2,8 +2,10 @@
 sees the products of their shops, owners and staff edit them (owners delete too), from their role in
 the product's shop (customers/admin/base.py)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +19,21 @@ from customers.admin.base import ScopedInline, ShopScopedAdmin
 class VariantInline(ScopedInline, admin.TabularInline):
     model = Variant
     extra = 0
-    fields = ["sku", "size", "color", "price", "stock", "active", "external_source", "external_id"]
+    # The e-shop's ids are the sync's, read-only here (changing one would detach the variant from its
+    # e-shop); kept to one narrow column so that the row fits a laptop screen.
+    fields = ["sku", "size", "color", "price", "stock", "active", "source"]
+    readonly_fields = ["source"]
+    formfield_overrides = {
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 12})},
+        models.DecimalField: {"widget": forms.NumberInput(attrs={"style": "width: 6em", "step": "0.01"})},
+        models.PositiveIntegerField: {"widget": forms.NumberInput(attrs={"style": "width: 5em"})},
+    }
+
+    @admin.display(description=_("e-shop"))
+    def source(self, obj):
+        if not obj.external_source:
+            return "—"
+        return f"{obj.get_external_source_display()} {obj.external_id}"
 
 
 @admin.register(Product)
@@ -63,13 +79,16 @@ class ProductAdmin(ShopScopedAdmin):
 class VariantAdmin(ShopScopedAdmin):
     """Every variant of the shop's products in one list: find a SKU, see what is available."""
 
-    list_display = ["sku", "product", "size", "color", "price", "stock", "available", "active"]
+    # What an owner counts from the shop floor comes first: on a phone the row is cut on the right.
+    list_display = ["sku", "stock", "available", "product", "size", "color", "price", "active"]
     list_filter = ["active", "product__category"]
     list_select_related = ["product", "shop"]
     list_editable = ["stock", "price", "active"]
     search_fields = ["sku", "product__name"]
     autocomplete_fields = ["product"]
     fields = ["product", "sku", "size", "color", "price", "stock", "active", "external_source", "external_id"]
+    readonly_fields = ["external_source", "external_id"]  # the e-shop sync's: see VariantInline
+    formfield_overrides = VariantInline.formfield_overrides
 
     def get_queryset(self, request):
         return variants_with_available(super().get_queryset(request))
@@ -130,7 +149,7 @@ class HoldAdmin(ShopScopedAdmin):
         "created_by",
     ]
     list_filter = ["state"]
-    list_select_related = ["variant", "customer", "shop", "created_by"]
+    list_select_related = ["variant__product", "customer", "shop", "created_by"]
     search_fields = ["variant__sku", "customer__first_name", "customer__last_name", "customer__phone"]
     fields = [
         "shop",
@@ -175,7 +194,7 @@ class StockAlertAdmin(ShopScopedAdmin):
     actions = [cancel_selected]
     list_display = ["variant", "customer", "state", "created_at", "sent_at"]
     list_filter = ["state"]
-    list_select_related = ["variant", "customer", "shop"]
+    list_select_related = ["variant__product", "customer", "shop"]
     search_fields = ["variant__sku", "customer__first_name", "customer__last_name", "customer__phone"]
     fields = ["shop", "variant", "customer", "state", "created_at", "sent_at", "message"]
     readonly_fields = fields

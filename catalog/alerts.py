@@ -148,22 +148,15 @@ def back_in_stock_text(customer: Customer, variants: list[Variant], language: st
     if len(variants) == 1:
         available = variants_with_available(Variant.objects.filter(pk=variants[0].pk)).get().available
         left = texts.text(language, "left", count=available) if available <= LOW_STOCK else ""
-    items = ", ".join(item_label(variant) for variant in variants)
+    items = ", ".join(item_label(variant, language) for variant in variants)
     key = "back_in_stock" if len(variants) == 1 else "back_in_stock_many"
     body = texts.text(language, key, item=items, left=left)
     return wrap(language, body, shop_info(customer.shop), clean_first_name(customer.first_name))
 
 
-def item_label(variant: Variant) -> str:
-    """ "Robe portefeuille bleue 38": the product's name, then what tells the variant apart (the colour
-    unless the name says it already, the size)."""
-    name = variant.product.name
-    parts = [name]
-    if variant.color and variant.color.lower() not in name.lower():
-        parts.append(variant.color)
-    if variant.size:
-        parts.append(variant.size)
-    return " ".join(parts)
+def item_label(variant: Variant, language: str) -> str:
+    """« Robe portefeuille bleue » en 38: see conversation_texts.item."""
+    return texts.item(language, name=variant.product.name, size=variant.size, color=variant.color)
 
 
 def alerts_follow_merge(*, shop_id: int, kept_id: int, merged_id: int) -> None:

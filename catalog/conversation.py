@@ -56,7 +56,7 @@ def answer_turn(turn: Turn) -> Answer | None:
     if match.kind not in _ANSWERED and follows and any(named):
         # "38" after "which size would you like?", "oui en 40" after an offer of the 38: the product is
         # the one we talked about. Only when a size or colour is named ("non merci" is not a size).
-        match = _follow_up(text, offered["product"], catalogue, turn.language) or match
+        match = _follow_up(text, offered, named, catalogue, turn.language) or match
     if match.kind not in _ANSWERED:
         return None
     return _stock(turn, match, catalogue)
@@ -83,8 +83,18 @@ def _plain(value: str) -> str:
     return "".join(c for c in value if not unicodedata.combining(c))
 
 
-def _follow_up(text: str, product: str, catalogue, language: str) -> Match | None:
-    match = match_question(f"{product} {text}", catalogue, language=language)
+def _follow_up(
+    text: str, offered: dict, named: tuple[str, frozenset], catalogue, language: str
+) -> Match | None:
+    """The question again, with what the customer said before and did not change: "la robe en lin ?" ->
+    "38" -> "noire" is the linen dress in 38, black."""
+    size, colours = named
+    remembered = [offered["product"]]
+    if not size and offered.get("size"):
+        remembered.append(f"en {offered['size']}")
+    if not colours and offered.get("color"):
+        remembered.append(offered["color"])
+    match = match_question(f"{' '.join(remembered)} {text}", catalogue, language=language)
     return match if match.kind in ("variant", "product") else None
 
 
@@ -102,7 +112,8 @@ def _stock(turn: Turn, match: Match, catalogue) -> Answer | None:
             "buttons": texts.offer_buttons(turn.language),
         }
     elif match.kind == "product" and match.items:
-        context = {"product": match.items[0].product}
+        # Which size or colour comes next: what was already said is kept for it (_follow_up).
+        context = {"product": match.items[0].product, "size": match.size, "color": match.color}
     return Answer(
         body=found.text, intent=f"stock_{match.kind}", needs_attention=found.needs_attention, context=context
     )
@@ -127,7 +138,7 @@ def _act(turn: Turn, offered: dict) -> Answer:
         return Answer(
             body=texts.text(turn.language, "unknown_item"), intent="offer_gone", needs_attention=True
         )
-    items = ", ".join(item_label(variant) for variant in variants)
+    items = ", ".join(item_label(variant, turn.language) for variant in variants)
     if offered["offer"] == "notify":
         for variant in variants:
             alert_subscribe(customer=customer, variant=variant)
@@ -154,10 +165,12 @@ def _act(turn: Turn, offered: dict) -> Answer:
         now=timezone.localtime(timezone=zone),
     )
     logger.info("customer %s held %d variant(s) by message", customer.pk, len(held))
-    kept = ", ".join(item_label(hold.variant) for hold in held)
+    kept = ", ".join(item_label(hold.variant, turn.language) for hold in held)
     body = texts.text(turn.language, "hold_made", item=kept, until=until)
     if gone:
-        body += " " + texts.text(turn.language, "partly_gone", item=", ".join(item_label(v) for v in gone))
+        body += " " + texts.text(
+            turn.language, "partly_gone", item=", ".join(item_label(v, turn.language) for v in gone)
+        )
     return Answer(body=body, intent="hold_made")
 
 

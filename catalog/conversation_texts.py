@@ -13,6 +13,8 @@ import unicodedata
 
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
+        "item": "« {name} »",
+        "item_size": " en {size}",
         "yes_button": "Oui",
         "no_button": "Non merci",
         "hold_made": "c'est noté, je vous garde {item} {until}. À bientôt en boutique !",
@@ -32,6 +34,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "date": "{d:02d}/{mo:02d}",
     },
     "en": {
+        "item": "“{name}”",
+        "item_size": " in {size}",
         "yes_button": "Yes",
         "no_button": "No thanks",
         "hold_made": "done, we are keeping {item} for you {until}. See you soon!",
@@ -49,6 +53,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "date": "{d}/{mo}",
     },
     "es": {
+        "item": "«{name}»",
+        "item_size": " en talla {size}",
         "yes_button": "Sí",
         "no_button": "No, gracias",
         "hold_made": "hecho, te guardamos {item} {until}. ¡Hasta pronto!",
@@ -68,6 +74,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "date": "{d}/{mo}",
     },
     "it": {
+        "item": "«{name}»",
+        "item_size": " taglia {size}",
         "yes_button": "Sì",
         "no_button": "No grazie",
         "hold_made": "fatto, teniamo da parte per te {item} {until}. A presto!",
@@ -88,6 +96,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "date": "{d}/{mo}",
     },
     "de": {
+        "item": "„{name}“",
+        "item_size": " in {size}",
         "yes_button": "Ja",
         "no_button": "Nein danke",
         "hold_made": "erledigt, wir legen {item} {until} für Sie zurück. Bis bald!",
@@ -108,6 +118,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "date": "{d}.{mo}.",
     },
     "pt": {
+        "item": "«{name}»",
+        "item_size": " em {size}",
         "yes_button": "Sim",
         "no_button": "Não, obrigado",
         "hold_made": "feito, guardamos {item} para si {until}. Até breve!",
@@ -150,6 +162,22 @@ _THANKS_WORDS = "merci thanks thank thx gracias grazie danke obrigado obrigada"
 _THANKS = frozenset(_THANKS_WORDS.split())
 _MAX_YES_WORDS = 8
 _WORD_RE = re.compile(r"[a-z']+|\d+|[^\sa-z\d]")
+
+
+def item(language: str, *, name: str, size: str = "", color: str = "") -> str:
+    """How a message names a variant: « Robe portefeuille bleue » en 38, noir. The product's name is
+    quoted (no article to guess its gender), then the size, then the colour unless the name says it."""
+    label = text(language, "item", name=name)
+    if size:
+        label += text(language, "item_size", size=size)
+    if color and _plain(color) not in _plain(name):
+        label += f", {color}"
+    return label
+
+
+def _plain(value: str) -> str:
+    value = unicodedata.normalize("NFKD", value.lower())
+    return "".join(c for c in value if not unicodedata.combining(c))
 
 
 def text(language: str, key: str, **values) -> str:

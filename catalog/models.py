@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Shop
 
@@ -71,8 +72,9 @@ class Variant(models.Model):
         ]
 
     def __str__(self):
-        details = " ".join(part for part in (self.color, self.size) if part)
-        return f"{self.sku} {details}".strip()
+        # What a person recognises first (the product), then what tells the variant apart, then the SKU.
+        parts = [self.product.name, self.size, self.color]
+        return f"{' · '.join(part for part in parts if part)} ({self.sku})"
 
 
 class CatalogSettings(models.Model):
@@ -167,7 +169,7 @@ class StockAlert(models.Model):
 
     class State(models.TextChoices):
         WAITING = "waiting", _("waiting")
-        SENT = "sent", _("sent")
+        SENT = "sent", pgettext_lazy("stock alert state", "sent")
         CANCELLED = "cancelled", _("cancelled")
         LAPSED = "lapsed", _("lapsed")
 

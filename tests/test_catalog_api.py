@@ -91,7 +91,9 @@ def test_another_shops_products_and_variants_are_404_everywhere(shop, other_shop
     refused = client.put(
         f"{VARIANTS}by-sku/NEW/", {"product": theirs.product_id, "price": "1"}, format="json"
     )
-    assert refused.status_code == 400 and refused.json()["fields"] == {"product": ["No such product."]}
+    assert refused.status_code == 400 and list(refused.json()["fields"]) == [
+        "product"
+    ]  # another shop's: no such product
     ours = client.put(f"{VARIANTS}by-sku/SECRET-1/", {"product_name": "Mine", "price": "1"}, format="json")
     assert ours.status_code == 201
     theirs.refresh_from_db()

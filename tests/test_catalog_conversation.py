@@ -95,7 +95,7 @@ def test_yes_to_the_offer_holds_the_variant_for_the_shops_duration(client, shop,
 
     hold = Hold.objects.get(customer=julie, variant=variant, state="active")
     assert timedelta(hours=23) < hold.expires_at - timezone.now() <= timedelta(hours=24)
-    assert "je vous garde Robe bleue 38 jusqu'à demain" in reply.body
+    assert "je vous garde « Robe bleue » en 38 jusqu'à demain" in reply.body
     assert reply.body.startswith("Bonjour Julie")
 
 
@@ -138,7 +138,7 @@ def test_the_last_unit_gone_meanwhile_offers_to_tell_them_and_yes_makes_the_aler
     assert reply.raw_payload[CONTEXT_KEY]["variant_ids"] == [variant.pk]
     reply = write(client, "Oui merci")
     assert StockAlert.objects.filter(customer=julie, variant=variant, state="waiting").exists()
-    assert "je vous écris dès que Robe bleue 38 est de retour" in reply.body
+    assert "je vous écris dès que « Robe bleue » en 38 est de retour" in reply.body
 
 
 def test_no_is_not_a_yes(client, shop, julie):
@@ -259,7 +259,7 @@ def test_back_in_stock_sends_one_message_offering_the_hold_and_yes_holds(client,
     assert alerts_send_due() == 0  # once
 
     message = Interaction.objects.filter(customer=julie, direction="outbound").latest("pk")
-    assert "bonne nouvelle, Robe bleue 38 est de retour (il en reste 2)" in message.body
+    assert "bonne nouvelle, « Robe bleue » en 38 est de retour (il en reste 2)" in message.body
     assert message.channel == "whatsapp"  # her window is open
     assert StockAlert.objects.get().state == "sent"
     write(client, "Oui !")
@@ -292,7 +292,7 @@ def test_two_items_back_together_make_one_message_and_one_yes_holds_both(client,
     stock_set(variant=second, stock=1)
     assert alerts_send_due() == 1
     message = Interaction.objects.filter(customer=julie, direction="outbound").latest("pk")
-    assert "ils sont de retour : Robe bleue 38, Robe bleue 40 !" in message.body
+    assert "ils sont de retour : « Robe bleue » en 38, « Robe bleue » en 40 !" in message.body
     write(client, "Oui")
     assert set(
         Hold.objects.filter(customer=julie, state="active").values_list("variant__sku", flat=True)

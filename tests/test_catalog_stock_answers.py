@@ -79,7 +79,7 @@ def test_question_answer_oui_hold_then_expiry_frees_the_unit(client, shop):
     julie = Customer.objects.get(shop=shop)
     hold = Hold.objects.get(customer=julie, state="active")
     assert hold.variant.sku == "ROB-PORT-BLEU-38" and hold.quantity == 1
-    assert "je vous garde Robe portefeuille bleue 38 jusqu'à demain" in confirmation
+    assert "je vous garde « Robe portefeuille bleue » en 38 jusqu'à demain" in confirmation
     assert available(shop, "ROB-PORT-BLEU-38") == 1  # the next customer is told "il en reste 1"
     other = write(client, "vous avez la robe portefeuille bleue en 38 ?", wa_id="33611111111", name="Léa")
     assert "C'est la dernière pièce" in other
@@ -178,3 +178,11 @@ def test_yes_repeating_the_offered_size_accepts_it(client, shop):
 
 def test_thanks_in_a_shop_with_a_catalogue_gets_the_usual_thanks(client, shop):
     assert "avec plaisir" in write(client, "Merci beaucoup !")
+
+
+def test_the_size_said_before_is_kept_when_the_colour_comes_next(client, shop):
+    write(client, "Bonjour, vous avez la robe en lin ?")
+    write(client, "38")
+    answer = write(client, "noire")
+    assert "Robe en lin" in answer and "38" in answer and "noir" in answer
+    assert "Quelle taille" not in answer
