@@ -92,7 +92,9 @@ class EshopConnectionAdmin(ShopScopedAdmin):
     actions = ["sync_now"]
 
     class Media:
-        js = ["dashboard/copy.js"]  # the webhook URL's Copy button (a static file: fine under the CSP)
+        # The webhook URL's Copy button: static files, no inline script or style (fine under the CSP).
+        js = ["dashboard/copy.js"]
+        css = {"all": ["eshops/admin.css"]}
 
     def get_fieldsets(self, request, obj=None):
         secrets = [f"secret_{name}" for name in SECRET_FIELDS] + ["clear_secrets"]
@@ -138,7 +140,7 @@ class EshopConnectionAdmin(ShopScopedAdmin):
             return gettext("shown once saved")
         url = absolute_url(reverse("eshops:webhook", args=[obj.provider, obj.webhook_token]))
         return format_html(
-            '<input id="eshop-webhook-url" class="vTextField" type="text" readonly value="{}" size="70"> '
+            '<input id="eshop-webhook-url" type="text" readonly value="{}"> '
             '<button type="button" class="button" data-copy="eshop-webhook-url" data-copied="{}">{}</button>',
             url,
             gettext("Copied"),

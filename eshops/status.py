@@ -67,7 +67,8 @@ def sync_status(connection) -> tuple[bool | None, str]:
 
 
 def sync_details(connection) -> list[str]:
-    """The change page's lines: every figure of the report, then the technical error if any."""
+    """The change page's lines under the short status: every figure of the report, then the technical
+    message if the sync stopped (host and the vendor's answer: what support needs)."""
     report = report_of(connection)
     if report is None:
         return [_("never")]
@@ -77,10 +78,9 @@ def sync_details(connection) -> list[str]:
         % {"products": get("products", 0), "variants": get("variants", 0), "created": get("created", 0)},
         _("Deactivated (no longer in the e-shop): %(deactivated)d; rejected: %(rejected)d")
         % {"deactivated": get("deactivated", 0), "rejected": get("rejected", 0)},
-        _("Orders: %(orders)d (not recorded: %(skipped)d, no phone or e-mail, or unreadable)")
+        _("Orders recorded: %(orders)d; not recorded (no phone or e-mail, or unreadable): %(skipped)d")
         % {"orders": get("orders", 0), "skipped": get("orders_skipped", 0)},
     ]
     if get("error"):
-        lines.insert(0, _("Failed: %(reason)s") % {"reason": error_in_words(get("error"))})
         lines.append(_("Technical message: %(error)s") % {"error": get("error")})
     return lines
