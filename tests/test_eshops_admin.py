@@ -204,6 +204,13 @@ def test_connect_eshop_reads_secrets_from_the_environment(shop, monkeypatch, cap
     assert f"/eshops/shopify/{connection.webhook_token}/" in out
 
 
+def test_connect_eshop_prints_the_absolute_webhook_url_with_public_base_url(shop, settings, capsys):
+    settings.PUBLIC_BASE_URL = "https://crm.example.com"
+    call_command("connect_eshop", "shopify", "--shop", shop.slug, "--domain", "coccinelle-test.myshopify.com")
+    token = EshopConnection.objects.get(shop=shop).webhook_token
+    assert f"webhook URL: https://crm.example.com/eshops/shopify/{token}/" in capsys.readouterr().out
+
+
 def test_connect_eshop_refuses_an_http_site(shop):
     with pytest.raises(CommandError, match="https"):
         call_command("connect_eshop", "woocommerce", "--shop", shop.slug, "--site", "http://boutique.example")
