@@ -28,20 +28,30 @@ class EshopConnection(models.Model):
         SHOPIFY = "shopify", "Shopify"
         WOOCOMMERCE = "woocommerce", "WooCommerce"
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="eshop_connections")
-    provider = models.CharField(max_length=16, choices=Provider.choices)
-    enabled = models.BooleanField(default=True)
-    shopify_domain = models.CharField(
-        max_length=255, blank=True, help_text=_("The store's xxx.myshopify.com domain (Shopify).")
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="eshop_connections", verbose_name=_("shop")
     )
-    api_version = models.CharField(max_length=10, blank=True, default=DEFAULT_SHOPIFY_API_VERSION)
+    provider = models.CharField(_("e-shop platform"), max_length=16, choices=Provider.choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    shopify_domain = models.CharField(
+        _("Shopify domain"),
+        max_length=255,
+        blank=True,
+        help_text=_("The store's xxx.myshopify.com domain (Shopify)."),
+    )
+    api_version = models.CharField(
+        _("Shopify API version"), max_length=10, blank=True, default=DEFAULT_SHOPIFY_API_VERSION
+    )
     site_url = models.CharField(
-        max_length=200, blank=True, help_text=_("The WordPress site's https:// address (WooCommerce).")
+        _("site address"),
+        max_length=200,
+        blank=True,
+        help_text=_("The WordPress site's https:// address (WooCommerce)."),
     )
     secrets_encrypted = models.TextField(blank=True, editable=False)
     # The webhook URL's last part: unguessable, so a URL names one connection and nothing else.
     webhook_token = models.CharField(max_length=64, unique=True, default=_webhook_token, editable=False)
-    last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True, editable=False)
     last_sync_report = models.TextField(blank=True, editable=False)
     # Orders changed since then are read at the next full sync (set only when reading them succeeded).
     orders_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -120,15 +130,17 @@ class EshopEvent(models.Model):
         IGNORED = "ignored", _("ignored")
         FAILED = "failed", _("failed")
 
-    connection = models.ForeignKey(EshopConnection, on_delete=models.CASCADE, related_name="events")
-    topic = models.CharField(max_length=64)
-    delivery_id = models.CharField(max_length=100)
-    payload = models.TextField()  # the raw body, as signed
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    connection = models.ForeignKey(
+        EshopConnection, on_delete=models.CASCADE, related_name="events", verbose_name=_("e-shop connection")
+    )
+    topic = models.CharField(_("topic"), max_length=64)
+    delivery_id = models.CharField(_("delivery id"), max_length=100)
+    payload = models.TextField(_("content"))  # the raw body, as signed
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("e-shop event")

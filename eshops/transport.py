@@ -10,6 +10,7 @@ followed: they could lead the credentials anywhere.
 import re
 
 from django.conf import settings
+from django.utils.translation import gettext
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -42,14 +43,14 @@ def allowed_hosts() -> set[str]:
 def shopify_domain_problem(domain: str) -> str | None:
     if SHOPIFY_DOMAIN.fullmatch(domain or ""):
         return None
-    return "the store's domain must be its xxx.myshopify.com name (no https://, no path)"
+    return gettext("the store's domain must be its xxx.myshopify.com name (no https://, no path)")
 
 
 def site_url_problem(url: str) -> str | None:
     parts = _scheme_host(url)
     if parts and (parts[0] == "https" or (parts[0] == "http" and parts[1] in allowed_hosts())):
         return None
-    return "the site address must be https://… (http only for hosts in ESHOPS_ALLOWED_HOSTS)"
+    return gettext("the site address must be https://… (http only for hosts in ESHOPS_ALLOWED_HOSTS)")
 
 
 def url_problem(url: str, provider: str) -> str | None:
@@ -75,7 +76,7 @@ def connection_errors(connection) -> dict:
         if problem:
             errors["shopify_domain"] = problem
         if not re.fullmatch(r"\d{4}-\d{2}|unstable", connection.api_version or ""):
-            errors["api_version"] = "a Shopify API version looks like 2026-10"
+            errors["api_version"] = gettext("a Shopify API version looks like 2026-10")
     elif connection.provider == "woocommerce":
         problem = site_url_problem(connection.site_url)
         if problem:

@@ -5,6 +5,7 @@ arguments, which shell history and `ps` would show)."""
 
 import os
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
@@ -54,6 +55,6 @@ class Command(BaseCommand):
             ) from None
         stored = sorted(name for name, value in connection.secrets.items() if value)
         self.stdout.write(f"{connection}: saved; credentials set: {', '.join(stored) or 'none'}")
-        self.stdout.write(
-            f"webhook URL: {reverse('eshops:webhook', args=[provider, connection.webhook_token])}"
-        )
+        # A command knows no host: PUBLIC_BASE_URL when set, else the path (prefix it with the public host).
+        path = reverse("eshops:webhook", args=[provider, connection.webhook_token])
+        self.stdout.write(f"webhook URL: {settings.PUBLIC_BASE_URL.rstrip('/')}{path}")
