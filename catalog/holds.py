@@ -3,7 +3,7 @@
 The last unit can be held once: every write that changes what is held locks the variant's row first
 (select_for_update), so two holds of one variant run one after the other and the second sees the
 first's quantity. A unique constraint (one active hold per customer and variant) backs the "holding
-again extends" rule. Staff pages, the API, the admin, the beat tasks and (later) the reply engine's
+again extends" rule. Staff pages, the API, the admin, the beat tasks and the reply engine's
 "oui" all call these functions.
 """
 

@@ -1,4 +1,4 @@
-"""Reads of the catalogue. Whoever needs what can be sold (the API, the admin, later the reply engine)
+"""Reads of the catalogue. Whoever needs what can be sold (the API, the admin, the reply engine)
 asks here, so that holds change one place."""
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
