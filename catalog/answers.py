@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from .matching import Catalogue, Item, Match
+from .vocabulary import LETTER_SIZES
 
 LOW_STOCK: Final = 3  # at or under this, the answer says how many are left
 MAX_LISTED: Final = 6  # sizes or colours named in one answer
 MAX_CANDIDATES: Final = 3  # products named when the question fits several
 MAX_ALTERNATIVES: Final = 2  # other sizes or colours offered for an item that is out
 FALLBACK_LANGUAGE: Final = "en"
-_LETTER_ORDER: Final = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 
 TEXTS: Final[dict[str, dict[str, str]]] = {
     "fr": {
@@ -252,7 +252,7 @@ def _size_rank(size: str) -> float | None:
     except ValueError:
         pass
     # Letter sizes ranked far from shoe and clothing numbers, so the two never mix (see above).
-    return 1000.0 + _LETTER_ORDER.index(text) if text in _LETTER_ORDER else None
+    return 1000.0 + LETTER_SIZES.index(text) if text in LETTER_SIZES else None
 
 
 def _choose(match: Match, texts: dict[str, str], catalogue: Catalogue) -> str:

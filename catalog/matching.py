@@ -28,6 +28,7 @@ from catalog.vocabulary import (
     COMMON_WORDS,
     DETAILS,
     GARMENTS,
+    LETTER_SIZES,
     NOT_PRODUCT_WORDS,
     NOT_SOLD,
     OTHER_CUES,
@@ -135,7 +136,6 @@ _NOT_TYPOS = NOT_PRODUCT_WORDS | COMMON_WORDS | SMALL_TALK
 _NOT_GARMENT_HAUT_RE = re.compile(r"\b(?:en|plus|la|tout|trop|tres|si|moins|aussi) haut\b|\bhaut de gamme\b")
 
 # --- Sizes
-_LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 _SIZE_WORDS = {
     "small": "S", "petit": "S", "petite": "S", "pequena": "S", "piccola": "S", "klein": "S",
     "medium": "M", "moyen": "M", "moyenne": "M", "mediana": "M", "media": "M", "mittel": "M",
@@ -416,7 +416,7 @@ def _asked_size(words: list[str]) -> str:
             return number.group(1)
         upper = raw.upper()
         # A lone "s", "m" or "l" is a size only when written upper-case or after "en", "size"...
-        if upper in _LETTER_SIZES and (len(upper) > 1 or raw.isupper() or previous in _SIZE_CUES):
+        if upper in LETTER_SIZES and (len(upper) > 1 or raw.isupper() or previous in _SIZE_CUES):
             return upper
         if low in _SIZE_WORDS and previous in _SIZE_CUES:
             return _SIZE_WORDS[low]

@@ -190,3 +190,6 @@ OTHER_CUES = (
     r"|broken|kaputt|pagar|payer|pay|bezahlen|ouverts?|open|abren|aperto|geoffnet|close"
     r"|recu|received|recibido|ricevuto|erhalten|mauvais|wrong"
 )
+
+# Letter sizes, smallest first: how the matcher reads them and how the answers order the nearest ones.
+LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
