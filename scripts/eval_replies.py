@@ -31,7 +31,7 @@ EVAL_SHOP = ShopInfo(
     name="Boutique Coccinelle",
     language="fr",
     address="12 rue des Lilas, 69002 Lyon",
-    opening_hours="Mar-Sam 10h-19h, Dim 14h-18h",
+    hours_note="Mar-Sam 10h-19h, Dim 14h-18h",
     website="https://coccinelle.example",
     phone="04 72 00 00 00",
 )

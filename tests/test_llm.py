@@ -22,7 +22,7 @@ SHOP = ShopInfo(
     name="Boutique Coccinelle",
     language="fr",
     address="12 rue des Lilas, 69002 Lyon",
-    opening_hours="Mar-Sam 10h-19h, Dim 14h-18h",
+    hours_note="Mar-Sam 10h-19h, Dim 14h-18h",
     website="https://coccinelle.example",
 )
 HISTORY = (

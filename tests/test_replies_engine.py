@@ -16,7 +16,7 @@ SHOP = ShopInfo(
     name="Boutique Coccinelle",
     language="fr",
     address="12 rue des Lilas, 69002 Lyon",
-    opening_hours="Mar-Sam 10h-19h, Dim 14h-18h",
+    hours_note="Mar-Sam 10h-19h, Dim 14h-18h",
     website="https://coccinelle.example",
     phone="04 72 00 00 00",
 )
@@ -324,7 +324,7 @@ def test_first_name_is_sanitised():
 
 def test_shop_data_is_filled_in():
     hours = decide("Vous êtes ouverts quand ? horaires ?", shop=SHOP)
-    assert SHOP.opening_hours in hours.text and hours.needs_attention is False
+    assert SHOP.hours_note in hours.text and hours.needs_attention is False
     address = decide("Where is the shop located?", shop=SHOP)
     assert SHOP.address in address.text and address.needs_attention is False
     gift = decide("Vous faites des cartes cadeaux ?", shop=SHOP)
@@ -358,7 +358,7 @@ def test_templates_are_complete_and_short(lang):
         filled = body.format(
             name=longest_name,
             shop=SHOP.name,
-            hours=SHOP.opening_hours,
+            hours=SHOP.hours_note,
             address=SHOP.address,
             website=SHOP.website,
             phone=SHOP.phone,

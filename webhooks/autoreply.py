@@ -52,7 +52,7 @@ def shop_info(shop: Shop) -> ShopInfo:
         name=shop.name,
         language=shop.language,
         address=shop.address,
-        opening_hours=shop.opening_hours,
+        hours_note=shop.opening_hours,
         website=shop.website,
         phone=shop.contact_phone,
     )

@@ -193,7 +193,7 @@ def system_prompt(conversation: Conversation, *, stock_tools: tuple[str, ...] = 
             "Shop information (the only facts you may use):",
             f"- Name: {_known(shop.name)}",
             f"- Address: {_known(shop.address)}",
-            f"- Opening hours: {_known(shop.opening_hours)}",
+            f"- Opening hours: {_known(shop.hours_note)}",
             f"- Website: {_known(shop.website)}",
             f"- Phone: {_known(shop.phone)}",
             "",

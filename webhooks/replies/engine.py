@@ -8,14 +8,17 @@ stateful: it records opt-outs/opt-ins, stays silent for opted-out customers or p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from .hours import Hours
 from .intents import Action, Classification, classify
 from .language import detect_language
 from .templates import FALLBACK_LANGUAGE, REPLY_LANGUAGES, template
 
 # Intents whose answer comes from ShopInfo; without that field we hold and flag instead.
-_SHOP_FIELD_FOR_INTENT = {"opening_hours": "opening_hours", "address": "address"}
+_SHOP_FIELD_FOR_INTENT = {"opening_hours": "hours_note", "address": "address"}
 # Intents fully answered by the bot; everything else waits for a person from the shop.
 _SELF_SERVE_INTENTS = frozenset({"greeting", "thanks", "opening_hours", "address"})
 # Where a link to the shop's site genuinely helps the customer while they wait.
@@ -30,9 +33,21 @@ class ShopInfo:
     name: str
     language: str  # shop default language, e.g. "fr"
     address: str = ""
-    opening_hours: str = ""  # free text written by the owner, e.g. "Mar-Sam 10h-19h, Dim 14h-18h"
+    # Structured opening hours (shopinfo app); None or empty: the shop did not give them.
+    hours: Hours | None = None
+    # The owner's free text about hours that is not structured ("Ouvert les dimanches de décembre"),
+    # in the shop's language.
+    hours_note: str = ""
     website: str = ""
     phone: str = ""
+    map_url: str = ""  # a link to the address on a map
+    # What the owner says about delivery, payment, services, returns, parking (FACT_KEYS):
+    # {fact: {"": text in the shop's language, "en": English version, ...}}; missing or "": not given.
+    facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Closes every automatic reply when not empty (a line of its own), e.g. "Lou, Boutique Coccinelle".
+    signature: str = ""
+    # Now, aware, in the shop's time zone: what "today" and "tomorrow" mean. None: answer with the week.
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +101,7 @@ def _tail(lang: str, body_key: str, shop: ShopInfo) -> str:
 def compose(lang: str, body_key: str, shop: ShopInfo, first_name: str) -> str:
     """hello + body + tail + signature, with shop data filled in."""
     body = template(lang, body_key).format(
-        hours=shop.opening_hours.strip(), address=shop.address.strip(), shop=shop.name
+        hours=shop.hours_note.strip(), address=shop.address.strip(), shop=shop.name
     )
     return wrap(lang, f"{body}{_tail(lang, body_key, shop)}", shop, first_name)
 
