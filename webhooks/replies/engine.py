@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .hours import Hours
+from shopinfo.hours import Hours
+
 from .intents import Action, Classification, classify
 from .language import detect_language
 from .templates import FALLBACK_LANGUAGE, REPLY_LANGUAGES, template

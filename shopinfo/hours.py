@@ -1,8 +1,8 @@
-"""A shop's opening hours as values the reply engine can reason about (pure: no Django).
+"""A shop's opening hours as values (pure: no Django): what is open on a given day, the next opening.
 
-The `shopinfo` app stores them (weekly ranges, dated exceptions) and builds an `Hours`; the engine
-answers "what time do you close today?" from it, in the customer's language (webhooks.replies.hours_text
-... see the functions below).
+`shopinfo.models` stores them (weekly ranges, dated exceptions) and builds an `Hours`; the reply engine
+answers "what time do you close today?" from it in the customer's language (webhooks.replies.hours_text),
+and the analytics count business time with it.
 """
 
 from __future__ import annotations
