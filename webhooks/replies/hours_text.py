@@ -131,7 +131,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "open_day": "{day} haben wir {spans} geöffnet",
         "open_exceptionally": "{day} haben wir ausnahmsweise {spans} geöffnet",
         "closed_day": "{day} haben wir geschlossen",
-        "closed_for": "{day} haben wir geschlossen ({label})",
+        "closed_for": "{day} haben wir wegen {label} geschlossen",
         "open_now": "wir haben gerade geöffnet, {until}",
         "closed_now": "im Moment haben wir geschlossen",
         "open_tonight": "heute Abend haben wir {until} geöffnet",
@@ -387,10 +387,11 @@ def _sentences(parts: list[str]) -> str:
     return " ".join(s if s[-1] in "!?" else f"{s}." for s in sentences)
 
 
-def _exception_notice(lang: str, exception: HoursException, today: date | None) -> str:
+def _exception_notice(lang: str, exception: HoursException) -> str:
     """ "on Friday 25 December we're closed for Christmas", "from ... to ... we're closed"."""
     if exception.first_day == exception.last_day:
-        when = day_label(lang, exception.first_day, today)
+        # Always with its date: under the week, "on Friday" could be read as every Friday.
+        when = day_label(lang, exception.first_day, None)
     else:
         first = _bare_date(lang, exception.first_day)
         last = _bare_date(lang, exception.last_day)
@@ -421,7 +422,7 @@ def format_week(lang: str, hours: Hours, now: datetime | None = None) -> str:
         return week
     today = now.date()
     ahead = hours.exceptions_between(today, today + timedelta(days=EXCEPTIONS_AHEAD_DAYS))
-    return _sentences([week] + [_exception_notice(lang, e, today) for e in ahead]).removesuffix(".")
+    return _sentences([week] + [_exception_notice(lang, e) for e in ahead]).removesuffix(".")
 
 
 def _last_closing(ranges: tuple[TimeRange, ...]) -> TimeRange:
