@@ -96,6 +96,10 @@ def answer(
         ("la veille de Noël ?", Asked(date(2026, 12, 24))),
         ("ouvert le jour de l'an ?", Asked(date(2027, 1, 1))),
         ("Silvester offen?", Asked(date(2026, 12, 31))),
+        ("ouvert dimanche 20 ?", Asked(date(2026, 12, 20))),  # the date, not the coming Sunday
+        ("open on Sunday 20th?", Asked(date(2026, 12, 20))),
+        ("aperti mercoledì 9?", Asked(date(2026, 12, 9))),
+        ("ouvert lundi 10h ?", Asked(date(2026, 12, 7))),  # a time, not the 10th
     ],
 )
 def test_asked_when_reads_the_day(message, expected):

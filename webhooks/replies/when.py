@@ -57,7 +57,11 @@ _NUMERIC_DATE_RE = re.compile(
 _ALWAYS_RE = re.compile(r"(?<![\d/])(?:24|7)\s*/\s*7(?![\d/])")
 # "le 24", "el 24", "il 24", "am 24.", "dia 24", "the 24th", "24th": a day of the month alone.
 _DAY_ALONE_RE = re.compile(
-    r"\b(?:le|el|il|am|dia|the|del|al|on the|lo)\s+(\d{1,2})(?:er|st|nd|rd|th|o|\.)?"
+    # A weekday before the number counts too: "dimanche 20", "Sunday 20th", "domingo 20".
+    r"\b(?:le|el|il|am|dia|the|del|al|on the|lo|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|diens|donners|frei|sams|sonn)tag|mittwoch"
+    r"|lunes|martes|miercoles|jueves|viernes|sabado|domingo|(?:lune|marte|mercole|giove|vener)di|sabato"
+    r"|domenica|(?:segunda|terca|quarta|quinta|sexta)(?:-feira)?)\s+(\d{1,2})(?:er|st|nd|rd|th|o|\.)?"
     r"(?!\s*(?:h|:|uhr|am|pm|\d))\b"
     r"|\b(\d{1,2})(?:st|nd|rd|th)\b"
 )
