@@ -297,6 +297,13 @@ def test_next_opening_skips_a_long_closure():
     )
 
 
+def test_no_weekly_hours_answers_with_today_and_the_next_dated_opening():
+    pop_up = Hours(((),) * 7, (XMAS_SUNDAY,))
+    assert answer("en", "opening hours?", hours=pop_up) == (
+        "today we're closed. We open again on Sunday 13 December at 10 am."
+    )
+
+
 def test_never_open_again_says_closed_without_a_dangling_sentence():
     closed = Hours(((),) * 7)
     assert answer("en", "open tomorrow?", hours=closed) == "tomorrow we're closed."

@@ -495,9 +495,12 @@ def hours_answer(hours: Hours, lang: str, normalized: str, now: datetime | None,
 
     With `now` (the shop's local time) and a day or moment in `normalized` (intents.normalize text),
     answers that day: open or closed, from when to when, and when closed the next opening. Otherwise
-    the week. `note` (the owner's free text) is added as given, when not empty."""
+    the week. `note` (the owner's free text) is added as given, when not empty. A week with no open
+    day (only dated openings) is answered with today and the next opening rather than an empty list."""
     lang = _lang(lang)
     asked = asked_when(normalized, now) if now is not None else None
+    if asked is None and now is not None and not any(hours.weekly):
+        asked = Asked(now.date())
     if asked is None:
         parts = [_phrase(lang, "week", week=format_week(lang, hours, now))]
     else:
