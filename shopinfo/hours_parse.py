@@ -119,7 +119,8 @@ _DAY_NAMES = (
     "dimanche dim sunday sun domingo domenica sonntag so dom",
 )
 _DAY_INDEX = {name: i for i, names in enumerate(_DAY_NAMES) for name in names.split()}
-# Two-letter German abbreviations clash with common words ("do", "so", "sa"...): only in ranges/lists.
+# Short abbreviations that are also common words ("do", "so", "di", "sex"): trusted only in a clause
+# that also holds a time range ("Sa 10-16 Uhr").
 _AMBIGUOUS_DAYS = frozenset({"mo", "di", "mi", "do", "fr", "sa", "so", "sex", "dom", "qui", "qua", "ter"})
 _DAY = r"(?:" + "|".join(sorted(map(re.escape, _DAY_INDEX), key=len, reverse=True)) + r")s?"
 _DAY_TO = r"(?:-|\b(?:au|a|to|through|thru|bis|al|ao|jusqu'au)\b)"
