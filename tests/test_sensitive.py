@@ -181,3 +181,13 @@ def test_meta_masks_the_texts_but_not_its_ids():
     assert masked_value["messages"][0]["text"]["body"] == "4970 •••• •••• 7893"
     assert masked_value["metadata"] == value["metadata"] and masked["entry"][0]["id"] == VISA
     assert masked[MASKED_KEY] == ["card"]
+
+
+def test_meta_keys_a_message_without_id_by_the_digest_of_its_masked_text():
+    # A digest of the clear text would let anyone holding the row try every card number against it.
+    message = {"from": "33698765432", "timestamp": "1767960000", "type": "text", "text": {"body": VISA}}
+    value = {"metadata": {"phone_number_id": "100000000000001"}, "messages": [message]}
+    payload = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"value": value}]}]}
+    [event] = meta.split_notification(payload)
+    masked = {**message, "text": {"body": "4970 •••• •••• 7893"}}
+    assert event.key == "sha256:" + meta._digest(masked) != "sha256:" + meta._digest(message)
