@@ -18,7 +18,13 @@ from crm_backends.services import due_count, sync_drain
 from customers.models import ChannelAddress, Customer, Interaction
 from customers.privacy import customer_export_data
 from tests.crm_fixtures import *  # noqa: F403 - the fakes and a connection to each
-from tests.webhook_posting import SMS_URL, post_meta, post_twilio, providers_with_fake_twilio
+from tests.webhook_posting import (
+    SMS_URL,
+    post_meta,
+    post_twilio,
+    providers_with_fake_twilio,
+    twilio_signature,
+)
 from webhooks import amendments
 from webhooks.inbound import InboundMessage
 from webhooks.models import InboundEvent
@@ -204,3 +210,23 @@ def test_an_edit_is_masked_whoever_built_the_message(shop, make_customer):
     assert amendments.amend(customer, edit) == original
     original.refresh_from_db()
     assert original.body == f"carte {MASKED_CARD}" and original.edits[0]["body"] == "Bonjour"
+
+
+def test_an_error_report_of_the_twilio_webhook_shows_none_of_the_form(rf, shop, monkeypatch):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from webhooks import views
+
+    def broken(events):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(views, "events_store", broken)
+    params = sms("SM" + "d" * 32, f"carte {CARD}")
+    request = rf.post(
+        SMS_URL, params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(f"http://testserver{SMS_URL}", params)
+    )
+    with pytest.raises(RuntimeError):
+        views.twilio_inbound(request)
+    shown = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert_nowhere(json.dumps(dict(shown)), "the error report")
+    assert shown["Body"] != params["Body"]
