@@ -76,6 +76,7 @@ def test_a_text_with_nothing_to_mask_is_returned_itself():
         ("ES91 2100 0418 4502 0005 1332", "ES91 •••• •••• •••• •••• •••• 332"),
         ("IT60 X054 2811 1010 0000 0123 456", "IT60 •••• •••• •••• •••• •••• 456"),
         ("GB29 NWBK 6016 1331 9268 19", "GB29 •••• •••• •••• •••• 819"),
+        ("NL91 ABNA 0417 1643 00", "NL91 •••• •••• •••• 300"),  # only ten digits in a row
     ],
 )
 def test_an_iban_is_masked_to_its_country_check_digits_and_last_three(written, masked):
@@ -110,6 +111,13 @@ def test_several_numbers_of_both_kinds_in_one_message():
         "FR76 •••• •••• •••• •••• •••• 189. Tél 06 12 34 56 78.",
         frozenset({"card", "iban"}),
     )
+
+
+def test_a_long_text_with_scattered_digits_still_has_its_card_masked():
+    # Past the quick checks (many digits, none ten in a row) only the card's own digits let it through.
+    text = "Robe 38, jupe 40, 2 pulls à 45,90 €, le 12/05 à 15h30, 3 rue des Lilas 75011. " * 10
+    assert mask_text(text) == (text, frozenset())
+    assert mask_text(text + VISA) == (text + "4970 •••• •••• 7893", frozenset({"card"}))
 
 
 def test_masking_twice_changes_nothing_more():
