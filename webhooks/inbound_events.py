@@ -1,6 +1,7 @@
 """Stored inbound events: write them at the edge, process them in the worker, retry, reprocess.
 
-The edge (`webhooks.views`) calls `events_store` with rows built by the provider modules: one INSERT,
+The edge (`webhooks.views`) calls `events_store` with rows built by the provider modules: their card
+numbers and IBANs masked (webhooks.sensitive), then one INSERT,
 idempotent on (provider, event key), then, after the commit, one `process_inbound` task is published
 unless one is already waiting (a flag in the shared cache). The worker's task processes every due event
 in batches of BATCH (`events_process_due`): one transaction a batch, the plain messages recorded
