@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from customers.models import Customer, Interaction
 from webhooks.inbound import InboundMessage
+from webhooks.sensitive import mask_text
 
 AMENDING_TYPES = ("reaction", "edit", "revoke")
 
@@ -114,7 +115,9 @@ def _edit(target, content, at, event_id, customer_id) -> list[str]:
     after a newer one only joins the history (the newest text stays)."""
     if any(e.get("provider_message_id") == event_id for e in target.edits):
         return []
-    text = str(content.get("text") or "")
+    # The providers mask what they read; masked again here, since an edit's new text is the one text
+    # that lands on another message's body and history, whoever built the InboundMessage.
+    text, _ = mask_text(str(content.get("text") or ""))
     if target.edited_at and at < target.edited_at:
         entry = {"body": text, "replaced_at": _iso(at), "provider_message_id": event_id}
         target.edits = sorted([*target.edits, entry], key=lambda e: e.get("replaced_at", ""))

@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from webhooks.inbound import MalformedWebhook
@@ -66,6 +67,9 @@ def _twilio_form(request):
 
 @csrf_exempt
 @require_POST
+# The form holds what the customer wrote, in clear until events_store masks it: an error report
+# (DEBUG's page, a mail to admins) must not show it.
+@sensitive_post_parameters()
 def twilio_inbound(request):
     """Twilio SMS and WhatsApp messages (the `whatsapp:` prefix tells them apart): stored, then
     answered with an empty TwiML at once; the worker records the message and replies through the API."""

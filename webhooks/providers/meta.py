@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from webhooks.inbound import InboundMessage, MalformedWebhook, RawEvent, StatusU
 from webhooks.providers import SendResult
 from webhooks.providers.meta_content import _text
 from webhooks.providers.meta_content import content as read_content
+from webhooks.sensitive import MASKED_KEY, mask_payload, mask_stored, masked_kinds
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,39 @@ KNOWN_SEND_ERRORS = {
     132000: gettext_noop("Meta 132000: the template's parameters do not match the approved template."),
     132001: gettext_noop("Meta 132001: the template does not exist in this language (or is not approved)."),
 }
+# Keys whose values are ids, addresses and times, never a customer's words: kept exactly as sent when a
+# payload is masked (webhooks.sensitive), since the shop, the sender and the messages are found by
+# them (a phone_number_id or an ad's source_id can be 15 digits that pass Luhn). Everything else
+# (text bodies, captions, titles, contact cards, locations' names, orders' text, edits) is masked.
+IDENTIFIERS = frozenset(
+    {
+        "id",
+        "from",
+        "wa_id",
+        "user_id",
+        "from_user_id",
+        "recipient_id",
+        "phone_number_id",
+        "display_phone_number",
+        "timestamp",
+        "message_id",
+        "original_message_id",
+        "new_wa_id",
+        "new_user_id",
+        "catalog_id",
+        "product_retailer_id",
+        "source_id",
+        "ctwa_clid",
+        "sha256",
+        MASKED_KEY,
+    }
+)
+
+
+def mask(payload: dict) -> dict:
+    """The notification with card numbers and IBANs masked outside its ids (webhooks.sensitive); the
+    very dict when there was nothing to mask."""
+    return mask_stored(payload, keep=IDENTIFIERS)
 
 
 def verify_signature(*, raw_body: bytes, header: str, app_secret: str) -> bool:
@@ -109,13 +144,23 @@ def parse_notification(payload: dict) -> list[InboundMessage | StatusUpdate]:
     """
     if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
         raise MalformedWebhook("not a whatsapp_business_account notification")
+    # Masked again when read: events stored before masking existed, or through another path than the
+    # webhook, give masked messages too.
+    payload = mask(payload)
     entries = payload.get("entry")
     if not isinstance(entries, list):
         raise MalformedWebhook("notification without an entry list")
     results = []
     for value in _values(entries):
         results.extend(_parse_value(value))
+    kinds = masked_kinds(payload)
+    if kinds:  # on the timeline's raw payload too, where the reply side reads the message
+        results = [_noted(item, kinds) if isinstance(item, InboundMessage) else item for item in results]
     return results
+
+
+def _noted(message: InboundMessage, kinds: list[str]) -> InboundMessage:
+    return replace(message, raw={**message.raw, MASKED_KEY: kinds})
 
 
 def send_buttons(*, buttons: list[dict], body: str, **graph) -> SendResult:
@@ -228,7 +273,9 @@ def _split_value(entry: dict, value: dict) -> list[RawEvent]:
         sender = (
             _text(message.get("from")) or _text(message.get("user_id")) or _text(message.get("from_user_id"))
         )
-        key = _text(message.get("id")) or "sha256:" + _digest(message)
+        # The digest of the masked message: one of the clear one would let anyone holding the stored
+        # row try every card number until the key matches.
+        key = _text(message.get("id")) or "sha256:" + _digest(mask_payload(message, keep=IDENTIFIERS)[0])
         payload = alone("messages", message)
         events.append(RawEvent(PROVIDER, "message", key[:255], shop_address[:255], sender[:255], payload))
     for status in _dicts(value.get("statuses"), "statuses"):

@@ -25,6 +25,7 @@ from customers.phones import (
 )
 from webhooks.inbound import InboundMessage, Location, MalformedWebhook, Media, RawEvent, StatusUpdate
 from webhooks.providers import SendResult
+from webhooks.sensitive import MASKED_KEY, mask_stored, masked_kinds
 
 PROVIDER = "twilio"
 MAX_MEDIA = 10  # Twilio's own limit per message
@@ -48,6 +49,43 @@ KNOWN_SEND_ERRORS = {
     21655: gettext_noop("Twilio 21655: the template's Content SID is not known to the account."),
     63024: gettext_noop("Twilio 63024: the number is not on WhatsApp."),
 }
+
+
+class _Identifiers:
+    """Form fields that are ids and addresses, never a customer's words: kept exactly as sent when a
+    payload is masked (webhooks.sensitive), since the shop, the sender and the message are found by
+    them. Everything else (Body, ProfileName, list titles, a referral's text...) is masked."""
+
+    _NAMES = frozenset(
+        {
+            "MessageSid",
+            "SmsMessageSid",
+            "SmsSid",
+            "AccountSid",
+            "MessagingServiceSid",
+            "OriginalRepliedMessageSid",
+            "From",
+            "To",
+            "WaId",
+            "ReferralSourceId",
+            "ReferralCtwaClid",
+            MASKED_KEY,
+        }
+    )
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        return name in self._NAMES or name.startswith("MediaUrl") or bool(_USER_ID_PARAM.search(name))
+
+
+IDENTIFIERS = _Identifiers()
+
+
+def mask(payload: dict) -> dict:
+    """The form with card numbers and IBANs masked outside its ids and addresses (webhooks.sensitive);
+    the very dict when there was nothing to mask."""
+    return mask_stored(payload, keep=IDENTIFIERS)
 
 
 class _MultiValues(dict):
@@ -76,7 +114,7 @@ def parse_inbound(params: Mapping, *, default_country: str = "FR") -> InboundMes
     `sender_raw` is the `From` field as received (NUL bytes removed). `default_country` only matters for
     a sender that is not in E.164, which Twilio rarely sends.
     """
-    raw = _flatten(params)
+    raw = _masked_raw(_flatten(params))
     message_sid = _first(raw, "MessageSid", "SmsMessageSid", "SmsSid")
     sender, to = _first(raw, "From"), _first(raw, "To")
     _require_sid(message_sid)
@@ -224,6 +262,15 @@ def _flatten(params) -> dict:
         values = [_clean(v) for v in _values(params, key)]
         flat[_clean(key)] = values[0] if len(values) == 1 else values
     return flat
+
+
+def _masked_raw(raw: dict) -> dict:
+    """The params masked again when read: events stored before masking existed, or through another
+    path than the webhook, come out masked too; a stored `_masked` reads back as the list it was."""
+    raw = mask(raw)
+    if MASKED_KEY in raw:
+        raw = {**raw, MASKED_KEY: masked_kinds(raw)}
+    return raw
 
 
 def _first(raw: dict, *names: str, strip: bool = True) -> str:
