@@ -10,7 +10,14 @@ language. Pure: no Django, database or network.
 from __future__ import annotations
 
 import re
-from typing import Final
+import string
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final
+
+from .templates import FACT_TEMPLATES, FALLBACK_LANGUAGE
+
+if TYPE_CHECKING:
+    from .engine import ShopInfo
 
 FACT_KEYS: Final = ("delivery", "payment", "services", "returns", "parking")
 # Intents fact_answer can answer: the facts plus the address (with its map link).
@@ -294,3 +301,96 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"como (?:chego|chegar)\b",
     ),
 }
+
+
+# --- Answers ----------------------------------------------------------------------------------
+_END_PUNCTUATION = string.whitespace + ".!?;:,…"
+_LINE_END_PUNCTUATION = tuple(".!?;:,…")
+_SPACE_BEFORE_DOT_RE = re.compile(r"\s+([.,])")
+_REPEATED_DOTS_RE = re.compile(r"\.(?:\s*\.)+")
+_ENDS_WITH_URL_RE = re.compile(r"(?:https?://|www\.)\S+$")
+
+
+def clean_owner_text(text: str, *, sentences: bool = True) -> str:
+    """The owner's words on one line, without the punctuation that would clash with ours.
+
+    Lines become sentences (or, with `sentences=False`, parts of one line joined by commas, as for an
+    address); a space before "." or ",", doubled dots and the trailing punctuation go, since the
+    caller closes the sentence itself. The space before ":", "?" and "!" stays: French typography
+    wants it.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if sentences:
+        joined = " ".join(line if line.endswith(_LINE_END_PUNCTUATION) else f"{line}." for line in lines)
+    else:
+        joined = ", ".join(line.rstrip(",; ") for line in lines)
+    joined = " ".join(joined.split())
+    joined = _REPEATED_DOTS_RE.sub(".", _SPACE_BEFORE_DOT_RE.sub(r"\1", joined))
+    return joined.strip(_END_PUNCTUATION)
+
+
+def _close(text: str) -> str:
+    """End a sentence with a full stop, except after a link (a dot would stick to it)."""
+    return text if _ENDS_WITH_URL_RE.search(text) else f"{text}."
+
+
+def _phrases(lang: str) -> dict[str, str]:
+    return FACT_TEMPLATES.get(lang, FACT_TEMPLATES[FALLBACK_LANGUAGE])
+
+
+def fact_text(shop: ShopInfo, key: str, lang: str) -> tuple[str, str]:
+    """The owner's text for fact `key`: their `lang` version if given, else the default one.
+
+    Returns (text, language of that text); ("", "") when the shop left the fact empty.
+    """
+    versions = shop.facts.get(key)
+    if not isinstance(versions, Mapping):
+        return "", ""
+    for version in (lang, "", shop.language):
+        text = versions.get(version)
+        if isinstance(text, str) and text.strip():
+            return text.strip(), version or shop.language
+    return "", ""
+
+
+def _language_note(phrases: dict[str, str], text_lang: str, lang: str) -> str:
+    """ " (in French)" when the owner only wrote the fact in another language than the reply."""
+    names = phrases["language_names"].split()
+    if text_lang == lang or text_lang not in FACT_TEMPLATES:
+        return ""
+    return " " + phrases["in_language"].format(language=names[tuple(FACT_TEMPLATES).index(text_lang)])
+
+
+def _fact_body(key: str, lang: str, shop: ShopInfo) -> str | None:
+    text, text_lang = fact_text(shop, key, lang)
+    fact = clean_owner_text(text)
+    if not fact:
+        return None
+    phrases = _phrases(lang)
+    lead = phrases[key] + _language_note(phrases, text_lang, lang)
+    return _close(f"{lead}{phrases['separator']}{fact}")
+
+
+def _address_body(lang: str, shop: ShopInfo) -> str | None:
+    phrases = _phrases(lang)
+    address = clean_owner_text(shop.address, sentences=False)
+    map_url = shop.map_url.strip()
+    if not address:
+        return phrases["map_only"].format(map_url=map_url) if map_url else None
+    parts = [phrases["address"].format(address=address)]
+    if map_url:
+        parts.append(phrases["map"].format(map_url=map_url))
+    parts.append(phrases["see_you"])
+    return " ".join(parts)
+
+
+def fact_answer(intent: str, lang: str, shop: ShopInfo) -> str | None:
+    """Reply body (no greeting, no signature) answering `intent` from what the shop filled in.
+
+    None when the shop left that fact empty or the intent is not a fact: a person answers instead.
+    """
+    if intent == "address":
+        return _address_body(lang, shop)
+    if intent in FACT_KEYS:
+        return _fact_body(intent, lang, shop)
+    return None

@@ -344,6 +344,98 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
 
 REPLY_LANGUAGES: Final = tuple(TEMPLATES)
 
+# Phrases around what the owner wrote in the shop settings (webhooks/replies/facts.py): "<topic>
+# <separator> <owner's text>." for a fact, then the address sentence with its map link. Kept out of
+# TEMPLATES because their placeholders are not the shop fields every template is filled with.
+# `language_names` lists the languages in REPLY_LANGUAGES order, for "(in French)" when the owner
+# wrote a fact in the shop's language only.
+FACT_TEMPLATES: Final[dict[str, dict[str, str]]] = {
+    "fr": {
+        "separator": " : ",
+        "delivery": "pour la livraison",
+        "payment": "pour le paiement",
+        "services": "nos services",
+        "returns": "pour les retours et échanges",
+        "parking": "pour l'accès et le stationnement",
+        "address": "vous nous trouverez à cette adresse : {address}.",
+        "map": "Plan : {map_url}",
+        "map_only": "voici notre plan : {map_url}",
+        "see_you": "À bientôt !",
+        "in_language": "(en {language})",
+        "language_names": "français anglais espagnol italien allemand portugais",
+    },
+    "en": {
+        "separator": ": ",
+        "delivery": "for delivery",
+        "payment": "for payment",
+        "services": "our services",
+        "returns": "for returns and exchanges",
+        "parking": "for access and parking",
+        "address": "you'll find us at {address}.",
+        "map": "Map: {map_url}",
+        "map_only": "here is a map to find us: {map_url}",
+        "see_you": "See you soon!",
+        "in_language": "(in {language})",
+        "language_names": "French English Spanish Italian German Portuguese",
+    },
+    "es": {
+        "separator": ": ",
+        "delivery": "sobre los envíos",
+        "payment": "sobre el pago",
+        "services": "nuestros servicios",
+        "returns": "sobre cambios y devoluciones",
+        "parking": "para llegar y aparcar",
+        "address": "nos encontrarás en {address}.",
+        "map": "Mapa: {map_url}",
+        "map_only": "aquí tienes nuestro mapa: {map_url}",
+        "see_you": "¡Hasta pronto!",
+        "in_language": "(en {language})",
+        "language_names": "francés inglés español italiano alemán portugués",
+    },
+    "it": {
+        "separator": ": ",
+        "delivery": "per le spedizioni",
+        "payment": "per il pagamento",
+        "services": "i nostri servizi",
+        "returns": "per resi e cambi",
+        "parking": "per arrivare e parcheggiare",
+        "address": "ci trovi in {address}.",
+        "map": "Mappa: {map_url}",
+        "map_only": "ecco la mappa per trovarci: {map_url}",
+        "see_you": "A presto!",
+        "in_language": "(in {language})",
+        "language_names": "francese inglese spagnolo italiano tedesco portoghese",
+    },
+    "de": {
+        "separator": ": ",
+        "delivery": "zum Versand",
+        "payment": "zur Zahlung",
+        "services": "unser Service",
+        "returns": "zu Umtausch und Rückgabe",
+        "parking": "zu Anfahrt und Parken",
+        "address": "Sie finden uns hier: {address}.",
+        "map": "Karte: {map_url}",
+        "map_only": "hier finden Sie uns auf der Karte: {map_url}",
+        "see_you": "Bis bald!",
+        "in_language": "(auf {language})",
+        "language_names": "Französisch Englisch Spanisch Italienisch Deutsch Portugiesisch",
+    },
+    "pt": {
+        "separator": ": ",
+        "delivery": "sobre as entregas",
+        "payment": "sobre o pagamento",
+        "services": "os nossos serviços",
+        "returns": "sobre trocas e devoluções",
+        "parking": "para chegar e estacionar",
+        "address": "estamos em {address}.",
+        "map": "Mapa: {map_url}",
+        "map_only": "aqui está o nosso mapa: {map_url}",
+        "see_you": "Até breve!",
+        "in_language": "(em {language})",
+        "language_names": "francês inglês espanhol italiano alemão português",
+    },
+}
+
 
 def template(language: str, key: str) -> str:
     """Text for `key` in `language`, falling back to English for a language we do not write."""
