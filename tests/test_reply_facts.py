@@ -28,6 +28,8 @@ FACT_QUESTIONS = {
         "Versand nach Österreich möglich?",
         "Liefern Sie auch in die Schweiz?",
         "Vocês fazem entrega para Lisboa?",
+        "Wie lange dauert die Lieferung?",
+        "¿Cuánto son los gastos de envío?",
     ],
     "payment": [
         "on peut payer en 3x ?",
@@ -43,6 +45,8 @@ FACT_QUESTIONS = {
         "Ist Ratenzahlung möglich?",
         "Kann ich mit Klarna bezahlen?",
         "Posso pagar em prestações?",
+        "Accettate carte di credito?",
+        "Aceitam MB Way?",
     ],
     "services": [
         "Vous faites les retouches ?",
@@ -57,6 +61,9 @@ FACT_QUESTIONS = {
         "Machen Sie Änderungen?",
         "Bieten Sie Geschenkverpackung an?",
         "Fazem embrulho para presente?",
+        "¿Hacéis el bajo de los pantalones?",
+        "Packen Sie es als Geschenk ein?",
+        "Können Sie die Hose kürzen?",
     ],
     "returns": [
         "je peux échanger ?",
@@ -69,6 +76,8 @@ FACT_QUESTIONS = {
         "Posso fare il reso online?",
         "Ist ein Umtausch möglich?",
         "Posso fazer uma devolução?",
+        "vs reprenez les articles ?",
+        "Entro quanti giorni posso restituire?",
     ],
     "parking": [
         "Vous avez un parking à côté ?",
@@ -80,6 +89,8 @@ FACT_QUESTIONS = {
         "C'è un parcheggio vicino?",
         "Gibt es Parkplätze in der Nähe?",
         "Kann man dort parken?",
+        "Which tube station is closest?",
+        "Há estacionamento perto?",
     ],
     "address": [
         "c koi votre adr",
@@ -91,6 +102,7 @@ FACT_QUESTIONS = {
         "come arrivo al negozio?",
         "wie komme ich zu Ihnen?",
         "qual é a vossa morada?",
+        "Vous êtes dans quelle rue ?",
     ],
 }
 
@@ -120,6 +132,13 @@ def test_fact_questions_are_recognised(text, intent):
         ("Vous avez la robe en 38 ?", "availability"),
         ("Vous ouvrez à quelle heure ?", "opening_hours"),
         ("Je voudrais être remboursée", "escalate"),
+        ("Vous avez reçu la livraison des nouveautés ?", "availability"),
+        ("merci pour la livraison rapide !", "other"),
+        ("Me podéis enviar una foto?", "other"),
+        ("Envoyez-moi une photo svp", "other"),
+        ("J'ai payé par carte mais je n'ai pas reçu de confirmation", "other"),
+        ("Haben Sie einen kurzen Rock?", "other"),
+        ("I'll be back on Saturday", "other"),
     ],
 )
 def test_look_alikes_are_not_fact_questions(text, intent):

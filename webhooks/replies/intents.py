@@ -412,6 +412,15 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"reservieren",
         ),
     ),
+    (
+        # The shop's own stock deliveries ("vous avez reçu la livraison ?") are a stock question.
+        "availability",
+        _rx(
+            r"(?:recu|eu|arrive|attendez) (?:la |une |de |des |votre |vos )?(?:nouvelles? )?livraisons?",
+            r"livraisons? (?:des|de la|du) (?:nouveaute|nouvelle collection|nouveau)",
+            r"new (?:stock|delivery|deliveries)",
+        ),
+    ),
     ("payment", FACT_QUESTIONS["payment"]),
     ("parking", FACT_QUESTIONS["parking"]),
     ("delivery", FACT_QUESTIONS["delivery"]),
