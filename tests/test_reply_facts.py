@@ -30,6 +30,10 @@ FACT_QUESTIONS = {
         "Vocês fazem entrega para Lisboa?",
         "Wie lange dauert die Lieferung?",
         "¿Cuánto son los gastos de envío?",
+        "How long does a parcel take to Belgium?",
+        "wie lange braucht ein Paket nach Belgien?",
+        "Si je commande ce soir sur le site, je le reçois quand ?",
+        "Se ordino stasera, quando arriva a Roma?",
     ],
     "payment": [
         "on peut payer en 3x ?",
@@ -64,6 +68,10 @@ FACT_QUESTIONS = {
         "¿Hacéis el bajo de los pantalones?",
         "Packen Sie es als Geschenk ein?",
         "Können Sie die Hose kürzen?",
+        "Kürzen Sie auch Röcke?",
+        "Fate anche gli orli alle gonne?",
+        # About the service, though it says "pay".
+        "los arreglos de faldas se pagan?",
     ],
     "returns": [
         "je peux échanger ?",
@@ -91,6 +99,8 @@ FACT_QUESTIONS = {
         "Kann man dort parken?",
         "Which tube station is closest?",
         "Há estacionamento perto?",
+        "¿Hay una parada de tranvía cerca?",
+        "Vengo in macchina, dove la lascio?",
     ],
     "address": [
         "c koi votre adr",
@@ -103,6 +113,10 @@ FACT_QUESTIONS = {
         "wie komme ich zu Ihnen?",
         "qual é a vossa morada?",
         "Vous êtes dans quelle rue ?",
+        "Where exactly are you?",
+        "what's your postcode? for the satnav",
+        "dnd estais?",
+        "¿En qué calle estáis?",
     ],
 }
 
@@ -139,6 +153,8 @@ def test_fact_questions_are_recognised(text, intent):
         ("J'ai payé par carte mais je n'ai pas reçu de confirmation", "other"),
         ("Haben Sie einen kurzen Rock?", "other"),
         ("I'll be back on Saturday", "other"),
+        ("Where is my parcel?", "order_status"),
+        ("Quand est-ce que je reçois ma commande ?", "order_status"),
     ],
 )
 def test_look_alikes_are_not_fact_questions(text, intent):

@@ -134,6 +134,8 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"envoy(?:er|ez) (?:a|en|par|au|dans)",
         r"a l'(?:etranger|international)",
         r"combien de (?:temps|jours) pour (?:recevoir|l'avoir|etre livre)",
+        r"(?:recoi[st]?|recevr\w*|l'aurai|les aurai) quand",
+        r"quand (?:est-ce que )?(?:je|on) (?:le |la |les )?(?:recoi|recevr)",
         r"deliver",
         r"ship",
         r"postage",
@@ -190,7 +192,7 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"riparazion",
         r"sartori",
         r"sarta\b",
-        r"orlo\b",
+        r"orl[oi]\b",
         r"accorciar",
         r"stringere",
         r"modifiche",
@@ -200,7 +202,7 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"impacchett",
         r"anderung",
         r"(?:konnen|konnten|kann|konnt) (?:sie|ihr|man) (?:\w+ ){0,3}kurzen\b",
-        r"kurzen lassen",
+        r"kurzen (?:lassen|sie)\b",
         r"schneiderei",
         r"saum\b",
         r"geschenk ?verpack",
@@ -226,6 +228,10 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"metropolitana",
         r"tram\b",
         r"(?:auto)?bus\b",
+        r"tranvia",
+        r"fermata",
+        r"parada de",
+        r"(?:in macchina|en voiture|by car|en coche|mit dem auto|de carro)\b",
         r"rer\b",
         r"gare\b",
         r"transports? (?:en commun|publics?)",
@@ -281,12 +287,21 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"quelle rue",
         r"located",
         r"location",
-        r"where (?:is|are|r) (?:the|your|you|u)\b",
+        r"where (?:exactly )?(?:is|are|r) (?:the|your|you|u)\b",
+        r"post ?code",
+        r"zip ?code",
+        r"code postal",
+        r"codigo postal",
+        r"postleitzahl",
+        r"(?:en )?que calle",
+        r"in che via",
+        r"in welcher strasse",
+        r"em que rua",
         r"where'?s (?:the|your)",
         r"directions",
         r"how (?:do i|to|can i) (?:get|find)",
         r"direccion",
-        r"donde (?:esta|estais|estan|queda|quedan|se encuentra|os encuentro)",
+        r"(?:donde|dnd) (?:esta|estais|estan|queda|quedan|se encuentra|os encuentro)",
         r"como (?:llego|llegar)\b",
         r"ubicacion",
         r"ubicad[oa]s",
@@ -304,6 +319,21 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"como (?:chego|chegar)\b",
     ),
 }
+
+
+# "how long does a parcel take": the indefinite article makes it a delivery question, not an order's
+# (intents checks this before order_status, which "colis", "parcel", "Paket", "commande" otherwise mean).
+DELIVERY_TIME_QUESTION: Final = _rx(
+    r"combien de temps (?:met|prend|faut-il pour) un colis",
+    r"how long (?:does|will|would) (?:a|the) (?:parcel|package) take",
+    r"wie lange (?:braucht|dauert) (?:ein|das) paket",
+    r"cuanto (?:tarda|tardan) (?:un|el) paquete",
+    r"quanto (?:ci mette|impiega) (?:un|il) pacco",
+    r"quanto tempo demora (?:uma|a) encomenda",
+    # An order not placed yet ("if I order today, when...") is about delivery times too.
+    r"(?:si je commande|se ordino|if i order|si (?:lo )?pido|wenn ich (?:\w+ )?bestelle"
+    r"|se (?:eu )?encomendar)\b.{0,50}\b(?:quand|quando|when|cuando|wann)\b",
+)
 
 
 # --- Answers ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .facts import FACT_QUESTIONS
+from .facts import DELIVERY_TIME_QUESTION, FACT_QUESTIONS
 from .language import strip_accents
 
 # Only the first part of a long message is classified: enough to find the request, and it keeps
@@ -344,6 +344,7 @@ def escalation_reason(normalized: str) -> str:
 
 # --- Shop questions, in priority order -------------------------------------------------------
 _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("delivery", DELIVERY_TIME_QUESTION),
     (
         "order_status",
         _rx(
@@ -421,10 +422,11 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"new (?:stock|delivery|deliveries)",
         ),
     ),
+    # "les retouches se paient ?" asks about the service: services before payment.
+    ("services", FACT_QUESTIONS["services"]),
     ("payment", FACT_QUESTIONS["payment"]),
     ("parking", FACT_QUESTIONS["parking"]),
     ("delivery", FACT_QUESTIONS["delivery"]),
-    ("services", FACT_QUESTIONS["services"]),
     (
         "availability",
         _rx(
