@@ -147,6 +147,8 @@ def test_fact_questions_are_recognised(text, intent):
         ("Vous ouvrez à quelle heure ?", "opening_hours"),
         ("Je voudrais être remboursée", "escalate"),
         ("Vous avez reçu la livraison des nouveautés ?", "availability"),
+        ("Have you received the new delivery yet?", "availability"),
+        ("quand arrive la livraison ?", "delivery"),
         ("merci pour la livraison rapide !", "other"),
         ("Me podéis enviar una foto?", "other"),
         ("Envoyez-moi une photo svp", "other"),

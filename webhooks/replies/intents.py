@@ -417,9 +417,10 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # The shop's own stock deliveries ("vous avez reçu la livraison ?") are a stock question.
         "availability",
         _rx(
-            r"(?:recu|eu|arrive|attendez) (?:la |une |de |des |votre |vos )?(?:nouvelles? )?livraisons?",
+            r"(?:recu|eu|attendez) (?:la |une |de |des |votre |vos )?(?:nouvelles? )?livraisons?",
             r"livraisons? (?:des|de la|du) (?:nouveaute|nouvelle collection|nouveau)",
-            r"new (?:stock|delivery|deliveries)",
+            r"new stock",
+            r"(?:got|had|received) (?:a |the |any |your )?(?:new )?deliver(?:y|ies)\b(?! address)",
         ),
     ),
     # "les retouches se paient ?" asks about the service: services before payment.

@@ -8,6 +8,9 @@ the cheaper GSM-7 SMS alphabet.
 A message is assembled as: hello + body [+ tail] + signature. The `media_*` bodies answer a message
 with no text (webhooks/replies/turns.py): what a person at the counter would say to a photo or an order.
 Opt-out/opt-in confirmations are standalone legal notices and carry the shop name in the body instead.
+`card_details` answers a message that held a (masked) card number or IBAN: never send them, we did not
+keep them, a person will call. `payment`, `services` and `parking` are hand-overs for a shop that gave
+no such fact; FACT_TEMPLATES holds the sentences around the facts it did give (facts.py).
 """
 
 from __future__ import annotations
