@@ -332,3 +332,29 @@ def test_clean_owner_text():
     assert clean_owner_text("Tarifs :\nFrance 5 €\nEurope 12 € .") == "Tarifs : France 5 €. Europe 12 €"
     address = clean_owner_text("12 rue des Lilas,\n69002 Lyon", sentences=False)
     assert address == "12 rue des Lilas, 69002 Lyon"
+
+
+# --- Opening hours in SMS-speak (the hours answer needs the intent first) -----------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "q hora abris mañana?",
+        "hasta que hora estais el sabado",
+        "Cerráis a mediodía?",
+        "Fate pausa pranzo il sabato?",
+        "Habt ihr Mittagspause?",
+        "oeffnungszeiten bitte",
+        "bis wieviel uhr habt ihr heute",
+        "Wie lange habt ihr heute auf?",
+        "vous faites une pause le midi ?",
+        "Until what time are you there today?",
+    ],
+)
+def test_sms_speak_hours_questions(text):
+    assert classify(text).intent == "opening_hours"
+
+
+def test_wie_viel_is_still_a_price_question():
+    assert classify("Wie viel kostet die Jacke?").intent == "price"
