@@ -123,6 +123,7 @@ _STOCK_CUE_RE = re.compile(rf"\b(?:{STOCK_CUES})\b")
 _OTHER_CUE_RE = re.compile(rf"\b(?:{OTHER_CUES})\b")
 _OTHER_INTENTS = frozenset(
     {"opening_hours", "address", "order_status", "returns", "gift_card", "delivery", "opt_out", "opt_in"}
+    | {"payment", "services", "parking", "card_details"}
 )
 
 

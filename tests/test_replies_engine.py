@@ -130,8 +130,15 @@ INTENT_CASES = [
     ("Muchas gracias", "es", "thanks"),
     ("Grazie mille!", "it", "thanks"),
     ("Vielen Dank!", "de", "thanks"),
-    ("Vous acceptez les chèques ?", "fr", "other"),
-    ("Do you accept Apple Pay?", "en", "other"),
+    # Payment, services and parking became questions the shop's facts answer (issue 16).
+    ("Vous acceptez les chèques ?", "fr", "payment"),
+    ("Do you accept Apple Pay?", "en", "payment"),
+    ("Vous faites des retouches ?", "fr", "services"),
+    ("Do you do alterations?", "en", "services"),
+    ("Vous avez un parking à côté ?", "fr", "parking"),
+    ("Is there parking nearby?", "en", "parking"),
+    ("Vous recrutez en ce moment ?", "fr", "other"),
+    ("Are you hiring at the moment?", "en", "other"),
 ]
 
 
@@ -169,7 +176,7 @@ def test_only_shop_data_answers_skip_attention(intent, needs_attention):
 
 
 def test_every_declared_intent_is_reachable():
-    seen = {case[2] for case in INTENT_CASES} | {"escalate", "opt_out", "opt_in"}
+    seen = {case[2] for case in INTENT_CASES} | {"escalate", "opt_out", "opt_in", "card_details"}
     assert seen == set(INTENTS)
 
 

@@ -3,7 +3,9 @@
 Patterns run on an accent-free, lower-case copy of the text and cover every supported language
 at once: customers mix languages, skip accents and write SMS shorthand, so we never make the
 intent depend on the detected language. Checks run from the most consequential to the least:
-opt-in/opt-out (legal), escalation (a person must act), then shop questions.
+opt-in/opt-out (legal), card details (never answer them), escalation (a person must act), then
+shop questions. The patterns of the questions a shop's facts answer (delivery, payment, services,
+returns, parking, address) live in facts.py, beside the answers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .facts import DELIVERY_TIME_QUESTION, FACT_QUESTIONS
 from .language import strip_accents
 
 # Only the first part of a long message is classified: enough to find the request, and it keeps
@@ -31,7 +34,7 @@ class Action(StrEnum):
 class Classification:
     intent: str
     action: Action
-    # Why we escalate (person, callback, complaint, refund, anger): picks an apology or not.
+    # Why we escalate (person, callback, complaint, refund, anger, card_details): picks the reply.
     reason: str = ""
 
 
@@ -46,12 +49,20 @@ INTENTS = (
     "returns",
     "gift_card",
     "delivery",
+    "payment",
+    "services",
+    "parking",
     "thanks",
     "escalate",
     "opt_out",
     "opt_in",
+    "card_details",
     "other",
 )
+
+# What the inbound masking leaves of a card number or an IBAN ("4970 •••• •••• 7890"). Checked on the
+# raw text: the bullets are not letters, so nothing that works on words would see them.
+CARD_MASK = "\u2022" * 4
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -333,6 +344,7 @@ def escalation_reason(normalized: str) -> str:
 
 # --- Shop questions, in priority order -------------------------------------------------------
 _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("delivery", DELIVERY_TIME_QUESTION),
     (
         "order_status",
         _rx(
@@ -360,33 +372,7 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"encomenda",
         ),
     ),
-    (
-        "returns",
-        _rx(
-            r"retour",
-            r"retourner",
-            r"echang",
-            r"changer (?:de|la|le|les|un|une|contre|pour)",
-            r"return",
-            r"exchange",
-            r"swap",
-            r"devolucion",
-            r"devolver",
-            r"cambiar",
-            r"cambio",
-            r"\breso\b",
-            r"\bresi\b",
-            r"restituire",
-            r"umtausch",
-            r"ruckgabe",
-            r"zuruckgeben",
-            r"zurucksenden",
-            r"zuruckschicken",
-            r"troca",
-            r"trocar",
-            r"devolucao",
-        ),
-    ),
+    ("returns", FACT_QUESTIONS["returns"]),
     (
         "gift_card",
         _rx(
@@ -428,30 +414,20 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
-        "delivery",
+        # The shop's own stock deliveries ("vous avez reçu la livraison ?") are a stock question.
+        "availability",
         _rx(
-            r"livr(?:er|ez|ons|aison|ent|e)\b",
-            r"expedi(?:er|ez|tion)",
-            r"frais de port",
-            r"envoy(?:er|ez) (?:a|en|par|au)",
-            r"deliver",
-            r"ship",
-            r"postage",
-            r"envio",
-            r"envian",
-            r"enviar",
-            r"entrega",
-            r"a domicilio",
-            r"spedi",
-            r"spedizion",
-            r"consegn",
-            r"liefer",
-            r"versand",
-            r"versenden",
-            r"schicken sie",
-            r"enviam",
+            r"(?:recu|eu|attendez) (?:la |une |de |des |votre |vos )?(?:nouvelles? )?livraisons?",
+            r"livraisons? (?:des|de la|du) (?:nouveaute|nouvelle collection|nouveau)",
+            r"new stock",
+            r"(?:got|had|received) (?:a |the |any |your )?(?:new )?deliver(?:y|ies)\b(?! address)",
         ),
     ),
+    # "les retouches se paient ?" asks about the service: services before payment.
+    ("services", FACT_QUESTIONS["services"]),
+    ("payment", FACT_QUESTIONS["payment"]),
+    ("parking", FACT_QUESTIONS["parking"]),
+    ("delivery", FACT_QUESTIONS["delivery"]),
     (
         "availability",
         _rx(
@@ -508,7 +484,7 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"preis",
             r"kostet",
             r"kosten",
-            r"wie ?viel",
+            r"wie ?viel(?! uhr)",
             r"wie teuer",
             r"reduziert",
             r"rabatt",
@@ -536,13 +512,24 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"cierr(?:an|a|ais)\b",
             r"cerrad[oa]",
             r"a que hora",
+            r"(?:a |hasta )?q hora",
+            r"hasta que hora",
+            r"cerr(?:ais|areis)\b",
+            r"pausa (?:pranzo|de mediodia|para comer)",
+            r"orario continuato",
+            r"pause (?:le midi|de midi|dejeuner|du midi)",
+            r"non[- ]stop\b",
+            r"until what time",
             r"orari",
             r"apert[oie]\b",
             r"apr(?:ite|e|ono)\b",
             r"chiud(?:ete|e|ono)\b",
             r"chius[oi]\b",
             r"a che ora",
-            r"offnungszeit",
+            r"o?e?ffnungszeit",
+            r"mittagspause",
+            r"bis wie ?viel uhr",
+            r"wie lange (?:haben|habt|hat|ist|sind)\b.{0,30}\b(?:auf|offen)\b",
             r"geoffnet",
             r"offen\b",
             r"geschlossen",
@@ -551,37 +538,7 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"abrem",
         ),
     ),
-    (
-        "address",
-        _rx(
-            r"adress",
-            r"ou (?:etes|se trouve|est|sont|ce trouve)[- ](?:vous|la boutique|le magasin|votre)",
-            r"ou etes[- ]vous",
-            r"vous etes ou",
-            r"vous (?:etes|vous trouvez) (?:situe|ou)",
-            r"situee?",
-            r"itineraire",
-            r"comment venir",
-            r"address",
-            r"located",
-            r"location",
-            r"where (?:is|are) (?:the|your|you)",
-            r"directions",
-            r"how (?:do i|to|can i) (?:get|find)",
-            r"direccion",
-            r"donde (?:esta|estais|estan|queda|quedan|se encuentra)",
-            r"ubicacion",
-            r"ubicad[oa]s",
-            r"indirizzo",
-            r"dove (?:siete|si trova|e|sta|vi trovo|vi trovate)",
-            r"dov'e il negozio",
-            r"\bwo (?:ist|sind|seid|befindet|finde)",
-            r"anfahrt",
-            r"standort",
-            r"endereco",
-            r"onde (?:fica|e|esta|ficam)",
-        ),
-    ),
+    ("address", FACT_QUESTIONS["address"]),
     (
         # Generic "do you have ...?" only means stock when nothing more specific matched.
         "availability",
@@ -659,7 +616,8 @@ def small_talk_intent(words: list[str]) -> tuple[str, Action] | None:
 
 def classify(text: str) -> Classification:
     """Intent and action for one inbound message. Never raises on odd input."""
-    normalized = normalize(text or "")
+    text = text or ""
+    normalized = normalize(text)
     if not normalized:
         # Empty body (e.g. a media-only message): nothing we could answer honestly.
         return Classification("other", Action.NONE)
@@ -668,6 +626,8 @@ def classify(text: str) -> Classification:
         return Classification("opt_in", Action.OPT_IN)
     if is_opt_out(normalized, words):
         return Classification("opt_out", Action.OPT_OUT)
+    if CARD_MASK in text:
+        return Classification("card_details", Action.ESCALATE, "card_details")
     reason = escalation_reason(normalized)
     if reason:
         return Classification("escalate", Action.ESCALATE, reason)

@@ -8,6 +8,9 @@ the cheaper GSM-7 SMS alphabet.
 A message is assembled as: hello + body [+ tail] + signature. The `media_*` bodies answer a message
 with no text (webhooks/replies/turns.py): what a person at the counter would say to a photo or an order.
 Opt-out/opt-in confirmations are standalone legal notices and carry the shop name in the body instead.
+`card_details` answers a message that held a (masked) card number or IBAN: never send them, we did not
+keep them, a person will call. `payment`, `services` and `parking` are hand-overs for a shop that gave
+no such fact; FACT_TEMPLATES holds the sentences around the facts it did give (facts.py).
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " vous recontacte dès que possible.",
         "escalate_sorry": "nous sommes désolés. Je transmets votre message à l'équipe : une personne de"
         " la boutique vous recontacte dès que possible.",
+        "payment": "merci pour votre message ! Une personne de la boutique vous répond dès que possible"
+        " au sujet du paiement.",
+        "services": "merci pour votre message ! Une personne de la boutique vous répond dès que possible"
+        " au sujet de nos services.",
+        "parking": "merci pour votre message ! Une personne de la boutique vous répond dès que possible"
+        " au sujet de l'accès et du stationnement.",
+        "card_details": "merci pour votre message. Par sécurité, ne nous envoyez jamais de numéro de"
+        " carte ni de coordonnées bancaires par message : nous ne les avons pas gardés. Une personne de la"
+        " boutique vous contacte.",
         "website": " Plus d'infos : {website}",
         "phone": " Vous pouvez aussi nous appeler au {phone}.",
         "media_image": "merci pour la photo ! Une personne de la boutique la regarde et vous répond dès que"
@@ -91,6 +103,14 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " contact you as soon as possible.",
         "escalate_sorry": "we're sorry to hear that. I'm passing your message on to the team: someone"
         " from the shop will contact you as soon as possible.",
+        "payment": "thanks for your message! Someone from the shop will get back to you about payment as"
+        " soon as possible.",
+        "services": "thanks for your message! Someone from the shop will get back to you about our services"
+        " as soon as possible.",
+        "parking": "thanks for your message! Someone from the shop will get back to you about access and"
+        " parking as soon as possible.",
+        "card_details": "thanks for your message. For your safety, please never send card or bank details"
+        " by message: we have not kept them. Someone from the shop will contact you.",
         "website": " More info: {website}",
         "phone": " You can also call us on {phone}.",
         "media_image": "thanks for the photo! Someone from the shop will look at it and get back to you as"
@@ -137,6 +157,15 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " contacto contigo lo antes posible.",
         "escalate_sorry": "lo sentimos mucho. Paso tu mensaje al equipo: una persona de la tienda se"
         " pondrá en contacto contigo lo antes posible.",
+        "payment": "¡gracias por tu mensaje! Una persona de la tienda te responderá lo antes posible"
+        " sobre el pago.",
+        "services": "¡gracias por tu mensaje! Una persona de la tienda te responderá lo antes posible"
+        " sobre nuestros servicios.",
+        "parking": "¡gracias por tu mensaje! Una persona de la tienda te responderá lo antes posible"
+        " sobre cómo llegar y aparcar.",
+        "card_details": "gracias por tu mensaje. Por tu seguridad, nunca envíes datos de tarjeta ni"
+        " bancarios por mensaje: no los hemos guardado. Una persona de la tienda se pondrá en contacto"
+        " contigo.",
         "website": " Más información: {website}",
         "phone": " También puedes llamarnos al {phone}.",
         "media_image": "¡gracias por la foto! Una persona de la tienda la mirará y te responderá lo antes"
@@ -182,6 +211,14 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " al più presto.",
         "escalate_sorry": "ci dispiace molto. Passo il tuo messaggio al team: una persona del negozio ti"
         " contatterà al più presto.",
+        "payment": "grazie per il messaggio! Una persona del negozio ti risponderà al più presto sui"
+        " pagamenti.",
+        "services": "grazie per il messaggio! Una persona del negozio ti risponderà al più presto sui"
+        " nostri servizi.",
+        "parking": "grazie per il messaggio! Una persona del negozio ti risponderà al più presto su come"
+        " arrivare e parcheggiare.",
+        "card_details": "grazie per il messaggio. Per la tua sicurezza, non inviare mai dati della carta"
+        " o bancari via messaggio: non li abbiamo conservati. Una persona del negozio ti contatterà.",
         "website": " Maggiori informazioni: {website}",
         "phone": " Puoi anche chiamarci al {phone}.",
         "media_image": "grazie per la foto! Una persona del negozio la guarderà e ti risponderà al più"
@@ -227,6 +264,15 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " meldet sich so schnell wie möglich.",
         "escalate_sorry": "das tut uns sehr leid. Ich gebe Ihre Nachricht an das Team weiter: jemand"
         " aus dem Laden meldet sich so schnell wie möglich.",
+        "payment": "danke für Ihre Nachricht! Jemand aus dem Laden meldet sich so schnell wie möglich"
+        " zur Zahlung.",
+        "services": "danke für Ihre Nachricht! Jemand aus dem Laden meldet sich so schnell wie möglich"
+        " zu unserem Service.",
+        "parking": "danke für Ihre Nachricht! Jemand aus dem Laden meldet sich so schnell wie möglich"
+        " zu Anfahrt und Parken.",
+        "card_details": "danke für Ihre Nachricht. Bitte senden Sie zu Ihrer Sicherheit nie Karten- oder"
+        " Bankdaten per Nachricht: wir haben sie nicht gespeichert. Jemand aus dem Laden meldet sich bei"
+        " Ihnen.",
         "website": " Mehr Infos: {website}",
         "phone": " Sie können uns auch unter {phone} anrufen.",
         "media_image": "danke für das Foto! Jemand aus dem Laden sieht es sich an und meldet sich so schnell"
@@ -273,6 +319,14 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         " mais rápido possível.",
         "escalate_sorry": "lamentamos muito. Vou passar a sua mensagem à equipa: alguém da loja vai"
         " contactá-lo o mais rápido possível.",
+        "payment": "obrigado pela mensagem! Alguém da loja vai responder sobre o pagamento o mais rápido"
+        " possível.",
+        "services": "obrigado pela mensagem! Alguém da loja vai responder sobre os nossos serviços o mais"
+        " rápido possível.",
+        "parking": "obrigado pela mensagem! Alguém da loja vai responder sobre o acesso e o estacionamento o"
+        " mais rápido possível.",
+        "card_details": "obrigado pela mensagem. Por segurança, nunca envie dados de cartão ou bancários por"
+        " mensagem: não os guardámos. Alguém da loja vai contactá-lo em breve.",
         "website": " Mais informações: {website}",
         "phone": " Também pode ligar-nos para {phone}.",
         "media_image": "obrigado pela foto! Alguém da loja vai vê-la e responder o mais rápido possível.",
@@ -292,6 +346,98 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
 }
 
 REPLY_LANGUAGES: Final = tuple(TEMPLATES)
+
+# Phrases around what the owner wrote in the shop settings (webhooks/replies/facts.py): "<topic>
+# <separator> <owner's text>." for a fact, then the address sentence with its map link. Kept out of
+# TEMPLATES because their placeholders are not the shop fields every template is filled with.
+# `language_names` lists the languages in REPLY_LANGUAGES order, for "(in French)" when the owner
+# wrote a fact in the shop's language only.
+FACT_TEMPLATES: Final[dict[str, dict[str, str]]] = {
+    "fr": {
+        "separator": " : ",
+        "delivery": "pour la livraison",
+        "payment": "pour le paiement",
+        "services": "nos services",
+        "returns": "pour les retours et échanges",
+        "parking": "pour l'accès et le stationnement",
+        "address": "vous nous trouverez à cette adresse : {address}.",
+        "map": "Plan : {map_url}",
+        "map_only": "voici notre plan : {map_url}",
+        "see_you": "À bientôt !",
+        "in_language": "(en {language})",
+        "language_names": "français anglais espagnol italien allemand portugais",
+    },
+    "en": {
+        "separator": ": ",
+        "delivery": "for delivery",
+        "payment": "for payment",
+        "services": "our services",
+        "returns": "for returns and exchanges",
+        "parking": "for access and parking",
+        "address": "you'll find us at {address}.",
+        "map": "Map: {map_url}",
+        "map_only": "here is a map to find us: {map_url}",
+        "see_you": "See you soon!",
+        "in_language": "(in {language})",
+        "language_names": "French English Spanish Italian German Portuguese",
+    },
+    "es": {
+        "separator": ": ",
+        "delivery": "sobre los envíos",
+        "payment": "sobre el pago",
+        "services": "nuestros servicios",
+        "returns": "sobre cambios y devoluciones",
+        "parking": "para llegar y aparcar",
+        "address": "nos encontrarás en {address}.",
+        "map": "Mapa: {map_url}",
+        "map_only": "aquí tienes nuestro mapa: {map_url}",
+        "see_you": "¡Hasta pronto!",
+        "in_language": "(en {language})",
+        "language_names": "francés inglés español italiano alemán portugués",
+    },
+    "it": {
+        "separator": ": ",
+        "delivery": "per le spedizioni",
+        "payment": "per il pagamento",
+        "services": "i nostri servizi",
+        "returns": "per resi e cambi",
+        "parking": "per arrivare e parcheggiare",
+        "address": "ci trovi in {address}.",
+        "map": "Mappa: {map_url}",
+        "map_only": "ecco la mappa per trovarci: {map_url}",
+        "see_you": "A presto!",
+        "in_language": "(in {language})",
+        "language_names": "francese inglese spagnolo italiano tedesco portoghese",
+    },
+    "de": {
+        "separator": ": ",
+        "delivery": "zum Versand",
+        "payment": "zur Zahlung",
+        "services": "unser Service",
+        "returns": "zu Umtausch und Rückgabe",
+        "parking": "zu Anfahrt und Parken",
+        "address": "Sie finden uns hier: {address}.",
+        "map": "Karte: {map_url}",
+        "map_only": "hier finden Sie uns auf der Karte: {map_url}",
+        "see_you": "Bis bald!",
+        "in_language": "(auf {language})",
+        "language_names": "Französisch Englisch Spanisch Italienisch Deutsch Portugiesisch",
+    },
+    "pt": {
+        "separator": ": ",
+        "delivery": "sobre as entregas",
+        "payment": "sobre o pagamento",
+        "services": "os nossos serviços",
+        "returns": "sobre trocas e devoluções",
+        "parking": "para chegar e estacionar",
+        "address": "estamos em {address}.",
+        "map": "Mapa: {map_url}",
+        "map_only": "aqui está o nosso mapa: {map_url}",
+        "see_you": "Até breve!",
+        "in_language": "(em {language})",
+        "language_names": "francês inglês espanhol italiano alemão português",
+    },
+}
 
 
 def template(language: str, key: str) -> str:
