@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "webhooks",
     "crm_backends",
     "eshops",
+    "shopinfo",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,8 @@ urlpatterns = [
         customer_send_template,
         name="customer-send-template",
     ),
+    # What automatic replies tell customers (hours, holidays, facts, signature), beside the shop settings.
+    path("dashboard/shop/info/", include("shopinfo.urls")),
     # The owners' saved replies and WhatsApp templates (webhooks.settings_views), beside the shop settings.
     path("dashboard/shop/", include("webhooks.dashboard_urls")),
     # The owners' outgoing webhooks (crm_backends.outgoing), beside them.

@@ -213,7 +213,7 @@ class ShopSettingsForm(NoColonForm, forms.ModelForm):
             "language": _("Language"),
             "time_zone": _("Time zone"),
             "address": _("Address"),
-            "opening_hours": _("Opening hours"),
+            "opening_hours": _("Note on opening hours"),
             "website": _("Website"),
             "contact_phone": _("Contact phone"),
             "auto_replies_enabled": _("Automatic replies enabled"),
@@ -244,6 +244,14 @@ class ShopSettingsForm(NoColonForm, forms.ModelForm):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise forms.ValidationError(_("Unknown time zone, e.g. Europe/Paris.")) from exc
         return name
+
+
+class ShopSettingsPageForm(ShopSettingsForm):
+    """The settings page's form: the free-text hours note is edited with the weekly hours, on the hours
+    and facts page (shopinfo); the API still reads and writes it as `opening_hours`."""
+
+    class Meta(ShopSettingsForm.Meta):
+        fields = [name for name in SHOP_SETTINGS_FIELDS if name != "opening_hours"]
 
 
 class StaffMessageForm(NoColonForm, forms.Form):

@@ -30,7 +30,7 @@ from customers.forms import (
     CustomerEditForm,
     CustomerFilterForm,
     NoteForm,
-    ShopSettingsForm,
+    ShopSettingsPageForm,
     StaffMessageForm,
 )
 from customers.inbox import customer_thread, recent_outbound, shop_people
@@ -408,7 +408,7 @@ def customer_erase_page(request, customer_id):
 @require_http_methods(["GET", "POST"])
 @dashboard_view(owner_only=True)
 def shop_settings(request):
-    form = ShopSettingsForm(_posted(request), instance=request.shop)
+    form = ShopSettingsPageForm(_posted(request), instance=request.shop)
     if request.method == "POST" and form.is_valid():
         shop_update(shop=request.shop, fields={name: form.cleaned_data[name] for name in form.Meta.fields})
         messages.success(request, _("Shop settings saved."))

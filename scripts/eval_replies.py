@@ -6,7 +6,12 @@ Each FILE is JSON lines of {"text", "lang", "action"}; action is reply, escalate
 opt_in or reply_or_none (either a reply or staying silent is fine). Without arguments it reads
 ../shared/data/replies-dev.jsonl (beside the repo) and tests/data/replies-holdout.jsonl.
 Prints count, language accuracy, action accuracy, the action confusion and every failure.
-No Django needed.
+
+Files of {"text", "lang", "fact", "day"} (a "fact" key: hours, address, delivery, payment, returns,
+services, parking; "day" the date an hours question is about, or null) measure whether the reply carries
+the right fact in the right language, for FACTS_SHOP on FACTS_NOW; without arguments
+tests/data/replies-facts.jsonl and tests/data/replies-facts-holdout.jsonl, both written by helper
+sessions that had not read the engine (see eval_facts.py). No Django needed.
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from eval_facts import evaluate_facts, print_facts_report  # noqa: E402
+
 from webhooks.replies import Action, ShopInfo, decide  # noqa: E402
 
 DEFAULT_FILES = (
     REPO_ROOT.parent / "shared" / "data" / "replies-dev.jsonl",
     REPO_ROOT / "tests" / "data" / "replies-holdout.jsonl",
+    REPO_ROOT / "tests" / "data" / "replies-facts.jsonl",
+    REPO_ROOT / "tests" / "data" / "replies-facts-holdout.jsonl",
 )
 # A typical client: a French boutique that filled in all of its details.
 EVAL_SHOP = ShopInfo(
@@ -111,7 +120,11 @@ def main(argv: list[str]) -> int:
         print("no input files found", file=sys.stderr)
         return 2
     for path in paths:
-        print_report(path, evaluate(load_cases(path)))
+        cases = load_cases(path)
+        if cases and "fact" in cases[0]:
+            print_facts_report(path, evaluate_facts(cases))
+        else:
+            print_report(path, evaluate(cases))
     return 0
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from shopinfo.hours import Hours
+from shopinfo.hours_parse import parse_week
 from webhooks.replies import INTENTS, Action, ShopInfo, decide, detect_language
 from webhooks.replies.templates import TEMPLATES
 
@@ -16,9 +18,11 @@ SHOP = ShopInfo(
     name="Boutique Coccinelle",
     language="fr",
     address="12 rue des Lilas, 69002 Lyon",
-    hours_note="Mar-Sam 10h-19h, Dim 14h-18h",
+    hours=Hours(weekly=parse_week("Mar-Sam 10h-19h, Dim 14h-18h")[0]),
+    hours_note="Ouvert les dimanches de décembre.",
     website="https://coccinelle.example",
     phone="04 72 00 00 00",
+    signature="Boutique Coccinelle",
 )
 BARE_SHOP = ShopInfo(name="Chez Lou", language="fr")
 
@@ -317,7 +321,7 @@ def test_opt_out_confirmation_in_keyword_language(text, lang):
 def test_first_name_and_signature():
     text = decide("Bonjour", shop=SHOP, first_name="Julie").text
     assert text.startswith("Bonjour Julie, ")
-    assert text.endswith("Boutique Coccinelle")
+    assert text.endswith("?\nBoutique Coccinelle")
     assert decide("Bonjour", shop=SHOP).text.startswith("Bonjour, ")
     assert decide("Hello", shop=SHOP, first_name="Tom").text.startswith("Hi Tom, ")
 
@@ -331,7 +335,11 @@ def test_first_name_is_sanitised():
 
 def test_shop_data_is_filled_in():
     hours = decide("Vous êtes ouverts quand ? horaires ?", shop=SHOP)
-    assert SHOP.hours_note in hours.text and hours.needs_attention is False
+    assert "du mardi au samedi, de 10h à 19h" in hours.text and hours.needs_attention is False
+    # The owner's note is French: in French it follows the week, in English it would be a stray line.
+    assert SHOP.hours_note in hours.text
+    english = decide("What are your opening hours?", shop=SHOP)
+    assert "Tuesday to Saturday, 10 am–7 pm" in english.text and SHOP.hours_note not in english.text
     address = decide("Where is the shop located?", shop=SHOP)
     assert SHOP.address in address.text and address.needs_attention is False
     gift = decide("Vous faites des cartes cadeaux ?", shop=SHOP)
@@ -345,7 +353,9 @@ def test_missing_shop_data_gives_holding_reply_and_attention(text):
     decision = decide(text, shop=BARE_SHOP, first_name="Lou")
     assert decision.action is Action.REPLY
     assert decision.needs_attention is True
-    assert "Chez Lou" in decision.text
+    assert decision.text.endswith(TEMPLATES[decision.language]["other"])
+    # No signature chosen by the owner: no shop name dangling on a line of its own.
+    assert "\n" not in decision.text
     assert "None" not in decision.text and ":  " not in decision.text and "{" not in decision.text
 
 

@@ -44,9 +44,32 @@ def test_a_card_followed_by_its_expiry_and_code_on_the_same_line_is_masked_alone
 
 
 @pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # The issue's own example fails Luhn (a digit mistyped, or made up): said to be a card, laid
+        # out as one, it is masked all the same.
+        ("mon numéro de carte est le 4970 1012 3456 7890", "mon numéro de carte est le 4970 •••• •••• 7890"),
+        ("my card: 4970-1012-3456-7890 exp 12/27", "my card: 4970 •••• •••• 7890 exp 12/27"),
+        ("Kartennummer 4970101234567890", "Kartennummer 4970 •••• •••• 7890"),
+    ],
+)
+def test_a_number_the_customer_calls_a_card_is_masked_even_failing_luhn(text, masked):
+    assert mask_text(text) == (masked, frozenset({"card"}))
+
+
+def test_said_card_still_needs_a_cards_layout():
+    # "carte" in the message does not make a phone number or an order reference a card.
+    for text in (
+        "carte cadeau, commande 12345678901 23, tel 06 12 34 56 78",
+        "ma carte de fidélité 123 456 789 012 345",
+    ):
+        assert mask_text(text) == (text, frozenset())
+
+
+@pytest.mark.parametrize(
     "text",
     [
-        "mon numéro de carte est le 4970 1012 3456 7890",  # fails Luhn by one digit
+        "le 4970 1012 3456 7890 ?",  # fails Luhn by one digit, and nothing says it is a card
         "4970101234567891",
         "Commande 1234567890123 bien reçue ?",  # an order number failing Luhn
         "Appelez-moi au 06 12 34 56 78 ou au 0612345678",  # French phones: 10 digits, never a card

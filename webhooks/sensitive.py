@@ -6,8 +6,11 @@ the card or account ("4970 •••• •••• 7890", "FR76 •••• �
 does the same to every string of a webhook's JSON-like payload.
 
 Only numbers that pass their check are masked (Luhn for cards, ISO 13616 mod-97 for IBANs), so that
-phone numbers, order numbers and dates stay readable. Pure and fast: the webhook edge runs it on every
-message, and text with fewer than 12 digits returns after one cheap count, without any regex.
+phone numbers, order numbers and dates stay readable; except that a number laid out as a card in a
+message that says it is one ("mon numéro de carte est le 4970 1012 3456 7890") is masked even when a
+digit is wrong: the customer meant to send their card, and a typo does not make it less theirs.
+Pure and fast: the webhook edge runs it on every message, and text with fewer than 12 digits returns
+after one cheap count, without any regex.
 """
 
 import re
@@ -43,6 +46,11 @@ _IBAN_BBAN = (11, 30)  # characters after the check digits: Norway has 11, the l
 # A real BBAN is mostly digits (account and bank numbers): asking for 8 keeps words that happen to
 # follow a "ab12" out of the 1-in-97 chance of passing mod-97.
 _IBAN_MIN_BBAN_DIGITS = 8
+# The customer says the number is a card (accent-free or not): a card layout is then enough.
+_CARD_WORDS = re.compile(
+    r"(?i)\b(?:cartes?|cards?|cb|visa|mastercard|master card|amex|tarjeta|carta|karte|kreditkarte"
+    r"|cart[aã]o|kartennummer)\b"
+)
 
 
 def mask_text(text: str) -> tuple[str, frozenset[str]]:
@@ -53,7 +61,8 @@ def mask_text(text: str) -> tuple[str, frozenset[str]]:
     kinds: set[str] = set()
     # IBANs first: their digits would otherwise be read as a card number.
     masked = _IBAN_RUN.sub(lambda match: _iban_or_same(match.group(0), kinds), text)
-    masked = _CARD_RUN.sub(lambda match: _card_or_same(match.group(0), kinds), masked)
+    said_card = bool(_CARD_WORDS.search(text))
+    masked = _CARD_RUN.sub(lambda match: _card_or_same(match.group(0), kinds, said_card), masked)
     return (masked, frozenset(kinds)) if kinds else (text, frozenset())
 
 
@@ -118,15 +127,16 @@ def _digit_count(text: str) -> int:
 # Cards
 
 
-def _card_or_same(run: str, kinds: set[str]) -> str:
+def _card_or_same(run: str, kinds: set[str], said_card: bool = False) -> str:
     """The run masked when it is a card number, or when its leading groups are one laid out as cards
-    are (then what follows, an expiry or a code, stays as written); otherwise the run unchanged."""
+    are (then what follows, an expiry or a code, stays as written); otherwise the run unchanged.
+    `said_card`: the message calls it a card, so a card's layout and length are enough."""
     if len(run) < 13:  # too short for a card whatever it holds: most runs are a size or a price
         return run
     separators = list(_SEPARATORS.finditer(run))
     groups = _SEPARATORS.split(run)
     digits = "".join(groups)
-    if _is_card(digits):
+    if _is_card(digits) or (said_card and _card_layout(groups) and 13 <= len(digits) <= 19):
         kinds.add(CARD)
         return _masked_card(digits)
     for count in range(len(groups) - 1, 0, -1):

@@ -14,14 +14,18 @@ from datetime import datetime
 
 from shopinfo.hours import Hours
 
-from .intents import Action, Classification, classify
+from .facts import fact_answer
+from .hours_text import hours_answer
+from .intents import Action, Classification, classify, normalize
 from .language import detect_language
-from .templates import FALLBACK_LANGUAGE, REPLY_LANGUAGES, template
+from .templates import FALLBACK_LANGUAGE, REPLY_LANGUAGES, TEMPLATES, template
 
-# Intents whose answer comes from ShopInfo; without that field we hold and flag instead.
-_SHOP_FIELD_FOR_INTENT = {"opening_hours": "hours_note", "address": "address"}
+# Intents answered from what the shop gave (shopinfo: hours, address, facts); when it gave nothing the
+# customer is told a person will answer, and the owners are told to.
+_FACT_INTENTS = frozenset({"address", "delivery", "payment", "services", "returns", "parking"})
+_SHOP_DATA_INTENTS = frozenset({"opening_hours", *_FACT_INTENTS})
 # Intents fully answered by the bot; everything else waits for a person from the shop.
-_SELF_SERVE_INTENTS = frozenset({"greeting", "thanks", "opening_hours", "address"})
+_SELF_SERVE_INTENTS = frozenset({"greeting", "thanks", *_SHOP_DATA_INTENTS})
 # Where a link to the shop's site genuinely helps the customer while they wait.
 _WEBSITE_INTENTS = frozenset({"gift_card", "delivery", "returns", "order_status"})
 _APOLOGY_REASONS = frozenset({"complaint", "refund", "anger"})
@@ -79,15 +83,44 @@ def clean_first_name(first_name: str | None) -> str:
     return name[:_MAX_NAME_CHARS].strip()
 
 
-def _missing_shop_data(intent: str, shop: ShopInfo) -> bool:
-    field = _SHOP_FIELD_FOR_INTENT.get(intent)
-    return bool(field) and not getattr(shop, field).strip()
+def shop_answer(intent: str, lang: str, shop: ShopInfo, normalized: str) -> str | None:
+    """The body that answers `intent` from the shop's own data; "" for an intent that needs none, None
+    when the shop did not give it (a person answers)."""
+    if intent == "opening_hours":
+        return _hours_body(lang, shop, normalized)
+    if intent in _FACT_INTENTS:
+        return fact_answer(intent, lang, shop)
+    return ""
 
 
-def _body_key(found: Classification, missing_data: bool) -> str:
+def _policy_then_person(lang: str, shop: ShopInfo) -> str:
+    """ "When do I get my refund?": the shop's returns policy answers most of it at once, and a person
+    still checks this very refund (the conversation stays escalated). "" when the shop gave no policy."""
+    policy = fact_answer("returns", lang, shop)
+    return f"{policy} {template(lang, 'handover')}" if policy else ""
+
+
+def _hours_body(lang: str, shop: ShopInfo, normalized: str) -> str | None:
+    # The owner's free-text note is in the shop's language: pasted into another language's sentence it
+    # reads as a mistake, so other languages get the structured hours alone (or a person).
+    note = shop.hours_note.strip() if lang == shop.language else ""
+    if shop.hours is not None and shop.hours.is_set():
+        return hours_answer(shop.hours, lang, normalized, shop.now, note=note)
+    if note:
+        return template(lang, "opening_hours").format(hours=clause(note))
+    return None
+
+
+def _body_key(found: Classification, lang: str, missing_data: bool) -> str:
+    if found.intent == "card_details":
+        return "card_details"
     if found.action is Action.ESCALATE:
         return "escalate_sorry" if found.reason in _APOLOGY_REASONS else "escalate"
-    return "other" if missing_data else found.intent
+    if not missing_data:
+        return found.intent
+    # A question about delivery or returns the shop left unanswered still gets its own "someone will
+    # answer about your delivery" (and the website); hours, address and the rest a plain one.
+    return found.intent if found.intent in _WEBSITE_INTENTS and found.intent in TEMPLATES["en"] else "other"
 
 
 def _tail(lang: str, body_key: str, shop: ShopInfo) -> str:
@@ -101,17 +134,30 @@ def _tail(lang: str, body_key: str, shop: ShopInfo) -> str:
 
 def compose(lang: str, body_key: str, shop: ShopInfo, first_name: str) -> str:
     """hello + body + tail + signature, with shop data filled in."""
-    body = template(lang, body_key).format(
-        hours=shop.hours_note.strip(), address=shop.address.strip(), shop=shop.name
-    )
+    body = template(lang, body_key).format(address=clause(shop.address), shop=shop.name.strip())
     return wrap(lang, f"{body}{_tail(lang, body_key, shop)}", shop, first_name)
 
 
 def wrap(lang: str, body: str, shop: ShopInfo, first_name: str) -> str:
-    """hello + `body` (written elsewhere, e.g. by the catalogue) + signature."""
+    """hello + `body` (written elsewhere, e.g. by the catalogue) + the owner's signature, if any."""
     hello = template(lang, "hello_named").format(name=first_name) if first_name else template(lang, "hello")
-    signature = template(lang, "signature").format(shop=shop.name.strip())
-    return f"{hello}{body}{signature}"
+    signature = " ".join(shop.signature.split())
+    return tidy(f"{hello}{body}" + (f"\n{signature}" if signature else ""))
+
+
+def clause(text: str) -> str:
+    """An owner's text made to sit inside a sentence: one line, without its own final full stop (the
+    template puts one after it)."""
+    return " ".join(text.split()).rstrip(" .;,")
+
+
+_SPACE_BEFORE_STOP_RE = re.compile(r"[ \t]+(?=[.,](?:\s|$))")
+_DOUBLED_STOP_RE = re.compile(r"(?<![.])([.!?…])\.(?![.])")
+
+
+def tidy(text: str) -> str:
+    """No " ." and no ".." (an owner's "19h." followed by the template's "."); an ellipsis stays."""
+    return _DOUBLED_STOP_RE.sub(r"\1", _SPACE_BEFORE_STOP_RE.sub("", text))
 
 
 def _subscription_decision(lang: str, found: Classification, shop: ShopInfo) -> Decision:
@@ -136,9 +182,16 @@ def decide(
         return Decision(lang, found.intent, Action.NONE, "", needs_attention=False)
     if found.action in (Action.OPT_OUT, Action.OPT_IN):
         return _subscription_decision(lang, found, shop)
-    missing_data = _missing_shop_data(found.intent, shop)
+    answer = shop_answer(found.intent, lang, shop, normalize(text)) if found.action is Action.REPLY else ""
+    if found.reason == "refund":
+        answer = _policy_then_person(lang, shop)
+    missing_data = answer is None
     needs_attention = (
         found.action is Action.ESCALATE or missing_data or found.intent not in _SELF_SERVE_INTENTS
     )
-    reply = compose(lang, _body_key(found, missing_data), shop, clean_first_name(first_name))
+    first = clean_first_name(first_name)
+    if answer:
+        reply = wrap(lang, answer, shop, first)
+    else:
+        reply = compose(lang, _body_key(found, lang, missing_data), shop, first)
     return Decision(lang, found.intent, found.action, reply, needs_attention)

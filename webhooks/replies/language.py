@@ -40,7 +40,10 @@ _LEXICON: dict[str, dict[str, int]] = {
             " voulez veux fait faites savoir recu recue nouvelle nouvelles collection"
             " samedi dimanche lundi mardi mercredi jeudi vendredi matin soir apres midi"
             " garder cote reserver mettre bises cordialement salut madame monsieur ya que non"
-            " arret desabonner desinscrire",
+            " arret desabonner desinscrire"
+            " retouches retouche ourlet ourlets emballage paquet especes paiement plusieurs fois garer"
+            " stationnement arrondissement rembourse echanges livrez livrer envoyez frais port ferme"
+            " fermes ouverts venir passer",
             2,
         ),
         **_weighted("bonjour bonsoir bjr coucou merci svp stp vous etes avez c'est j'ai", 3),
@@ -59,7 +62,10 @@ _LEXICON: dict[str, dict[str, int]] = {
             " morning afternoon evening"
             " monday tuesday wednesday thursday friday saturday sunday week weekend jeans dress"
             " jacket coat boots bag skirt scarf shoes hold keep until just want need like"
-            " bought arrived waiting received new collection there here an at on",
+            " bought arrived waiting received new collection there here an at on"
+            " cash accept take pay paying payment instalments installments car nearest near street"
+            " postcode alterations alteration hem hemming wrap wrapping boxing eve new year's year"
+            " usually open closed come by drop around leave",
             2,
         ),
         **_weighted("hello hi hey thanks thank thx the you your what where how please", 3),
@@ -78,7 +84,10 @@ _LEXICON: dict[str, dict[str, int]] = {
             " esa hoy manana ayer si vale gracias falda vestido chaqueta zapatillas zapatos"
             " bolso pantalones camisa reservar guardar quiero quisiera puedo puede pueden"
             " podeis podria necesito llego lunes martes miercoles jueves viernes sabado"
-            " domingo nadie nunca contesta estoy pagar se baja alto desinscribir desuscribir darme",
+            " domingo nadie nunca contesta estoy pagar se baja alto desinscribir desuscribir darme"
+            " dnd dnde estais exactamente nochevieja nochebuena navidad cerrais cerrar antes abrir"
+            " aparcar aparcamiento coche pagar plazos efectivo aceptan aceptais arreglo arreglos"
+            " bajo envolver quedan queda tardan tarda cobran cobrais mandar casa envian envias",
             2,
         ),
         **_weighted("hola gracias tienen teneis cuanto cuesta quiero usted hay donde", 3),
@@ -97,7 +106,10 @@ _LEXICON: dict[str, dict[str, int]] = {
             " stivali cappotto giacca scarpe tenere parte vorrei voglio posso potete puo"
             " ricevere messaggi lunedi martedi mercoledi giovedi venerdi sabato domenica"
             " stasera mattina pomeriggio sbagliata difettoso arrivato pagare scusi annulla"
-            " disiscrivi disiscrivimi",
+            " disiscrivi disiscrivimi"
+            " accettate accettano contanti scusate scusa fate pausa pranzo solito aprite parcheggio"
+            " macchina fermata orlo orli sistemare confezione pagamento rate natale santo stefano"
+            " capodanno primo gennaio arriva spedite giorni quanti lasciare",
             2,
         ),
         **_weighted("ciao buongiorno grazie siete avete vorrei quanto costa negozio", 3),
@@ -118,10 +130,14 @@ _LEXICON: dict[str, dict[str, int]] = {
             " tasche hose schuhe bluse schal kleid jacke mochte mochten will konnen kann"
             " konnte wurde samstag sonntag montag dienstag mittwoch donnerstag freitag ja"
             " nein nachrichten mehr schicken senden mein meine meinen schon genau lautet"
-            " bleibt abmelden abbestellen stopp",
+            " bleibt abmelden abbestellen stopp"
+            " geht oeffnungszeiten neujahr seid weihnachten weihnachtstag heiligabend silvester parken"
+            " parkplatz parkhaus haltestelle strassenbahn nachste zahlen bezahlen bar raten"
+            " ratenzahlung andern kurzen geschenkverpackung verpacken liefert versendet tage dauert"
+            " vorbeikommen kommen genau",
             2,
         ),
-        **_weighted("hallo danke bitte ich haben sie ist nicht und gibt", 3),
+        **_weighted("hallo danke bitte ich haben sie ist nicht und gibt geht nehmt", 3),
     },
     "pt": {
         **_weighted(

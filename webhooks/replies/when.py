@@ -99,12 +99,40 @@ _HOLIDAYS = (
             r"passagem de ano",
         ),
     ),
-    ((12, 25), _rx(r"christmas", r"xmas", r"noel", r"navidad", r"natale", r"weihnachten", r"natal")),
+    # The day after Christmas before Christmas: "zweiter Weihnachtsfeiertag" holds "weihnachts".
+    (
+        (12, 26),
+        _rx(
+            r"boxing day",
+            r"st\.? stephen'?s day",
+            r"lendemain de noel",
+            r"santo stefano",
+            r"san esteban",
+            r"stefanitag",
+            r"stephanstag",
+            r"(?:zweite[nr]?|2\.) weihnachts(?:feier)?tag",
+        ),
+    ),
+    (
+        (12, 25),
+        _rx(
+            r"christmas(?: day)?",
+            r"xmas",
+            r"noel",
+            r"navidad",
+            r"natale",
+            r"weihnachten",
+            r"(?:(?:erste[nr]?|1\.) )?weihnachts(?:feier)?tag",
+            r"natal",
+        ),
+    ),
     (
         (1, 1),
         _rx(
             r"new year'?s day",
             r"new year",
+            r"primo (?:gennaio|dell'anno)",
+            r"1 ?(?:o|º) (?:de )?enero",
             r"jour de l'an",
             r"nouvel an",
             r"ano nuevo",
@@ -162,7 +190,25 @@ _AFTER_TOMORROW_RE = _rx(
     r"depois de amanha",
 )
 _TOMORROW_RE = _rx(
-    r"tomorrow", r"tmrw", r"tmr", r"demain", r"dem1", r"2main", r"manana", r"domani", r"morgen", r"amanha"
+    r"tomorrow",
+    r"tomorow",
+    r"tommorow",
+    r"tommorrow",
+    r"2moro",
+    r"2morrow",
+    r"2mrw",
+    r"tmrw",
+    r"tmw",
+    r"tmr",
+    r"tomoz",
+    r"demain",
+    r"dem1",
+    r"dmain",
+    r"2main",
+    r"manana",
+    r"domani",
+    r"morgen",
+    r"amanha",
 )
 # Not a bare "sera": Spanish and French "será"/"sera" (will be) would read as evening.
 _EVENING_RE = _rx(r"soir", r"evening", r"night", r"noche", r"tarde", r"(?<=domani )sera", r"abend", r"noite")
@@ -173,8 +219,25 @@ _NEXT_RE = _rx(r"prochain", r"next", r"proximo", r"prossimo", r"nachsten", r"nae
 
 
 def _day_rx(*names: str) -> re.Pattern[str]:
-    """A weekday's names, plural too: "dimanches", "sundays", "sonntags" ask about the next one."""
+    """A weekday's names, plural too (the plural asks about the usual week: see _USUALLY_RE)."""
     return _rx(*(f"{name}s?" for name in names))
+
+
+# "Are you open on Sundays?", "vous ouvrez le dimanche ?", "los domingos", "sonntags", "di solito la
+# domenica": the usual hours of that weekday, which the week answers (with the coming exceptions), not
+# the next Sunday alone. A weekday with a number ("le dimanche 20") is a date, read before this.
+_DAY_NAMES = (
+    r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+    r"|lunes|martes|miercoles|jueves|viernes|sabado|domingo|(?:lune|marte|mercole|giove|vener)di|sabato"
+    r"|domenica|(?:mon|diens|donners|frei|sams|sonn)tag|mittwoch|sonnabend"
+    r"|(?:segunda|terca|quarta|quinta|sexta)(?:-feira| feira)?)"
+)
+_USUALLY_RE = re.compile(
+    rf"(?<![\w'])(?:{_DAY_NAMES}s|(?:le|los|las|aos|as) {_DAY_NAMES}"
+    r"|(?:usually|normally|generally|in general|normalement|d'habitude|habituellement|en general"
+    r"|generalmente|normalmente|di solito|solitamente|normalerweise|gewohnlich|ublicherweise"
+    r"|em geral|geralmente))(?![\w'])"
+)
 
 
 _WEEKDAYS = (
@@ -254,7 +317,7 @@ def _explicit_date(text: str, today: date) -> date | None:
 
 def _weekday(text: str, today: date) -> date | None:
     found = [(m.start(), index) for index, pattern in _WEEKDAYS if (m := pattern.search(text))]
-    if not found:
+    if not found or (_USUALLY_RE.search(text) and not _NEXT_RE.search(text)):
         return None
     index = min(found)[1]  # the first day named is the one asked about
     ahead = (index - today.weekday()) % 7

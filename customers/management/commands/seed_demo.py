@@ -124,7 +124,7 @@ INBOUND = [
 OUTBOUND = [
     "Bonjour {name}, oui nous l'avons en {size}. Nous vous la gardons jusqu'à demain 19h.",
     # The shop's own hours, every day it lists (Sunday included), as the reply engine quotes them.
-    "Bonjour {name}, nos horaires : {hours}.",
+    "Bonjour {name}, nous sommes ouverts du mardi au samedi de 10h à 19h et le dimanche de 14h à 18h.",
     "Bonjour {name}, votre commande vous attend en boutique.",
     "Avec plaisir {name}, à bientôt !",
 ]
@@ -182,7 +182,6 @@ class Command(BaseCommand):
             country="FR",
             language="fr",
             address="12 rue des Martyrs, 75009 Paris",
-            opening_hours="Mardi–samedi 10h–19h, dimanche 14h–18h, fermé le lundi",
             website="https://maison-coccinelle.example",
             contact_phone="+33 1 84 88 00 00",
             vip_min_spent=Decimal("800"),
@@ -286,9 +285,7 @@ class Command(BaseCommand):
             size = rng.choice(["36", "38", "40", "M", "L"])
             messages.append(self._message(customer, "inbound", rng.choice(INBOUND).format(size=size), at))
             at += timedelta(minutes=rng.randint(2, 90))
-            reply = rng.choice(OUTBOUND).format(
-                name=customer.first_name, size=size, hours=customer.shop.opening_hours
-            )
+            reply = rng.choice(OUTBOUND).format(name=customer.first_name, size=size)
             answer = self._message(customer, "outbound", reply, min(at, now), status="delivered")
             answer.is_automatic = rng.random() < 0.6  # the reply engine answers most; a person the rest
             messages.append(answer)
