@@ -2,6 +2,9 @@
 
 from datetime import date, time, timedelta
 from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
 
 from customers.models import Shop
 from shopinfo.hours import Hours, HoursException, TimeRange
@@ -15,6 +18,15 @@ _MAX_EXCEPTIONS = 200
 # Google Maps' documented search URL (developers.google.com/maps/documentation/urls): opens the app on
 # a phone, the site elsewhere, with no API key.
 MAP_SEARCH_URL = "https://www.google.com/maps/search/?api=1&query="
+
+
+def shop_zone(shop: Shop) -> ZoneInfo:
+    """The shop's time zone: what "today" means for its hours. The settings form refuses unknown zones;
+    a row written otherwise still gets the server's."""
+    try:
+        return ZoneInfo(shop.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
 
 
 def shop_profile(shop: Shop) -> ShopProfile:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from customers.access import dashboard_view
 from shopinfo.forms import HoursExceptionForm, ShopInfoForm, exception_ranges_text
 from shopinfo.models import HoursException
-from shopinfo.selectors import shop_profile
+from shopinfo.selectors import shop_profile, shop_zone
 from shopinfo.services import hours_exception_add, hours_exception_delete, profile_save
 
 
@@ -62,7 +62,7 @@ def exception_remove(request, exception_id):
 
 
 def _render(request, form, exception_form):
-    today = timezone.localdate(timezone=_zone(request.shop))
+    today = timezone.localdate(timezone=shop_zone(request.shop))
     exceptions = HoursException.objects.filter(shop=request.shop, last_day__gte=today)
     rows = [(exception, exception_ranges_text(exception)) for exception in exceptions[:100]]
     status = 400 if form.errors or exception_form.errors else 200
@@ -72,9 +72,3 @@ def _render(request, form, exception_form):
         {"form": form, "exception_form": exception_form, "exceptions": rows},
         status=status,
     )
-
-
-def _zone(shop):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(shop.time_zone)

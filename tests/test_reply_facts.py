@@ -298,8 +298,10 @@ def test_answers_have_no_doubled_punctuation(intent, lang):
 def test_address_answer_carries_the_map_link(lang):
     answer = fact_answer("address", lang, SHOP)
     assert "12 rue des Lilas, 69002 Lyon." in answer
-    # The link stands alone: no punctuation glued to it.
-    assert re.search(r"https://maps\.example/coccinelle(?: |$)", answer)
+    # The link stands alone, last, on its own line: no punctuation glued to it.
+    assert answer.endswith(
+        "\n" + FACT_TEMPLATES[lang]["map"].format(map_url="https://maps.example/coccinelle")
+    )
     assert answer.startswith(FACT_TEMPLATES[lang]["address"].split("{")[0])
 
 

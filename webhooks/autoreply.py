@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
@@ -29,7 +28,7 @@ from coccinelle import db
 from customers import events
 from customers.inbox import customer_answered_by_person, customers_hand_over
 from customers.models import Customer, Interaction, Shop
-from shopinfo.selectors import map_link, shop_facts, shop_hours, shop_profile
+from shopinfo.selectors import map_link, shop_facts, shop_hours, shop_profile, shop_zone
 from webhooks import answerers
 from webhooks.replies import Action, Decision, ShopInfo, decide, decide_turn
 from webhooks.replies.engine import clean_first_name, wrap
@@ -52,7 +51,7 @@ DECIDED_MARK = "_turn_decided"
 def shop_info(shop: Shop) -> ShopInfo:
     """Everything the engines may tell this shop's customers, with the shop's own "now"."""
     profile = shop_profile(shop)
-    now = timezone.localtime(timezone=_zone(shop))
+    now = timezone.localtime(timezone=shop_zone(shop))
     return ShopInfo(
         name=shop.name,
         language=shop.language,
@@ -66,14 +65,6 @@ def shop_info(shop: Shop) -> ShopInfo:
         signature=profile.signature,
         now=now,
     )
-
-
-def _zone(shop: Shop) -> ZoneInfo:
-    try:
-        return ZoneInfo(shop.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        # The settings form refuses unknown zones; a row written otherwise still gets an answer.
-        return ZoneInfo(settings.TIME_ZONE)
 
 
 def decide_for(customer: Customer, text: str) -> Decision:

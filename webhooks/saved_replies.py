@@ -9,9 +9,12 @@ import re
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from customers.models import Customer, Shop
+from shopinfo.selectors import shop_hours, shop_zone
 from webhooks.models import SavedReply
+from webhooks.replies.hours_text import format_week
 
 PLACEHOLDERS = (
     "first_name",
@@ -35,11 +38,20 @@ def placeholder_values(customer: Customer) -> dict[str, str]:
         "first_name": customer.first_name or "",
         "last_name": customer.last_name or "",
         "shop_name": shop.name,
-        "shop_hours": shop.opening_hours.strip(),
+        "shop_hours": _hours_text(shop, customer.language or shop.language),
         "shop_address": shop.address.strip(),
         "shop_phone": shop.contact_phone,
         "shop_website": shop.website,
     }
+
+
+def _hours_text(shop: Shop, language: str) -> str:
+    """The week in the customer's language when the shop set it; else the owner's free text."""
+    now = timezone.localtime(timezone=shop_zone(shop))
+    hours = shop_hours(shop, today=now.date())
+    if hours is None or not hours.is_set():
+        return shop.opening_hours.strip()
+    return format_week(language, hours, now)
 
 
 def fill(text: str, values: dict[str, str]) -> str:

@@ -155,6 +155,17 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"schicken sie",
         r"enviam (?:para|ao|a)\b",
         r"frete\b",
+        r"(?:mandar|enviar)(?:me)?(?:lo|la|los|las)? a (?:casa|domicilio|mi casa)",
+        r"me (?:lo|la|los|las) (?:podeis|pueden|puedes|podrian) (?:mandar|enviar)",
+        r"send (?:it |them )?to (?:my|our) (?:home|house|address|place)",
+        r"envoy(?:er|ez)(?:-le|-la|-les)? chez moi",
+        r"in quanti giorni (?:arriva|arrivano|consegnate|spedite)",
+        r"quanto (?:ci )?(?:mette|mettono|impiega|ci vuole) (?:ad|a) arrivare",
+        r"cuantos dias (?:tarda|tardan|tardais)",
+        r"how many days (?:does|will|would|to)",
+        r"wie lange dauert (?:der versand|die lieferung|das paket)",
+        r"nach hause (?:schicken|liefern|senden)",
+        r"a casa mia",
     ),
     "services": _rx(
         r"retouch",
@@ -181,7 +192,7 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"wrap(?:ped|ping)? (?:it|them|as a gift|for)",
         r"arreglo",
         r"arregl(?:ar|an|ais|amos)\b",
-        r"(?:hacer|haceis|hacen|coger|meter) (?:el|los) bajos?",
+        r"(?:hacer|haceis|hacen|coger|meter)(?:le|les)? (?:el|los) bajos?",
         r"dobladillo",
         r"costurer[ao]",
         r"papel de regalo",
@@ -211,6 +222,8 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"(?:packen|verpacken) (?:sie |ihr )?(?:\w+ ){0,2}als geschenk",
         r"stilberatung",
         r"ajustes?\b",
+        r"ajustar(?:me|le)?\\b",
+        r"kurzt (?:ihr|sie|man)\\b",
         r"arranjo",
         r"costureira",
         r"bainha",
@@ -220,6 +233,11 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
     "parking": _rx(
         r"parking",
         r"park(?:en|s)?\b",
+        r"parkier",
+        r"lasciare (?:la macchina|l'auto|la moto)",
+        r"leave (?:the|my) car",
+        r"laisser (?:la|ma) voiture",
+        r"dejar el coche",
         r"car park",
         r"(?:se |me |nous |vous |on )garer\b",
         r"garer\b",
@@ -261,7 +279,7 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"tiefgarage",
         r"[us]-?bahn",
         r"strassenbahn",
-        r"haltestelle",
+        r"(?:tram|bus|u-?bahn|s-?bahn)?haltestelle",
         r"rollstuhl",
         r"barrierefrei",
         r"offentliche verkehrsmittel",
@@ -298,6 +316,16 @@ FACT_QUESTIONS: Final[dict[str, re.Pattern[str]]] = {
         r"in welcher strasse",
         r"em que rua",
         r"where'?s (?:the|your)",
+        r"wo genau",
+        r"where exactly",
+        r"ou exactement",
+        r"donde exactamente",
+        r"dove esattamente",
+        r"(?:quel|quelle) (?:arrondissement|quartier)",
+        r"which (?:area|neighbou?rhood|district|part of town)",
+        r"in welchem (?:viertel|stadtteil|bezirk)",
+        r"(?:en )?que barrio",
+        r"in che (?:zona|quartiere)",
         r"directions",
         r"how (?:do i|to|can i) (?:get|find)",
         r"direccion",
@@ -410,11 +438,10 @@ def _address_body(lang: str, shop: ShopInfo) -> str | None:
     map_url = shop.map_url.strip()
     if not address:
         return phrases["map_only"].format(map_url=map_url) if map_url else None
-    parts = [phrases["address"].format(address=address)]
-    if map_url:
-        parts.append(phrases["map"].format(map_url=map_url))
-    parts.append(phrases["see_you"])
-    return " ".join(parts)
+    parts = [phrases["address"].format(address=address), phrases["see_you"]]
+    # The link last, on its own line: a word or a full stop after it would stick to it in some phones'
+    # link detection, and it is what the customer taps.
+    return " ".join(parts) + (f"\n{phrases['map'].format(map_url=map_url)}" if map_url else "")
 
 
 def fact_answer(intent: str, lang: str, shop: ShopInfo) -> str | None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from .facts import DELIVERY_TIME_QUESTION, FACT_QUESTIONS
 from .language import strip_accents
+from .when import asked_when
 
 # Only the first part of a long message is classified: enough to find the request, and it keeps
 # the regex work bounded for pasted walls of text.
@@ -499,7 +501,17 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"heures? d'ouverture",
             r"ouvr(?:ez|e|ent|ira|irez)\b",
             r"ouverte?s?\b",
-            r"ferm(?:ez|e|ee|ent|eture|erez)\b",
+            r"ferm(?:ez|e|ee|ees|es|ent|eture|erez)\b",
+            r"jusqu'a (?:quelle heure|quand)",
+            r"(?:until|till|til) when",
+            r"how late",
+            r"hasta cuando",
+            r"fino a (?:che ora|quando)",
+            r"ate (?:que horas|quando)",
+            r"bis wann",
+            # "Am Samstag zu?", "habt ihr morgen zu": zu alone at the end is "closed".
+            r"(?:habt|haben|seid|sind|ist) (?:ihr |sie )?(?:\w+ ){0,3}zu\s*[?!.]*$",
+            r"\w+ zu\s*\?",
             r"a quelle heure",
             r"quelle heure",
             r"open",
@@ -590,6 +602,60 @@ def _residue(words: list[str], *vocabularies: frozenset[str], first_name: str = 
     return [w for w in words if w not in known and w != first_name and not w.isdigit()]
 
 
+# "Je peux passer vendredi vers 18h30 ?", "can I come by on Tuesday?", "ob ich morgen vorbeikommen
+# kann": coming on a day asks whether the shop is open then, unless the visit is for an errand a person
+# must prepare (an order to collect, an appointment), which stays with a person.
+_VISIT_RE = _rx(
+    r"passer\b",
+    r"venir\b",
+    r"faire un tour",
+    r"trop tard",
+    r"come (?:by|in|over|round|around|to the shop|to the store)",
+    r"(?:drop|pop|stop|swing) (?:by|in|over)",
+    r"too late",
+    r"pasar(?:me|nos)?\b",
+    r"acercarme",
+    r"demasiado tarde",
+    r"passare\b",
+    r"fare un salto",
+    r"troppo tardi",
+    r"vorbei(?:kommen|schauen|gehen)?\b",
+    r"zu spat",
+    r"passar\b",
+    r"tarde demais",
+)
+_ERRAND_RE = _rx(
+    r"command",
+    r"order",
+    r"pedido",
+    r"ordine",
+    r"bestell",
+    r"encomenda",
+    r"recup",
+    r"retir",
+    r"pick(?:ing)? up",
+    r"collect",
+    r"recoger",
+    r"ritir",
+    r"abhol",
+    r"levantar",
+    r"rendez[- ]vous",
+    r"rdv\b",
+    r"appointment",
+    r"cita\b",
+    r"appuntamento",
+    r"termin\b",
+)
+# Any fixed moment serves: only whether the message names a day (or "now") matters here.
+_SOME_NOW = datetime(2026, 1, 5, 12, 0)
+
+
+def visit_on_a_day(normalized: str) -> bool:
+    if not _VISIT_RE.search(normalized) or _ERRAND_RE.search(normalized):
+        return False
+    return asked_when(normalized, _SOME_NOW) is not None
+
+
 def question_intent(normalized: str) -> str:
     for intent, pattern in _QUESTION_PATTERNS:
         if pattern.search(normalized):
@@ -634,6 +700,8 @@ def classify(text: str) -> Classification:
     intent = question_intent(normalized)
     if intent:
         return Classification(intent, Action.REPLY)
+    if visit_on_a_day(normalized):
+        return Classification("opening_hours", Action.REPLY)
     small_talk = small_talk_intent(words)
     if small_talk:
         return Classification(small_talk[0], small_talk[1])
