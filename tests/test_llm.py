@@ -1,11 +1,15 @@
 """Optional LLM reply engine against loopback fakes of both protocols. No database."""
 
 import time
+from datetime import date, datetime
+from datetime import time as clock
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from shopinfo.hours import Hours, HoursException, TimeRange
 from tests.fakes.llm_servers import FakeAnthropic, FakeOpenAI
 from webhooks.llm import (
     Conversation,
@@ -120,6 +124,32 @@ def test_system_prompt_names_unknowns_customer_and_rules():
     assert "First name: unknown" in prompt and "prospect" in prompt
     assert "German" in prompt and "Chez Lou" in prompt
     assert "never invent" in prompt.lower() and "member of the team" in prompt
+
+
+def test_system_prompt_gives_the_structured_hours_today_and_the_facts_as_the_only_source():
+    ten_to_seven = (TimeRange(clock(10), clock(19)),)
+    shop = ShopInfo(
+        name="Chez Lou",
+        language="fr",
+        hours=Hours(
+            weekly=((), *[ten_to_seven] * 5, ()),
+            exceptions=(HoursException(date(2026, 12, 25), date(2026, 12, 25), (), "Noël"),),
+        ),
+        facts={
+            "delivery": {"": "France en 48 h.", "en": "France in 48 hours."},
+            "parking": {"": "Parking Bellecour."},
+        },
+        signature="Lou",
+        now=datetime(2026, 12, 22, 15, 0, tzinfo=ZoneInfo("Europe/Paris")),
+    )
+    prompt = system_prompt(Conversation(shop, None, "active", "en", (("customer", "Hi"),)))
+    assert "Now at the shop: Tuesday 22 December 2026, 15:00" in prompt
+    assert "Opening hours: Tuesday to Saturday, 10 am–7 pm; closed on Monday and Sunday" in prompt
+    assert "Noël" in prompt  # the coming holiday, dated
+    # The owner's English version for an English reply; their own text where they wrote no other.
+    assert "Delivery: France in 48 hours." in prompt and "Parking and access: Parking Bellecour." in prompt
+    assert "Returns and exchanges: unknown" in prompt
+    assert "End with this signature on its own line: Lou" in prompt
 
 
 def test_long_answer_is_cut_at_a_sentence_boundary(provider):

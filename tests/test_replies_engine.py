@@ -1,5 +1,6 @@
 """Offline reply engine: language, intents, actions, texts. Pure Python, no database."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -462,3 +463,30 @@ def test_holdout_is_big_and_varied():
     assert len(cases) >= 100
     assert {"fr", "en", "es", "it", "de"} <= {c["lang"] for c in cases}
     assert {"reply", "escalate", "opt_out", "reply_or_none"} <= {c["action"] for c in cases}
+
+
+# --- form: punctuation and signature (issue 16) ---------------------------------------------------
+
+
+def test_the_owners_text_never_doubles_the_full_stop():
+    only_note = ShopInfo(
+        name="Lou", language="fr", hours_note="Du mardi au samedi de 10h à 19h… Fermé le lundi."
+    )
+    text = decide("vos horaires ?", shop=only_note).text
+    assert text == "Bonjour, nos horaires : Du mardi au samedi de 10h à 19h… Fermé le lundi. À bientôt !"
+    for reply in (
+        decide(t, shop=SHOP).text for t in ("horaires ?", "opening hours?", "adresse ?", "where are you?")
+    ):
+        assert ".." not in reply.replace("...", "") and " ." not in reply, reply
+
+
+def test_an_english_customer_never_gets_the_french_free_text_hours():
+    only_note = ShopInfo(name="Lou", language="fr", hours_note="Du mardi au samedi de 10h à 19h.")
+    decision = decide("What are your opening hours?", shop=only_note)
+    assert "mardi" not in decision.text and decision.needs_attention is True
+
+
+def test_no_signature_unless_the_owner_chose_one():
+    assert decide("Merci !", shop=BARE_SHOP).text == "Bonjour, avec plaisir, à bientôt !"
+    signed = dataclasses.replace(BARE_SHOP, signature="  Lou,\n Chez Lou ")
+    assert decide("Merci !", shop=signed).text == "Bonjour, avec plaisir, à bientôt !\nLou, Chez Lou"
