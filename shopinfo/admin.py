@@ -4,12 +4,11 @@ hours are edited on the Hours and facts page, where each day is typed and read b
 
 from django import forms
 from django.contrib import admin
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from customers.admin.base import ALL, OWNER, STAFF, ShopScopedAdmin
-from shopinfo.forms import RangesField, exception_ranges_text
+from shopinfo.forms import RangesField, check_exception_days, exception_ranges_text
 from shopinfo.hours_parse import format_ranges_input
 from shopinfo.models import HoursException, ShopProfile
 from shopinfo.selectors import ranges_to_json, weekly_from_json
@@ -31,9 +30,11 @@ class HoursExceptionAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        first, last = cleaned.get("first_day"), cleaned.get("last_day")
-        if first and last and last < first:
-            self.add_error("last_day", _("The last day comes before the first."))
+        first, last, shop = cleaned.get("first_day"), cleaned.get("last_day"), cleaned.get("shop")
+        if first and last:
+            if shop is None and self.instance.shop_id:
+                shop = self.instance.shop  # read-only on change: the row's own shop
+            check_exception_days(self, first, last, shop, exclude_pk=self.instance.pk)
         return cleaned
 
     def save(self, commit=True):
@@ -76,9 +77,7 @@ class ShopProfileAdmin(ShopScopedAdmin):
     def week(self, obj):
         weekly = weekly_from_json(obj.weekly_hours)
         days = [format_ranges_input(ranges) or "—" for ranges in weekly] if weekly else []
+        # No link: the dashboard page edits the shop of the session, which may be another one.
         return format_html(
-            '{} <a href="{}">{}</a>',
-            " · ".join(days) or "—",
-            reverse("shop-info"),
-            _("Edit on the Hours and facts page"),
+            "{} ({})", " · ".join(days) or "—", _("edited on that shop's Hours and facts page")
         )

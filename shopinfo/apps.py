@@ -8,6 +8,7 @@ class ShopInfoConfig(AppConfig):
 
     def ready(self):
         from customers import events
+        from shopinfo import cached  # noqa: F401 - connects its signal handlers
         from shopinfo.demo import demo_profile_seed
 
         # seed_demo (a customers command) announces its shop; its hours and facts are filled from here.

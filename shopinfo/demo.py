@@ -31,7 +31,11 @@ def demo_profile_seed(*, shop_id: int) -> bool:
         return False
     with transaction.atomic():
         ShopProfile.objects.create(
-            shop=shop, weekly_hours=DEMO_WEEK, translations=DEMO_TRANSLATIONS, **DEMO_FACTS
+            shop=shop,
+            weekly_hours=DEMO_WEEK,
+            signature=shop.name,
+            translations=DEMO_TRANSLATIONS,
+            **DEMO_FACTS,
         )
         for year in (date.today().year, date.today().year + 1):
             HoursException.objects.bulk_create(

@@ -5,12 +5,14 @@ shopinfo.hours_parse, and shown back in its canonical form so that the owner see
 """
 
 from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.forms import LANGUAGE_CHOICES, NoColonForm
 from shopinfo.hours_parse import format_ranges_input, parse_ranges
 from shopinfo.models import FACT_KEYS, FACT_MAX_CHARS, ShopProfile
-from shopinfo.selectors import ranges_from_json, weekly_from_json
+from shopinfo.selectors import overlapping_exception, ranges_from_json, weekly_from_json
 
 WEEKDAYS = (
     _("Monday"),
@@ -60,8 +62,13 @@ class RangesField(forms.CharField):
         try:
             return parse_ranges(text)
         except ValueError as exc:
+            # The parser's own reason is English and quotes the text accent-free: the owner gets the rule.
             raise forms.ValidationError(
-                _("Could not read these hours: %(error)s"), params={"error": exc}, code="hours"
+                _(
+                    "Could not read these hours. Write opening and closing times like 10:00-19:00, several "
+                    "ranges separated by commas, or “closed”."
+                ),
+                code="hours",
             ) from exc
 
 
@@ -120,12 +127,23 @@ class ShopInfoForm(NoColonForm, forms.Form):
         }
         weekly = weekly_from_json(profile.weekly_hours)
         for day in range(7):
-            initial[day_field(day)] = format_ranges_input(weekly[day]) if weekly else ""
+            # A closed day of a given week reads "closed" (the parser reads it back in six languages).
+            initial[day_field(day)] = (
+                (format_ranges_input(weekly[day]) or gettext("closed")) if weekly else ""
+            )
         for key in FACT_KEYS:
             initial[key] = getattr(profile, key)
             for code, text in (profile.translations.get(key) or {}).items():
                 initial[version_field(key, code)] = text
         return initial
+
+    def clean(self):
+        # A post without the week's boxes is not this page's form (a script, a stale page): saving it
+        # would wipe the hours, the facts and the signature.
+        missing = [name for name in self.fields if name not in self.data]
+        if missing:
+            raise forms.ValidationError(_("This form is incomplete: reload the page and try again."))
+        return super().clean()
 
     # What the template lays out: the week, then each fact with its versions folded away.
     def day_fields(self):
@@ -167,14 +185,44 @@ class HoursExceptionForm(NoColonForm, forms.Form):
         label=_("Label"), required=False, max_length=80, help_text=_("e.g. Christmas, Stocktaking.")
     )
 
+    def __init__(self, *args, shop=None, **kwargs):
+        self.shop = shop
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         cleaned = super().clean()
         first, last = cleaned.get("first_day"), cleaned.get("last_day")
         if first and not last:
-            cleaned["last_day"] = first
-        elif first and last and last < first:
-            self.add_error("last_day", _("The last day comes before the first."))
+            cleaned["last_day"] = last = first
+        if first and last:
+            check_exception_days(self, first, last, self.shop)
         return cleaned
+
+
+# Holidays are entered for the coming years: a date far outside is a typo (0001, 9999).
+EXCEPTION_YEARS_BACK, EXCEPTION_YEARS_AHEAD = 1, 3
+
+
+def check_exception_days(form, first, last, shop, exclude_pk=None) -> None:
+    """The errors of an exception's days: in order, within the years one plans for, not over another
+    exception of the shop (which of two overlapping ones wins would be a guess)."""
+    today = timezone.localdate()
+    if last < first:
+        form.add_error("last_day", _("The last day comes before the first."))
+    elif first.year < today.year - EXCEPTION_YEARS_BACK or last.year > today.year + EXCEPTION_YEARS_AHEAD:
+        form.add_error(
+            "first_day",
+            _("Give a date between %(first)s and %(last)s.")
+            % {"first": today.year - EXCEPTION_YEARS_BACK, "last": today.year + EXCEPTION_YEARS_AHEAD},
+        )
+    elif shop is not None:
+        other = overlapping_exception(shop, first, last, exclude_pk)
+        if other is not None:
+            form.add_error(
+                "first_day",
+                _("These days overlap another exception: %(other)s (%(first)s – %(last)s).")
+                % {"other": other, "first": other.first_day, "last": other.last_day},
+            )
 
 
 def exception_ranges_text(exception) -> str:

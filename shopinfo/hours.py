@@ -74,7 +74,10 @@ class Hours:
         """The next moment the shop opens strictly after `after` (same tzinfo as `after`, naive stays
         naive), looking at most LOOKAHEAD_DAYS ahead; None if it never opens in that time."""
         for offset in range(LOOKAHEAD_DAYS + 1):
-            day = after.date() + timedelta(days=offset)
+            try:
+                day = after.date() + timedelta(days=offset)
+            except OverflowError:  # the end of the calendar (year 9999): no opening after it
+                return None
             ranges, _ = self.ranges_on(day)
             for r in sorted(ranges, key=lambda r: r.opens):
                 opening = datetime.combine(day, r.opens, tzinfo=after.tzinfo)

@@ -319,10 +319,23 @@ def parse_week(text: str) -> tuple[Week | None, str]:
     return weekly, ". ".join(leftover).strip()
 
 
+# Words of a clause that says when the shop opens or closes: such a clause next to a week read from the
+# rest would contradict it in a reply ("Nocturne le jeudi", "Fermé en août", "Ouvert les dimanches de
+# décembre", "sur rendez-vous"), so the whole text stays as the owner wrote it.
+_WHEN_WORDS = (
+    r"ouvert\w*|ferme\w*|open\w*|clos\w*|abiert\w*|cerrad\w*|apert\w*|chius\w*|geoffnet|offen"
+    r"|geschlossen|aberto|fechado|nocturne|late|rendez|rdv|appointment|cita|appuntamento|termin"
+    r"|feries?|holidays?|festivos?|festivi|feiertage?|feriados?|vacances|conges|sauf|except\w*"
+    r"|janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+    r"|january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|ete|hiver|summer|winter|noel|christmas"
+)
+
+
 def _may_change_week(clause: str) -> bool:
-    """A clause we cannot read fully is only a note if it cannot change the week: no time in it, and
-    not a closure of a weekday ("fermé les jours fériés" is a note, "fermé le lundi matin" is not)."""
-    if re.search(r"\d", clause):
+    """A clause we cannot read fully is only a note if it cannot change the week: no time, no weekday,
+    no month or season, nothing about opening, closing, holidays or appointments ("Bienvenue !" is a
+    note; "Nocturne le jeudi" or "Fermé les jours fériés" leave the whole text unread)."""
+    if re.search(r"\d", clause) or re.search(rf"\b{_DAY}\b", clause):
         return True
-    closed = re.search(rf"\b(?:{_CLOSED_WORDS})\b", clause)
-    return bool(closed) and bool(re.search(rf"\b{_DAY}\b", clause))
+    return bool(re.search(rf"\b(?:{_WHEN_WORDS})\b", clause))

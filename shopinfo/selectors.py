@@ -14,7 +14,7 @@ from shopinfo.models import HoursException as ExceptionRow
 # Exceptions that ended this long ago no longer change any answer (and are not loaded).
 _PAST_EXCEPTIONS = timedelta(days=1)
 # A shop entering every public holiday for years still loads in one small query.
-_MAX_EXCEPTIONS = 200
+MAX_EXCEPTIONS = 200
 # Google Maps' documented search URL (developers.google.com/maps/documentation/urls): opens the app on
 # a phone, the site elsewhere, with no API key.
 MAP_SEARCH_URL = "https://www.google.com/maps/search/?api=1&query="
@@ -64,7 +64,7 @@ def shop_hours(shop: Shop, *, today: date | None = None) -> Hours | None:
         rows = rows.filter(last_day__gte=today - _PAST_EXCEPTIONS)
     exceptions = tuple(
         HoursException(row.first_day, row.last_day, ranges_from_json(row.ranges), row.label)
-        for row in rows.order_by("first_day")[:_MAX_EXCEPTIONS]
+        for row in rows.order_by("first_day")[:MAX_EXCEPTIONS]
     )
     if weekly is None and not exceptions:
         return None
@@ -83,9 +83,17 @@ def shop_facts(profile: ShopProfile) -> dict[str, dict[str, str]]:
     return facts
 
 
-def map_link(shop: Shop, profile: ShopProfile) -> str:
+def map_link(shop: Shop, map_url: str) -> str:
     """The owner's map link, else a map search for the address, else ""."""
-    if profile.map_url:
-        return profile.map_url
+    if map_url:
+        return map_url
     address = " ".join(shop.address.split())
     return f"{MAP_SEARCH_URL}{quote_plus(address)}" if address else ""
+
+
+def overlapping_exception(shop: Shop, first: date, last: date, exclude_pk=None) -> ExceptionRow | None:
+    """One of the shop's exceptions sharing a day with [first, last], if any."""
+    rows = ExceptionRow.objects.filter(shop=shop, first_day__lte=last, last_day__gte=first)
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.order_by("first_day").first()

@@ -3,6 +3,7 @@ openings, facts, signature. Thin: forms parse, shopinfo.services changes things.
 shop settings it is linked from."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +38,7 @@ def shop_info_page(request):
 @require_POST
 @dashboard_view(owner_only=True)
 def exception_add(request):
-    exception_form = HoursExceptionForm(request.POST)
+    exception_form = HoursExceptionForm(request.POST, shop=request.shop)
     if exception_form.is_valid():
         data = exception_form.cleaned_data
         hours_exception_add(
@@ -56,8 +57,9 @@ def exception_add(request):
 @require_POST
 @dashboard_view(owner_only=True)
 def exception_remove(request, exception_id):
-    if hours_exception_delete(shop=request.shop, exception_id=exception_id):
-        messages.success(request, _("Exception deleted."))
+    if not hours_exception_delete(shop=request.shop, exception_id=exception_id):
+        raise Http404("No such exception in this shop.")
+    messages.success(request, _("Exception deleted."))
     return redirect("shop-info")
 
 

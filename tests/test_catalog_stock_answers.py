@@ -22,6 +22,7 @@ from catalog.models import Hold, StockAlert, Variant
 from catalog.selectors import shop_variants
 from catalog.services import stock_set
 from customers.models import ChannelAddress, Customer, Interaction, Order
+from shopinfo.models import ShopProfile
 from tests.webhook_posting import META_APP_SECRET, TWILIO_TOKEN, post_meta
 
 META_ID = "100000000000001"
@@ -41,6 +42,8 @@ def _secrets(settings):
 def shop(shop):
     shop.name = "Maison Coccinelle"
     shop.save()
+    # The demo's signature, as in the README's example conversation.
+    ShopProfile.objects.create(shop=shop, signature="Maison Coccinelle")
     ChannelAddress.objects.create(shop=shop, provider="meta", address=META_ID)
     demo_catalogue_seed(shop_id=shop.pk)
     return shop

@@ -115,11 +115,23 @@ def test_parse_week_reads_the_old_free_text(text, weekly):
 
 
 def test_parse_week_returns_what_it_did_not_understand():
-    assert parse_week("Mar-Sam 10h-19h. Ouvert les dimanches de décembre") == (
-        TUE_SAT,
-        "Ouvert les dimanches de décembre",
-    )
-    assert parse_week("Mar-Sam 10h-19h. Fermé les jours fériés !") == (TUE_SAT, "Fermé les jours fériés")
+    assert parse_week("Mar-Sam 10h-19h. Bienvenue chez Lou !") == (TUE_SAT, "Bienvenue chez Lou")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Beside a week read from the rest, each would contradict it in a reply ("open on Sunday 20
+        # December?" answered "closed", then "Ouvert les dimanches de décembre"): the text stays whole.
+        "Mar-Sam 10h-19h. Ouvert les dimanches de décembre",
+        "Mar-Sam 10h-19h. Fermé les jours fériés !",
+        "Mar-Sam 10h-19h. Nocturne le jeudi.",
+        "Mar-Sam 10h-19h. Fermé en août",
+        "Mar-Sam 10h-19h, le dimanche sur rendez-vous",
+    ],
+)
+def test_parse_week_leaves_a_text_whose_rest_says_when_the_shop_opens(text):
+    assert parse_week(text) == (None, text)
 
 
 @pytest.mark.parametrize(

@@ -112,13 +112,13 @@ def test_asked_when_reads_the_day(message, expected):
         "what are your opening hours?",
         "Guten Morgen, habt ihr offen?",
         "¿abren por la mañana?",
-        "a che ora chiudete?",  # "ora" here is "what time", not "now"
         "open 24/7?",
         "vous ouvrez à 10h ?",
         "do you know when you open?",
     ],
 )
 def test_asked_when_none_without_a_day(message):
+    """(See below: "at what time" with no day asks about today.)"""
     assert asked_when(normalize(message), WEDNESDAY_11) is None
 
 
@@ -419,3 +419,17 @@ def test_the_same_instant_is_today_in_paris_and_yesterday_in_new_york():
         "today we're open from 10:30 am to 1 pm and from 2 pm to 7 pm. We're closed right now."
         " We open again tomorrow at 10 am."
     )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "vous fermez a quelle heure ?",
+        "what time do you close?",
+        "a che ora chiudete?",
+        "bis wann habt ihr auf?",
+    ],
+)
+def test_a_time_asked_with_no_day_is_todays(message):
+    # "ora" in "a che ora" is "what time", not "now": today's hours, not the moment.
+    assert asked_when(normalize(message), WEDNESDAY_11) == Asked(WEDNESDAY_11.date())

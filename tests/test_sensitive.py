@@ -57,6 +57,18 @@ def test_a_number_the_customer_calls_a_card_is_masked_even_failing_luhn(text, ma
     assert mask_text(text) == (masked, frozenset({"card"}))
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("CB4111111111111111 merci", "CB4111 •••• •••• 1111 merci"),  # glued to letters: Luhn decides
+        ("4111111111111111exp 12/27", "4111 •••• •••• 1111exp 12/27"),
+        ("4111 - 1111 - 1111 - 1111 - 123", "4111 •••• •••• 1111 - 123"),  # " - " is one separator
+    ],
+)
+def test_cards_written_oddly_are_masked_too(text, masked):
+    assert mask_text(text) == (masked, frozenset({"card"}))
+
+
 def test_said_card_still_needs_a_cards_layout():
     # "carte" in the message does not make a phone number or an order reference a card.
     for text in (
@@ -75,7 +87,9 @@ def test_said_card_still_needs_a_cards_layout():
         "Appelez-moi au 06 12 34 56 78 ou au 0612345678",  # French phones: 10 digits, never a card
         "+49 70 1012 3456 7893",  # a number written as international is a phone
         "06 12 34 56 78 06 12 34 56 78",  # two phone numbers: 20 digits, too long for a card
-        "ref A4970101234567893 et 4970101234567893B",  # glued to letters: part of a reference
+        "SIRET 73282932000074, IMEI 490154203237518",  # Luhn-valid by design, and no payment card
+        "tel 0033612345678901",  # no card starts with 0
+        "ma carte cadeau n° 6035 1234 5678 9012, il reste combien ?",  # a gift card's number is needed
         "4970101234567893000000",  # 22 digits: no card
     ],
 )

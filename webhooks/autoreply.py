@@ -28,7 +28,8 @@ from coccinelle import db
 from customers import events
 from customers.inbox import customer_answered_by_person, customers_hand_over
 from customers.models import Customer, Interaction, Shop
-from shopinfo.selectors import map_link, shop_facts, shop_hours, shop_profile, shop_zone
+from shopinfo.cached import cached_hours, reply_data
+from shopinfo.selectors import map_link, shop_zone
 from webhooks import answerers
 from webhooks.replies import Action, Decision, ShopInfo, decide, decide_turn
 from webhooks.replies.engine import clean_first_name, wrap
@@ -50,19 +51,19 @@ DECIDED_MARK = "_turn_decided"
 
 def shop_info(shop: Shop) -> ShopInfo:
     """Everything the engines may tell this shop's customers, with the shop's own "now"."""
-    profile = shop_profile(shop)
+    data = reply_data(shop)
     now = timezone.localtime(timezone=shop_zone(shop))
     return ShopInfo(
         name=shop.name,
         language=shop.language,
         address=shop.address,
-        hours=shop_hours(shop, today=now.date()),
+        hours=cached_hours(data, today=now.date()),
         hours_note=shop.opening_hours,
         website=shop.website,
         phone=shop.contact_phone,
-        map_url=map_link(shop, profile),
-        facts=shop_facts(profile),
-        signature=profile.signature,
+        map_url=map_link(shop, data["map_url"]),
+        facts=data["facts"],
+        signature=data["signature"],
         now=now,
     )
 

@@ -246,7 +246,9 @@ def _hours_lines(shop: ShopInfo) -> list[str]:
     if shop.now is not None:
         lines.append(f"- Now at the shop: {shop.now:%A %d %B %Y, %H:%M}")
     if shop.hours is not None and shop.hours.is_set():
-        lines.append(f"- Opening hours: {_one_line(format_week('en', shop.hours, shop.now), 800)}")
+        # Every holiday of the coming year: a customer asks in November about the Christmas closure.
+        week = format_week("en", shop.hours, shop.now, ahead_days=366)
+        lines.append(f"- Opening hours: {_one_line(week, 2000)}")
         if shop.hours_note.strip():
             lines.append(f"- Note about opening hours: {_one_line(shop.hours_note)}")
     else:

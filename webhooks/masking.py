@@ -19,10 +19,21 @@ from webhooks.providers import meta, twilio
 from webhooks.sensitive import mask_payload, mask_stored, mask_text
 
 BATCH = 500
-# Twelve digits with at most one space or dash between any two: what every card and IBAN holds.
-CANDIDATE_RE = r"[0-9]([ -]?[0-9]){11}"
+# Twelve digits with at most three spaces or dashes between any two ("4111 - 1111"): what every card and
+# IBAN holds.
+CANDIDATE_RE = r"[0-9]([ -]{0,3}[0-9]){11}"
 _PROVIDER_MASKS = {"twilio": twilio.mask, "meta": meta.mask}
 _EDIT_IDS = frozenset({"provider_message_id", "replaced_at"})
+
+
+class _ProviderIds:
+    """A message's content keeps the ids either provider's payload keeps (an order's catalog_id)."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in meta.IDENTIFIERS or name in twilio.IDENTIFIERS
+
+
+_CONTENT_IDS = _ProviderIds()
 
 
 @dataclass
@@ -81,7 +92,7 @@ def _message_changes(message: Interaction) -> list[str]:
         raw = _PROVIDER_MASKS.get(message.provider, mask_stored)(message.raw_payload)
         if raw is not message.raw_payload:
             message.raw_payload, fields = raw, [*fields, "raw_payload"]
-    for name, keep in (("content", ()), ("edits", _EDIT_IDS)):
+    for name, keep in (("content", _CONTENT_IDS), ("edits", _EDIT_IDS)):
         value, kinds = mask_payload(getattr(message, name), keep=keep)
         if kinds:
             setattr(message, name, value)

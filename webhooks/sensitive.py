@@ -27,11 +27,12 @@ _ASCII_DIGITS = "0123456789"
 # Between the digits of a card: one or two spaces (plain, no-break, narrow no-break), or a dash with
 # optional spaces around it. Never a newline: two numbers on two lines are two numbers.
 _SPACE = "[ \u00a0\u202f]"
-_CARD_SEP = f"(?:{_SPACE}{{1,2}}|{_SPACE}?-{_SPACE}?)"
-# A run of digits and separators, not glued to a letter, a digit or a "+" (an international phone
-# number); each run is then checked as a whole, then by its leading groups (a card followed by its
-# expiry or code on the same line).
-_CARD_RUN = re.compile(f"(?<![0-9A-Za-z+])[0-9]+(?:{_CARD_SEP}[0-9]+)*(?![0-9A-Za-z])")
+# The dash first: " - " is one separator, not a space and then a dash (which would split an empty group).
+_CARD_SEP = f"(?:{_SPACE}?-{_SPACE}?|{_SPACE}{{1,2}})"
+# A run of digits and separators, not glued to a digit or a "+" (an international phone number); glued to
+# letters it may still be a card ("CB4111…", "…1111exp"): the Luhn check decides. Each run is checked as
+# a whole, then by its leading groups (a card followed by its expiry or code on the same line).
+_CARD_RUN = re.compile(f"(?<![0-9+])[0-9]+(?:{_CARD_SEP}[0-9]+)*(?![0-9])")
 _SEPARATORS = re.compile(_CARD_SEP)
 # Every card and every IBAN has ten digits or more in a row, at most three separators apart (the
 # Dutch IBAN's account number is exactly ten): a long text whose digits are scattered (sizes, prices,
@@ -46,6 +47,14 @@ _IBAN_BBAN = (11, 30)  # characters after the check digits: Norway has 11, the l
 # A real BBAN is mostly digits (account and bank numbers): asking for 8 keeps words that happen to
 # follow a "ab12" out of the 1-in-97 chance of passing mod-97.
 _IBAN_MIN_BBAN_DIGITS = 8
+# Numbers that pass Luhn by design and are no payment card: a French company's SIRET/SIREN, a phone's IMEI.
+_NOT_A_CARD_BEFORE = re.compile(r"(?i)\b(?:siret|siren|imei)\W{0,5}$")
+# A gift card's or a loyalty card's number is what the shop needs to read: "carte" alone does not make it
+# a payment card (a Luhn-valid one is still masked).
+_OTHER_CARDS = re.compile(
+    r"(?i)\b(?:cadeaux?|fid[eé]lit[eé]|gift|regalo|gutschein|buono|loyalty|fidelity|fidelidad|fedelt[aà]"
+    r"|kundenkarte|vale|presente|membre|member|abonnement)\b"
+)
 # The customer says the number is a card (accent-free or not): a card layout is then enough.
 _CARD_WORDS = re.compile(
     r"(?i)\b(?:cartes?|cards?|cb|visa|mastercard|master card|amex|tarjeta|carta|karte|kreditkarte"
@@ -61,8 +70,8 @@ def mask_text(text: str) -> tuple[str, frozenset[str]]:
     kinds: set[str] = set()
     # IBANs first: their digits would otherwise be read as a card number.
     masked = _IBAN_RUN.sub(lambda match: _iban_or_same(match.group(0), kinds), text)
-    said_card = bool(_CARD_WORDS.search(text))
-    masked = _CARD_RUN.sub(lambda match: _card_or_same(match.group(0), kinds, said_card), masked)
+    said_card = bool(_CARD_WORDS.search(text)) and not _OTHER_CARDS.search(text)
+    masked = _CARD_RUN.sub(lambda match: _card_match(match, kinds, said_card), masked)
     return (masked, frozenset(kinds)) if kinds else (text, frozenset())
 
 
@@ -125,6 +134,13 @@ def _digit_count(text: str) -> int:
 
 
 # Cards
+
+
+def _card_match(match: re.Match, kinds: set[str], said_card: bool) -> str:
+    run = match.group(0)
+    if run[0] == "0" or _NOT_A_CARD_BEFORE.search(match.string, 0, match.start()):
+        return run  # no card number starts with 0 ("0033…" is a phone); a SIRET or an IMEI is no card
+    return _card_or_same(run, kinds, said_card)
 
 
 def _card_or_same(run: str, kinds: set[str], said_card: bool = False) -> str:

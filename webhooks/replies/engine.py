@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from shopinfo.hours import Hours
 
 from .facts import fact_answer
 from .hours_text import hours_answer
-from .intents import Action, Classification, classify, normalize
+from .intents import Action, Classification, classify, normalize, question_intents
 from .language import detect_language
 from .templates import FALLBACK_LANGUAGE, REPLY_LANGUAGES, TEMPLATES, template
 
@@ -93,11 +93,29 @@ def shop_answer(intent: str, lang: str, shop: ShopInfo, normalized: str) -> str 
     return ""
 
 
+def _with_second_question(answer: str, intent: str, lang: str, shop: ShopInfo, normalized: str) -> str:
+    """ "Where are you? Can I park nearby?": one more question about the shop's data is answered too, when
+    the shop gave it (one more only: an SMS stays short). The address goes last, its map link ending it."""
+    second = next((i for i in question_intents(normalized) if i != intent and i in _SHOP_DATA_INTENTS), "")
+    more = shop_answer(second, lang, shop, normalized) if second else None
+    if not more:
+        return answer
+    first, last = (more, answer) if intent == "address" else (answer, more)
+    return f"{first} {last[:1].upper()}{last[1:]}"
+
+
+def _without_labels(hours: Hours) -> Hours:
+    return replace(hours, exceptions=tuple(replace(e, label="") for e in hours.exceptions))
+
+
 def _policy_then_person(lang: str, shop: ShopInfo) -> str:
-    """ "When do I get my refund?": the shop's returns policy answers most of it at once, and a person
-    still checks this very refund (the conversation stays escalated). "" when the shop gave no policy."""
+    """ "When do I get my refund?": an apology, the shop's returns policy, which answers most of it at once,
+    and a person who still checks this very refund (the conversation stays escalated). "" when the shop
+    gave no policy."""
     policy = fact_answer("returns", lang, shop)
-    return f"{policy} {template(lang, 'handover')}" if policy else ""
+    if not policy:
+        return ""
+    return f"{template(lang, 'sorry')} {policy[:1].upper()}{policy[1:]} {template(lang, 'handover')}"
 
 
 def _hours_body(lang: str, shop: ShopInfo, normalized: str) -> str | None:
@@ -105,7 +123,10 @@ def _hours_body(lang: str, shop: ShopInfo, normalized: str) -> str | None:
     # reads as a mistake, so other languages get the structured hours alone (or a person).
     note = shop.hours_note.strip() if lang == shop.language else ""
     if shop.hours is not None and shop.hours.is_set():
-        return hours_answer(shop.hours, lang, normalized, shop.now, note=note)
+        # The owner's labels ("Inventaire", "Congés") are in the shop's language too: another language's
+        # sentence says "closed" without them rather than "closed for Congés".
+        hours = shop.hours if lang == shop.language else _without_labels(shop.hours)
+        return hours_answer(hours, lang, normalized, shop.now, note=note)
     if note:
         return template(lang, "opening_hours").format(hours=clause(note))
     return None
@@ -182,7 +203,10 @@ def decide(
         return Decision(lang, found.intent, Action.NONE, "", needs_attention=False)
     if found.action in (Action.OPT_OUT, Action.OPT_IN):
         return _subscription_decision(lang, found, shop)
-    answer = shop_answer(found.intent, lang, shop, normalize(text)) if found.action is Action.REPLY else ""
+    normalized = normalize(text)
+    answer = shop_answer(found.intent, lang, shop, normalized) if found.action is Action.REPLY else ""
+    if answer:
+        answer = _with_second_question(answer, found.intent, lang, shop, normalized)
     if found.reason == "refund":
         answer = _policy_then_person(lang, shop)
     missing_data = answer is None

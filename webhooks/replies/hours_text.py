@@ -405,9 +405,11 @@ def _exception_notice(lang: str, exception: HoursException) -> str:
     return _phrase(lang, "closed_day", day=when)
 
 
-def format_week(lang: str, hours: Hours, now: datetime | None = None) -> str:
+def format_week(
+    lang: str, hours: Hours, now: datetime | None = None, ahead_days: int = EXCEPTIONS_AHEAD_DAYS
+) -> str:
     """The week in one line: "Tuesday to Saturday, 10 am–7 pm; Sunday, 2–6 pm; closed on Monday",
-    then the exceptions of the next EXCEPTIONS_AHEAD_DAYS days when `now` is given, as sentences."""
+    then the exceptions of the next `ahead_days` days when `now` is given, as sentences."""
     lang = _lang(lang)
     runs = _runs(hours.weekly)
     if len(runs) == 1 and runs[0][:2] == (0, 6):
@@ -421,7 +423,7 @@ def format_week(lang: str, hours: Hours, now: datetime | None = None) -> str:
     if now is None:
         return week
     today = now.date()
-    ahead = hours.exceptions_between(today, today + timedelta(days=EXCEPTIONS_AHEAD_DAYS))
+    ahead = hours.exceptions_between(today, today + timedelta(days=ahead_days))
     return _sentences([week] + [_exception_notice(lang, e) for e in ahead]).removesuffix(".")
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from .escalation import escalation_reason
 from .facts import DELIVERY_TIME_QUESTION, FACT_QUESTIONS
 from .language import strip_accents
 from .when import asked_when
@@ -153,195 +154,6 @@ def is_opt_out(normalized: str, words: list[str]) -> bool:
 
 def is_opt_in(words: list[str]) -> bool:
     return _is_keyword_message(words, _OPT_IN_WORDS)
-
-
-# --- Escalation ------------------------------------------------------------------------------
-_ESCALATION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "refund",
-        _rx(
-            r"rembours",
-            r"(?:rendre|recuperer) (?:mon|mes|l') ?argent",
-            r"refund",
-            r"money back",
-            r"reembols",
-            r"devuelv\w* (?:el|mi) dinero",
-            r"devolver (?:el|mi) dinero",
-            r"rimbors",
-            r"(?:soldi|denaro) indietro",
-            r"geld zuruck",
-            r"ruckerstattung",
-            r"erstatt",
-            r"dinheiro de volta",
-        ),
-    ),
-    (
-        "callback",
-        _rx(
-            r"rappel(?:er|ez|le|lez)\b",
-            r"appel(?:ez|le|lez)[- ]moi",
-            r"m'appeler",
-            r"me telephoner",
-            r"coup de (?:fil|telephone)",
-            r"call (?:me|back|us)",
-            r"ring me",
-            r"phone me",
-            r"give me a (?:call|ring)",
-            r"llam(?:ame|adme|enme|arme)",
-            r"me (?:pueden|podeis|puede|podrian) llamar",
-            r"devolver la llamada",
-            r"richiam",
-            r"chiamatemi",
-            r"mi (?:potete|puo|potreste) chiamare",
-            r"zuruckrufen",
-            r"ruf(?:en sie|t)? mich (?:an|zuruck)",
-            r"rufen sie (?:mich )?(?:bitte )?(?:an|zuruck)",
-            r"anrufen",
-            r"me liga",
-            r"ligue[- ]me",
-        ),
-    ),
-    (
-        "person",
-        _rx(
-            r"parler (?:a|avec) (?:quelqu'un|qqn|une personne|un humain|la gerante|le gerant"
-            r"|un responsable|une responsable|la responsable|le responsable|la patronne|le patron"
-            r"|une vendeuse|un vendeur|un conseiller|une conseillere|vous|madame|monsieur)",
-            r"(?:vraie|vrai) personne",
-            r"humain",
-            r"pas (?:a|avec) un robot",
-            r"gerante?\b",
-            r"(?:speak|talk|chat) (?:to|with) (?:a |an |the |your |someone|somebody|real)",
-            r"real person",
-            r"a human",
-            r"manager",
-            r"hablar con",
-            r"encargad[oa]",
-            r"gerente",
-            r"parlare con",
-            r"responsabile",
-            r"titolare",
-            r"sprechen",
-            r"mitarbeiter",
-            r"geschaftsfuhr",
-            r"inhaber",
-            r"(?:echten|einem|einer) mensch",
-            r"falar com",
-        ),
-    ),
-    (
-        "complaint",
-        _rx(
-            r"reclamation",
-            r"plainte",
-            r"me plaindre",
-            r"decue?\b",
-            r"mecontent",
-            r"pas (?:du tout )?contente?\b",
-            r"inadmissible",
-            r"inacceptable",
-            r"scandal",
-            r"honteu",
-            r"arnaque",
-            r"(?:etes|c'est|service|boutique) (?:vraiment |trop |super |completement )?nul",
-            r"defectueu",
-            r"abime",
-            r"casse\b",
-            r"cassee?s?\b",
-            r"troue",
-            r"retreci",
-            r"dechire",
-            r"decousu",
-            r"complain",
-            r"disappoint",
-            r"unacceptable",
-            r"ridiculous",
-            r"terrible",
-            r"awful",
-            r"worst",
-            r"scam",
-            r"damaged",
-            r"broken",
-            r"faulty",
-            r"defective",
-            r"(?:has|had|with) a hole",
-            r"ripped",
-            r"broke\b",
-            r"fell apart",
-            r"not (?:impressed|happy|pleased)",
-            r"shrunk",
-            r"queja",
-            r"reclamacion",
-            r"reclamar",
-            r"decepcionad",
-            r"inaceptable",
-            r"vergonzoso",
-            r"verguenza",
-            r"roto\b",
-            r"rota\b",
-            r"estropead",
-            r"defectuos",
-            r"reclamo",
-            r"lamentela",
-            r"delus[oa]",
-            r"pessim",
-            r"vergogna",
-            r"inaccettabile",
-            r"rott[oa]\b",
-            r"difettos",
-            r"strappat",
-            r"beschwer",
-            r"enttausch",
-            r"unmoglich",
-            r"kaputt",
-            r"defekt",
-            r"beschadigt",
-            r"mangelhaft",
-            r"reclamacao",
-        ),
-    ),
-    (
-        "anger",
-        _rx(
-            r"furieu",
-            r"enerve",
-            r"en colere",
-            r"j'en ai marre",
-            r"ras le bol",
-            r"personne ne (?:me )?repond",
-            r"(?:semaines|mois) que j'attends",
-            r"(?:been )?waiting (?:for )?(?:\d+|two|three|four|several) weeks",
-            r"llevo (?:\d+|dos|tres) semanas",
-            r"jamais de reponse",
-            r"angry",
-            r"furious",
-            r"fed up",
-            r"nobody (?:answers|replies)",
-            r"enfadad",
-            r"enojad",
-            r"furios",
-            r"hart[oa] de",
-            r"nadie (?:me )?contesta",
-            r"arrabbiat",
-            r"nessuno (?:mi )?risponde",
-            r"verargert",
-            r"sauer\b",
-            r"wutend",
-            r"frechheit",
-            r"unverschamt",
-            r"niemand antwortet",
-            r"irritad",
-        ),
-    ),
-)
-
-
-def escalation_reason(normalized: str) -> str:
-    """Why a person must take over, or "" when the bot may answer."""
-    for reason, pattern in _ESCALATION_PATTERNS:
-        if pattern.search(normalized):
-            return reason
-    return ""
 
 
 # --- Shop questions, in priority order -------------------------------------------------------
@@ -657,10 +469,12 @@ def visit_on_a_day(normalized: str) -> bool:
 
 
 def question_intent(normalized: str) -> str:
-    for intent, pattern in _QUESTION_PATTERNS:
-        if pattern.search(normalized):
-            return intent
-    return ""
+    return next(iter(question_intents(normalized)), "")
+
+
+def question_intents(normalized: str) -> list[str]:
+    """Every question the message asks, most specific first ("où êtes-vous ? on peut se garer ?")."""
+    return [intent for intent, pattern in _QUESTION_PATTERNS if pattern.search(normalized)]
 
 
 def small_talk_intent(words: list[str]) -> tuple[str, Action] | None:

@@ -45,6 +45,7 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         "other": "merci pour votre message ! Une personne de la boutique vous répond dès que possible.",
         "escalate": "merci pour votre message. Je le transmets à l'équipe : une personne de la boutique"
         " vous recontacte dès que possible.",
+        "sorry": "nous sommes désolés.",
         "handover": "Je transmets aussi votre message à l'équipe : une personne de la boutique"
         " vous recontacte dès que possible.",
         "escalate_sorry": "nous sommes désolés. Je transmets votre message à l'équipe : une personne de"
@@ -103,6 +104,7 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         "other": "thanks for your message! Someone from the shop will get back to you as soon as possible.",
         "escalate": "thanks for your message. I'm passing it on to the team: someone from the shop will"
         " contact you as soon as possible.",
+        "sorry": "we're sorry to hear that.",
         "handover": "I'm also passing your message on to the team: someone from the shop will"
         " contact you as soon as possible.",
         "escalate_sorry": "we're sorry to hear that. I'm passing your message on to the team: someone"
@@ -159,6 +161,7 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         "other": "¡gracias por tu mensaje! Una persona de la tienda te responderá lo antes posible.",
         "escalate": "gracias por tu mensaje. Lo paso al equipo: una persona de la tienda se pondrá en"
         " contacto contigo lo antes posible.",
+        "sorry": "lo sentimos mucho.",
         "handover": "También paso tu mensaje al equipo: una persona de la tienda se pondrá en"
         " contacto contigo lo antes posible.",
         "escalate_sorry": "lo sentimos mucho. Paso tu mensaje al equipo: una persona de la tienda se"
@@ -215,6 +218,7 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         "other": "grazie per il messaggio! Una persona del negozio ti risponderà al più presto.",
         "escalate": "grazie per il messaggio. Lo passo al team: una persona del negozio ti contatterà"
         " al più presto.",
+        "sorry": "ci dispiace molto.",
         "handover": "Passo anche il tuo messaggio al team: una persona del negozio ti contatterà"
         " al più presto.",
         "escalate_sorry": "ci dispiace molto. Passo il tuo messaggio al team: una persona del negozio ti"
@@ -270,6 +274,7 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         "other": "danke für Ihre Nachricht! Jemand aus dem Laden meldet sich so schnell wie möglich.",
         "escalate": "danke für Ihre Nachricht. Ich gebe sie an das Team weiter: jemand aus dem Laden"
         " meldet sich so schnell wie möglich.",
+        "sorry": "das tut uns sehr leid.",
         "handover": "Ich gebe Ihre Nachricht auch an das Team weiter: jemand aus dem Laden meldet"
         " sich so schnell wie möglich.",
         "escalate_sorry": "das tut uns sehr leid. Ich gebe Ihre Nachricht an das Team weiter: jemand"
@@ -327,6 +332,7 @@ TEMPLATES: Final[dict[str, dict[str, str]]] = {
         "other": "obrigado pela mensagem! Alguém da loja vai responder o mais rápido possível.",
         "escalate": "obrigado pela mensagem. Vou passá-la à equipa: alguém da loja vai contactá-lo o"
         " mais rápido possível.",
+        "sorry": "lamentamos muito.",
         "handover": "Também vou passar a sua mensagem à equipa: alguém da loja vai contactá-lo o"
         " mais rápido possível.",
         "escalate_sorry": "lamentamos muito. Vou passar a sua mensagem à equipa: alguém da loja vai"

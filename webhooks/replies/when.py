@@ -344,6 +344,29 @@ def _weekend(text: str, today: date) -> date | None:
     return today + timedelta(days=(5 - today.weekday()) % 7)
 
 
+# "Vous fermez à quelle heure ?", "what time do you open?": asked with no day, the time of a day, and the
+# customer means today (the week answers "vos horaires ?" instead).
+_WHAT_TIME_RE = _rx(
+    r"a quelle heure",
+    r"quelle heure",
+    r"jusqu'a quelle heure",
+    r"jusqu'a quand",
+    r"what time",
+    r"(?:until|till|til) (?:what time|when)",
+    r"how late",
+    r"a que hora",
+    r"hasta (?:que hora|cuando)",
+    r"a che ora",
+    r"fino a (?:che ora|quando)",
+    r"um wie ?viel uhr",
+    r"bis wann",
+    r"bis wie ?viel uhr",
+    r"wann (?:schliesst|schliessen|schliesst ihr|offnet|offnen|macht|machen)",
+    r"a que horas",
+    r"ate (?:que horas|quando)",
+)
+
+
 def asked_when(normalized: str, now: datetime) -> Asked | None:
     """The day (or moment) `normalized` asks about, relative to the shop's local `now`; None when the
     message names no day, so the whole week is the answer."""
@@ -356,4 +379,6 @@ def asked_when(normalized: str, now: datetime) -> Asked | None:
         return Asked(day, now=day == today and not evening and bool(_NOW_RE.search(text)), evening=evening)
     if _NOW_RE.search(text):
         return Asked(today, now=True)
+    if _WHAT_TIME_RE.search(text) and not _USUALLY_RE.search(text):
+        return Asked(today)
     return None

@@ -124,7 +124,7 @@ INBOUND = [
 OUTBOUND = [
     "Bonjour {name}, oui nous l'avons en {size}. Nous vous la gardons jusqu'à demain 19h.",
     # The shop's own hours, every day it lists (Sunday included), as the reply engine quotes them.
-    "Bonjour {name}, nous sommes ouverts du mardi au samedi de 10h à 19h et le dimanche de 14h à 18h.",
+    "Bonjour {name}, nos horaires : du mardi au samedi de 10h à 19h, le dimanche de 14h à 18h.",
     "Bonjour {name}, votre commande vous attend en boutique.",
     "Avec plaisir {name}, à bientôt !",
 ]
