@@ -29,12 +29,7 @@ def profile_save(
     profile.map_url = map_url.strip()
     for key in FACT_KEYS:
         setattr(profile, key, facts.get(key, "").strip())
-    profile.translations = {
-        key: kept
-        for key, versions in translations.items()
-        if key in FACT_KEYS
-        and (kept := {lang: text.strip() for lang, text in versions.items() if text.strip()})
-    }
+    profile.translations = _merged(profile.translations, translations)
     profile.save()
     # The free-text note stays a shop setting (the API has always exposed it as `opening_hours`).
     if hours_note.strip() != shop.opening_hours.strip():
@@ -62,5 +57,14 @@ def hours_exception_delete(*, shop: Shop, exception_id: int) -> bool:
     return bool(deleted)
 
 
-def _given(versions: dict[str, str]) -> dict[str, str]:
-    return {lang: text.strip() for lang, text in versions.items() if text.strip()}
+def _merged(stored: dict, submitted: dict[str, dict[str, str]]) -> dict:
+    """The versions submitted replace (or, empty, delete) theirs; a language the form did not show (the
+    shop's own since the owner changed it) keeps its version."""
+    merged = {key: dict(stored.get(key) or {}) for key in FACT_KEYS}
+    for key, versions in submitted.items():
+        for lang, text in versions.items() if key in FACT_KEYS else ():
+            if text.strip():
+                merged[key][lang] = text.strip()
+            else:
+                merged[key].pop(lang, None)
+    return {key: versions for key, versions in merged.items() if versions}

@@ -185,3 +185,11 @@ def test_a_saved_signature_ends_every_automatic_reply(client, owner, shop):
     client.post(PAGE, _form(signature=""))
     decision = decide("Merci beaucoup !", shop=shop_info(Shop.objects.get(pk=shop.pk)))
     assert "\n" not in decision.text and shop.name not in decision.text
+
+
+def test_a_version_the_form_does_not_show_survives_a_save(client, owner, shop):
+    # Written when the shop's language was English: the French box is not shown now that it is French.
+    ShopProfile.objects.create(shop=shop, translations={"delivery": {"fr": "48 h en France", "en": "old"}})
+    client.force_login(owner)
+    assert client.post(PAGE, _form(delivery="48 h")).status_code == 302
+    assert ShopProfile.objects.get(shop=shop).translations == {"delivery": {"fr": "48 h en France"}}
