@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "crm_backends",
     "eshops",
     "shopinfo",
+    "analytics",
 ]
 
 MIDDLEWARE = [
