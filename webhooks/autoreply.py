@@ -47,6 +47,12 @@ MAX_TURN_MESSAGES = 20
 # Set on a turn's last message once its decision is taken, silent or not, so that a task run twice
 # (a worker lost after the commit) neither answers nor e-mails the owners twice.
 DECIDED_MARK = "_turn_decided"
+# What an automatic reply did, kept on its raw_payload for the analytics (analytics.aggregate): it
+# answered, it handed the customer to a person ("someone will get back to you": no answer for the
+# inbox), or it confirmed an opt-out / opt-in. Replies recorded before the marker carry none.
+REPLY_KIND_KEY = "_reply_kind"
+ANSWER, HANDOVER, OPT_OUT, OPT_IN = "answer", "handover", "opt_out", "opt_in"
+REPLY_KINDS = (ANSWER, HANDOVER, OPT_OUT, OPT_IN)
 
 
 def shop_info(shop: Shop) -> ShopInfo:
@@ -312,7 +318,7 @@ def respond(*, customer: Customer, turn: list[Interaction]) -> Interaction | Non
     if decision.action == Action.OPT_IN and customer.opted_out_at:
         Customer.objects.filter(pk=customer.pk).update(opted_out_at=None)
         customer.opted_out_at = None
-        return _reply(customer, inbound, decision.text)
+        return _reply(customer, inbound, decision.text, kind=OPT_IN)
     # Whether an automatic reply may go out now, read once: the apps' answerers act only then.
     closed = None if decision.action in _NOT_FOR_APPS else _cannot_answer(customer, inbound)
     decision, context = _answered_by_apps(customer, turn, decision) if closed == "" else (decision, {})
@@ -335,7 +341,8 @@ def respond(*, customer: Customer, turn: list[Interaction]) -> Interaction | Non
 
         transaction.on_commit(lambda: reply_with_llm.delay(inbound.pk), robust=True)
         return None
-    return _reply(customer, inbound, decision.text, context=context)
+    handover = decision.needs_attention or decision.action == Action.ESCALATE
+    return _reply(customer, inbound, decision.text, context=context, kind=HANDOVER if handover else ANSWER)
 
 
 def _answered_by_apps(
@@ -434,7 +441,7 @@ def _opt_out(customer, inbound, decision):
     customer.opted_out_at = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(opted_out_at=customer.opted_out_at)
     logger.info("customer %s opted out", customer.pk)
-    return _reply(customer, inbound, decision.text)
+    return _reply(customer, inbound, decision.text, kind=OPT_OUT)
 
 
 def _flag(customer: Customer, inbound: Interaction, *, escalate: bool) -> None:
@@ -455,7 +462,7 @@ def _llm_enabled() -> bool:
 
 
 def _reply(
-    customer: Customer, inbound: Interaction, text: str, *, context: dict | None = None
+    customer: Customer, inbound: Interaction, text: str, *, kind: str, context: dict | None = None
 ) -> Interaction | None:
     if not text:
         return None
@@ -467,6 +474,7 @@ def _reply(
         provider=inbound.provider,
         automatic=True,
         context=context,
+        reply_kind=kind,
     )
     queue_send(reply)
     return reply
@@ -494,13 +502,17 @@ def record_outbound(
     author=None,
     via="api",
     context=None,
+    reply_kind="",
 ) -> Interaction:
     """An outbound message, recorded before it is sent so that nothing sent goes unrecorded. `context`:
-    what an automatic reply offered (webhooks.answerers.CONTEXT_KEY), for the answer to the next turn."""
+    what an automatic reply offered (webhooks.answerers.CONTEXT_KEY), for the answer to the next turn;
+    `reply_kind`: what an automatic reply did for the analytics (REPLY_KINDS, kept as REPLY_KIND_KEY)."""
     shop_address = (in_reply_to.raw_payload.get("_shop_address", "") if in_reply_to else "") or ""
     reply = _outbound(customer, channel, body, provider, in_reply_to, automatic, author, via, shop_address)
     if context:
         reply.raw_payload[answerers.CONTEXT_KEY] = context
+    if reply_kind:
+        reply.raw_payload[REPLY_KIND_KEY] = reply_kind
     together = _together.get()
     if together is not None and automatic:
         together.replies.append(reply)  # inserted with the batch's others (Together.write)
