@@ -1,13 +1,23 @@
-"""The figures of a period, read from the daily aggregates (and today's, computed live): what the page,
-the CSV and the weekly e-mail show. Interface (filled in by analytics.aggregate's author)."""
+"""The figures of a period, read from the daily aggregates (analytics.aggregate, kept within minutes by
+the beat task, today's row included): what the page, the CSV and the weekly e-mail show.
+
+`shop_figures` reads the period's and the previous period's DailyStats rows in one query, plus the
+live CRM health and whether the shop has a catalogue: a few small queries, no raw table scanned."""
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Count
+
 PERIODS = ("7d", "30d", "12m")
+MAX_DAYS = 366
+# Periods up to this many days are charted by day, longer ones by month.
+DAILY_SERIES_UP_TO = 62
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,185 @@ class Figures:
     conversion_days: int = 7
     holds: tuple[int, int, int] | None = None  # made, converted, expired; None without a catalogue
     crm: dict[str, int] | None = None  # {"pushed", "failed", "pending"}; None without a connection
+    previous: Figures | None = None  # the period just before, for comparison (its own `previous`: None)
 
     @property
     def inbound(self) -> int:
         return sum(self.messages_in.values())
+
+
+def period_for(name: str, today: date, first: date | None = None, last: date | None = None) -> Period:
+    """The period a page asks for: the last 7 or 30 days, the last 12 months, ending `today`, or a
+    custom one (first <= last, at most MAX_DAYS days); ValueError otherwise."""
+    if name == "7d":
+        return Period(today - timedelta(days=6), today, name)
+    if name == "30d":
+        return Period(today - timedelta(days=29), today, name)
+    if name == "12m":
+        return Period(_year_before(today) + timedelta(days=1), today, name)
+    if name != "custom":
+        raise ValueError(f"unknown period {name!r}")
+    if first is None or last is None:
+        raise ValueError("a custom period needs a first and a last day")
+    if first > last:
+        raise ValueError("the first day comes after the last")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise ValueError(f"a period is at most {MAX_DAYS} days")
+    return Period(first, last, "custom")
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def percentile(ordered: list[float], q: float) -> float | None:
+    """The q-th quantile (0..1) of sorted values, linear between ranks; None for no value."""
+    if not ordered:
+        return None
+    rank = (len(ordered) - 1) * q
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def durations(waits: list[float]) -> Durations:
+    ordered = sorted(waits)
+    return Durations(len(ordered), percentile(ordered, 0.5), percentile(ordered, 0.9))
+
+
+def shop_figures(shop, period: Period, *, now: datetime) -> Figures:
+    """The shop's figures for `period`, with the previous period's as `previous`."""
+    from analytics.models import DailyStats
+
+    before = period.previous()
+    rows = list(
+        DailyStats.objects.filter(shop=shop, day__gte=before.first, day__lte=period.last).order_by("day")
+    )
+    shared = {
+        "business_hours": _has_hours(shop),
+        "holds_known": _has_catalogue(shop),
+        "crm": crm_health(shop),
+    }
+    previous = _figures(before, [r for r in rows if r.day < period.first], **shared)
+    return _figures(period, [r for r in rows if r.day >= period.first], previous=previous, **shared)
+
+
+def _figures(
+    period: Period, rows: list, *, business_hours: bool, holds_known: bool, crm, previous=None
+) -> Figures:
+    from analytics.aggregate import CONVERSION_DAYS
+
+    snapshots = [row.segments for row in rows if row.segments is not None]
+    return Figures(
+        period=period,
+        series=_series(period, rows),
+        messages_in=_sum_dicts(row.messages_in for row in rows),
+        messages_out=_sum_dicts(row.messages_out for row in rows),
+        inbound_answered_auto=sum(row.inbound_answered_auto for row in rows),
+        inbound_escalated=sum(row.inbound_escalated for row in rows),
+        inbound_opted_out=sum(row.inbound_opted_out for row in rows),
+        first_answer_auto=durations([w for row in rows for w in row.waits_auto]),
+        first_answer_human=durations([w for row in rows for w in row.waits_human]),
+        business_hours=business_hours,
+        new_customers=_sum_dicts(row.new_customers for row in rows),
+        returning_customers=sum(row.returning_customers for row in rows),
+        segments_start=snapshots[0] if snapshots else None,
+        segments_end=snapshots[-1] if snapshots else None,
+        orders=_sum_orders(rows),
+        conversations=sum(row.conversations for row in rows),
+        conversions=sum(row.conversions for row in rows),
+        conversion_days=CONVERSION_DAYS,
+        holds=_holds(rows) if holds_known else None,
+        crm=crm,
+        previous=previous,
+    )
+
+
+def _sum_dicts(dicts) -> dict[str, int]:
+    total: Counter = Counter()
+    for counts in dicts:
+        total.update(counts)
+    return dict(sorted(total.items()))
+
+
+def _sum_orders(rows: list) -> dict[str, tuple[int, Decimal]]:
+    counts: Counter = Counter()
+    amounts: dict[str, Decimal] = {}
+    for row in rows:
+        for segment, (count, amount) in row.orders.items():
+            counts[segment] += count
+            amounts[segment] = amounts.get(segment, Decimal("0")) + Decimal(amount)
+    return {segment: (counts[segment], amounts[segment]) for segment in sorted(counts)}
+
+
+def _holds(rows: list) -> tuple[int, int, int]:
+    return (
+        sum(row.holds_made for row in rows),
+        sum(row.holds_converted for row in rows),
+        sum(row.holds_expired for row in rows),
+    )
+
+
+def _series(period: Period, rows: list) -> tuple[Bucket, ...]:
+    """One bucket per day (short periods) or per month (long ones, the first starting on the period's
+    first day), every bucket present even without a row."""
+    by_start: dict[date, list] = {start: [] for start in _bucket_starts(period)}
+    monthly = period.days > DAILY_SERIES_UP_TO
+    for row in rows:
+        start = max(row.day.replace(day=1), period.first) if monthly else row.day
+        by_start[start].append(row)
+    return tuple(
+        Bucket(
+            start,
+            _sum_dicts(row.messages_in for row in found),
+            _sum_dicts(row.messages_out for row in found),
+        )
+        for start, found in by_start.items()
+    )
+
+
+def _bucket_starts(period: Period) -> list[date]:
+    if period.days <= DAILY_SERIES_UP_TO:
+        return [period.first + timedelta(days=n) for n in range(period.days)]
+    starts, month = [period.first], period.first.replace(day=1)
+    while True:
+        month = (month + timedelta(days=32)).replace(day=1)
+        if month > period.last:
+            return starts
+        starts.append(month)
+
+
+def _has_hours(shop) -> bool:
+    from shopinfo.selectors import shop_hours
+
+    hours = shop_hours(shop)
+    return hours is not None and hours.is_set()
+
+
+def _has_catalogue(shop) -> bool:
+    from catalog.cached import shop_has_catalogue
+
+    return shop_has_catalogue(shop.pk)
+
+
+def crm_health(shop) -> dict[str, int] | None:
+    """Customers pushed, failed and waiting on the shop's CRM connection; None without one that pushes
+    (none, or the native backend: nothing to push)."""
+    from crm_backends.models import CrmConnection, CustomerSync
+
+    connection = CrmConnection.objects.filter(shop=shop).first()
+    if connection is None or connection.backend == CrmConnection.Backend.NATIVE:
+        return None
+    counts = dict(
+        CustomerSync.objects.filter(connection=connection)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {
+        "pushed": counts.get(CustomerSync.Status.SYNCED, 0),
+        "failed": counts.get(CustomerSync.Status.FAILED, 0),
+        "pending": counts.get(CustomerSync.Status.PENDING, 0),
+    }
