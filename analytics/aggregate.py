@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 CHANNELS = ("sms", "whatsapp")
 # Waits kept per day: beyond, an evenly spread sample of the sorted waits (same median and percentiles
 # within a rank or two), so that a row stays small whatever the day's traffic.
-MAX_WAITS = 500
+MAX_WAITS = 200
 CONVERSION_DAYS = 7
 # How far before the first day a wait may have started and still be measured (older ones are dropped:
 # a customer answered after a month is no response time but a lost conversation).
@@ -263,6 +263,7 @@ def _count_conversations(
             occurred_at__lt=clock.start,
         )
         .values_list("customer_id", flat=True)
+        .order_by()
         .distinct()
     )
     orders: dict[int, list[datetime]] = defaultdict(list)
@@ -435,12 +436,18 @@ def _active_shops(
     talking = set(
         Interaction.objects.filter(pk__gt=since_interaction)
         .values_list("customer__shop_id", flat=True)
+        .order_by()
         .distinct()
     )
     holding = set(
-        Hold.objects.filter(updated_at__gte=holds_since).values_list("shop_id", flat=True).distinct()
+        Hold.objects.filter(updated_at__gte=holds_since)
+        .values_list("shop_id", flat=True)
+        .order_by()
+        .distinct()
     )
-    ordering = set(Order.objects.filter(pk__gt=since_order).values_list("shop_id", flat=True).distinct())
+    ordering = set(
+        Order.objects.filter(pk__gt=since_order).values_list("shop_id", flat=True).order_by().distinct()
+    )
     return talking | holding, ordering
 
 

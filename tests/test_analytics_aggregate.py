@@ -287,7 +287,8 @@ def test_waits_beyond_the_cap_keep_an_even_sample_with_both_ends():
     kept = sample(list(reversed(waits)))
 
     assert len(kept) == MAX_WAITS and kept == sorted(kept)
-    assert (kept[0], kept[-1], kept[len(kept) // 2]) == (0.0, 2000.0, 1002.0)
+    assert (kept[0], kept[-1]) == (0.0, 2000.0)
+    assert abs(kept[MAX_WAITS // 2] - 1000.0) <= 2000 / MAX_WAITS  # the median within a step
     assert sample(list(reversed(waits))) == kept
     assert sample([3.0, 1.0]) == [1.0, 3.0]
 
