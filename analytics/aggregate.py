@@ -243,19 +243,19 @@ def _count_messages(shop: Shop, clock: Clock, days: dict[date, Day], min_id: int
             conversation.outbound(at, channel, automatic=automatic, person=author is not None, kind=kind)
     if conversation is not None and conversation.talked:
         talked[current] = conversation.talked
-    _count_conversations(shop, clock, days, talked)
+    _count_conversations(shop, clock, days, talked, min_id)
     for day in days.values():
         day.waits_auto, day.waits_human = sample(day.waits_auto), sample(day.waits_human)
 
 
 def _count_conversations(
-    shop: Shop, clock: Clock, days: dict[date, Day], talked: dict[int, dict[date, datetime]]
+    shop: Shop, clock: Clock, days: dict[date, Day], talked: dict[int, dict[date, datetime]], min_id: int
 ) -> None:
     """Conversations (customers who wrote that day), returning customers (who had written on an earlier
     day) and conversions (who ordered within CONVERSION_DAYS of their first message that day)."""
     if not talked:
         return
-    window = _window_customers(shop, clock, 0)
+    window = _window_customers(shop, clock, min_id)
     earlier = set(
         Interaction.objects.filter(
             customer_id__in=Subquery(window),

@@ -122,7 +122,9 @@ def durations(waits: list[float]) -> Durations:
 
 
 def shop_figures(shop, period: Period, *, now: datetime) -> Figures:
-    """The shop's figures for `period`, with the previous period's as `previous`."""
+    """The shop's figures for `period`, with the previous period's as `previous`. Today's row is as
+    fresh as the beat task's last run (analytics.tasks.refresh_stats, every few minutes); `now` is the
+    request's moment, kept in the interface for a live "today" should the page ever need one."""
     from analytics.models import DailyStats
 
     before = period.previous()
