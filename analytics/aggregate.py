@@ -493,7 +493,7 @@ def stats_rebuild_all(
     shop: Shop, since: date | None, *, today: date | None = None
 ) -> tuple[date, date] | None:
     """Rebuild the shop from `since` (default: its first message's day) to today, a month at a time
-    (each month one transaction's worth of rows); the days rebuilt, None when there was nothing."""
+    (31 days per stream of messages: memory stays bounded); the days rebuilt, None when there was nothing."""
     zone = shop_zone(shop)
     today = today or timezone.now().astimezone(zone).date()
     first = since or first_message_day(shop)
