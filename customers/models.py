@@ -606,7 +606,11 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         ordering = ["-placed_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["shop", "reference"], name="order_reference_unique")]
-        indexes = [models.Index(fields=["customer", "-placed_at"], name="order_timeline_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-placed_at"], name="order_timeline_idx"),
+            # The analytics' refresh reads a shop's orders of the last days (no webhook inserts orders).
+            models.Index(fields=["shop", "placed_at"], name="order_shop_placed_idx"),
+        ]
 
     def __str__(self):
         return f"{self.reference} ({self.amount} {self.currency})"

@@ -166,6 +166,7 @@ def reply_with_llm(inbound_id: int) -> str:
             provider=inbound.provider,
             in_reply_to=inbound,
             automatic=True,
+            reply_kind=autoreply.HANDOVER if decision.needs_attention else autoreply.ANSWER,
         )
     send_interaction.delay(reply.pk)
     return "sent"
