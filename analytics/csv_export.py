@@ -79,7 +79,10 @@ def channel_label(channel: str) -> str:
     try:
         return str(Channel(channel).label)
     except ValueError:
-        return _("Other") if channel == "other" else channel
+        pass
+    # Customer.source has a few values that are not channels (free text, "import", "api"…).
+    named = {"other": _("Other"), "import": _("Import"), "api": _("API"), "": _("Unknown")}
+    return str(named.get(channel, channel))
 
 
 def segment_label(segment: str) -> str:
@@ -121,21 +124,16 @@ def automation_table(current: Figures, previous: Figures) -> Table:
 
 
 def response_table(current: Figures, previous: Figures) -> Table:
+    """One row per kind of answer and period: four rows of three numbers stay readable on a phone."""
     rows = []
     for label, now, before in (
         (_("Automatic"), current.first_answer_auto, previous.first_answer_auto),
         (_("By a person"), current.first_answer_human, previous.first_answer_human),
     ):
-        rows.append((label, now.count, now.median, now.p90, before.count, before.median, before.p90))
-    columns = (
-        _("First answer"),
-        _("Answers"),
-        _("Median (seconds)"),
-        _("90th percentile (seconds)"),
-        _("Previous answers"),
-        _("Previous median (seconds)"),
-        _("Previous 90th percentile (seconds)"),
-    )
+        rows.append((label, now.count, now.median, now.p90))
+        earlier = _("%(kind)s, previous period") % {"kind": label}
+        rows.append((earlier, before.count, before.median, before.p90))
+    columns = (_("First answer"), _("Answers"), _("Median (seconds)"), _("90th percentile (seconds)"))
     return Table("response", _("Response time"), columns, tuple(rows))
 
 

@@ -33,15 +33,17 @@ class PeriodForm(forms.Form):
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, data, *, today: date):
+        data = data.copy()
+        # The select shows the period in use: the default, or "custom" when only dates were given.
+        if not data.get("period"):
+            data["period"] = "custom" if data.get("start") or data.get("end") else DEFAULT_PERIOD
         super().__init__(data)
         self.today = today
 
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
-        name = cleaned.get("period") or ("custom" if start or end else DEFAULT_PERIOD)
-        cleaned["period"] = name
-        if name == "custom" and not self.errors:
+        if cleaned.get("period") == "custom" and not self.errors:
             self._check_custom(start, end)
         return cleaned
 

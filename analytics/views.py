@@ -149,7 +149,7 @@ class Section:
     legend: str
     note: str
     columns: tuple[str, ...]
-    rows: list[list[str]]
+    rows: list[list[tuple[str, str]]]
     csv_query: str
 
 
@@ -286,12 +286,16 @@ def duration(seconds: float | None) -> str:
     if hours:
         return f"{hours} h {minutes} min"
     if minutes:
-        return f"{minutes} min {secs} s"
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     return f"{secs} s"
 
 
-def display_rows(table: Table) -> list[list[str]]:
-    return [[_cell(cell) for cell in row] for row in table.rows]
+def display_rows(table: Table) -> list[list[tuple[str, str]]]:
+    """Each row's cells formatted for people, with their column's title (a phone shows it beside the
+    value: its tables become one card per row)."""
+    return [
+        [(column, _cell(cell)) for column, cell in zip(table.columns, row, strict=True)] for row in table.rows
+    ]
 
 
 def _cell(cell) -> str:
@@ -349,7 +353,8 @@ def _charts(current: Figures, previous: Figures) -> dict[str, tuple[str, str]]:
     """Section key → (SVG, legend HTML)."""
     this, before = _("This period"), _("Previous period")
     charts = {"messages": _messages_chart(current)}
-    auto_labels = [_("Answered automatically"), _("Escalated to a person"), _("Opted out")]
+    # Short labels: three of them share 400 units of width under the bars.
+    auto_labels = [_("Automatic"), _("To a person"), _("Opted out")]
     auto = [_shares(f) for f in (current, previous)]
     charts["automation"] = _compare(
         auto_labels,

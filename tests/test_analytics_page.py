@@ -214,7 +214,7 @@ def test_each_headline_shows_the_figure_the_previous_one_and_the_change(client, 
     assert (headlines["auto"].value, headlines["auto"].previous) == ("75.0 %", "50.0 %")
     assert headlines["auto"].change == "+25.0 points"
     assert (headlines["wait-auto"].value, headlines["wait-auto"].change) == ("2 s", "−1 s")
-    assert headlines["wait-human"].value == "15 min 0 s"
+    assert headlines["wait-human"].value == "15 min"
     assert (headlines["revenue"].value, headlines["revenue"].previous) == ("435.50", "200.00")
     assert headlines["conversion"].value == "25.0 %" and headlines["conversion"].previous == "10.0 %"
 
@@ -237,7 +237,7 @@ def test_the_sections_show_charts_tables_and_notes(client, owner, fake):
     assert html.count("<svg") == 6  # messages, automation, customers, segments, revenue, holds
     assert "opening hours only" in html  # the shop has structured hours
     assert "within 7 days" in html
-    assert '<td class="num">420.00</td>' in html and "=cmd" in html
+    assert '<td class="num" data-label="Revenue">420.00</td>' in html and "=cmd" in html
     assert 'class="legend"' in html and "SMS in" in html and "WhatsApp out" in html
 
 
@@ -284,9 +284,12 @@ def test_the_csv_of_each_section_holds_the_figures_given(client, owner, fake):
         ["Opted out", "1", "2.5", "1", "5.0"],
     ]
     response = read_csv(client.get(CSV, {"section": "response"}))
-    assert response[1:] == [
-        ["Automatic", "30", "2.0", "4.0", "10", "3.0", "6.0"],
-        ["By a person", "6", "900.0", "3600.0", "6", "900.0", "3600.0"],
+    assert response == [
+        ["First answer", "Answers", "Median (seconds)", "90th percentile (seconds)"],
+        ["Automatic", "30", "2.0", "4.0"],
+        ["Automatic, previous period", "10", "3.0", "6.0"],
+        ["By a person", "6", "900.0", "3600.0"],
+        ["By a person, previous period", "6", "900.0", "3600.0"],
     ]
     segments = read_csv(client.get(CSV, {"section": "segments"}))
     assert segments[1:] == [["Active", "10", "9", "-1"], ["VIP", "3", "4", "1"]]  # a number is never quoted
