@@ -339,3 +339,14 @@ def test_the_settings_need_a_post_with_a_csrf_token(owner, shop, fake):
     assert browser.post(reverse("analytics-settings"), {"staff_can_view": "on"}).status_code == 403
     assert browser.get(reverse("analytics-settings")).status_code == 405
     assert not AnalyticsSettings.objects.filter(shop=shop).exists()
+
+
+def test_a_french_shop_reads_the_page_in_french_and_the_csv_keeps_plain_numbers(client, owner, shop, fake):
+    shop.language = "fr"
+    shop.save(update_fields=["language"])
+    client.force_login(owner)
+    html = client.get(PAGE).content.decode()
+    assert "Statistiques" in html and "Période précédente" in html and "Répondus automatiquement" in html
+    assert "75,0 %" in html  # French decimal comma on the page
+    revenue = read_csv(client.get(CSV, {"section": "revenue"}))
+    assert revenue[0][0] == "Segment" and revenue[1] == ["VIP", "3", "420.00", "2", "200.00"]
