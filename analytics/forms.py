@@ -11,8 +11,8 @@ from analytics import figures
 from analytics.figures import PERIODS, Period
 
 DEFAULT_PERIOD = "30d"
-# Longer custom periods would be read from thousands of daily rows and drawn as unreadable charts.
-MAX_CUSTOM_DAYS = 3 * 366
+# analytics.figures.period_for refuses longer periods (MAX_DAYS there): said here in words first.
+MAX_CUSTOM_DAYS = 366
 
 
 class PeriodForm(forms.Form):
@@ -45,7 +45,17 @@ class PeriodForm(forms.Form):
         start, end = cleaned.get("start"), cleaned.get("end")
         if cleaned.get("period") == "custom" and not self.errors:
             self._check_custom(start, end)
+        if not self.errors:
+            cleaned["chosen"] = self._period(cleaned["period"], start, end)
         return cleaned
+
+    def _period(self, name: str, start: date | None, end: date | None) -> Period:
+        try:
+            if name in PERIODS:
+                return figures.period_for(name, self.today)
+            return figures.period_for("custom", self.today, start, end)
+        except ValueError as exc:  # a rule of period_for's that the checks above do not know yet
+            raise forms.ValidationError(_("This period cannot be read."), code="refused") from exc
 
     def _check_custom(self, start: date | None, end: date | None) -> None:
         if start is None or end is None:
@@ -55,14 +65,15 @@ class PeriodForm(forms.Form):
         if end > self.today:
             raise forms.ValidationError(_("The last date cannot be in the future."), code="future")
         if (end - start) + timedelta(days=1) > timedelta(days=MAX_CUSTOM_DAYS):
-            raise forms.ValidationError(_("A custom period can be at most three years long."), code="long")
+            raise forms.ValidationError(
+                _("A custom period can be at most %(days)s days long."),
+                code="long",
+                params={"days": MAX_CUSTOM_DAYS},
+            )
 
     def chosen(self) -> Period:
         """The period asked for (call after is_valid())."""
-        name = self.cleaned_data["period"]
-        if name in PERIODS:
-            return figures.period_for(name, self.today)
-        return figures.period_for("custom", self.today, self.cleaned_data["start"], self.cleaned_data["end"])
+        return self.cleaned_data["chosen"]
 
     def query(self) -> str:
         """The period as GET parameters, for the CSV links."""

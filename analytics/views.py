@@ -55,10 +55,7 @@ def analytics_page(request):
     context = {"nav": "analytics", "form": form, "settings_form": _settings_form(request)}
     if not form.is_valid():
         return render(request, "analytics/page.html", context, status=400)
-    period = form.chosen()
-    now = timezone.now()
-    current = shop_figures(request.shop, period, now=now)
-    previous = shop_figures(request.shop, period.previous(), now=now)
+    current, previous = _both(request.shop, form.chosen())
     context.update(page_context(current, previous, form.query()))
     return render(request, "analytics/page.html", context)
 
@@ -73,10 +70,7 @@ def analytics_csv(request):
             _("This period cannot be read."), content_type="text/plain; charset=utf-8"
         )
     period = form.chosen()
-    now = timezone.now()
-    built = tables(
-        shop_figures(request.shop, period, now=now), shop_figures(request.shop, period.previous(), now=now)
-    )
+    built = tables(*_both(request.shop, period))
     table = built.get(request.GET.get("section", ""))
     if table is None:
         return HttpResponseBadRequest(
@@ -103,6 +97,15 @@ def analytics_settings(request):
         mine.delete()
     messages.success(request, _("The analytics settings were saved."))
     return redirect("analytics")
+
+
+def _both(shop: Shop, period: Period) -> tuple[Figures, Figures]:
+    """The period's figures and the previous period's. shop_figures computes both at once and returns
+    the previous one as `.previous`; a Figures without it (an older one) costs a second call."""
+    now = timezone.now()
+    current = shop_figures(shop, period, now=now)
+    previous = getattr(current, "previous", None)
+    return current, previous or shop_figures(shop, period.previous(), now=now)
 
 
 def _check_may_view(request) -> None:

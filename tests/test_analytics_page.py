@@ -8,7 +8,7 @@ The figures themselves are analytics.figures' job (tested there): here `analytic
 
 import csv
 import io
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -185,7 +185,7 @@ def test_custom_dates_are_read_and_kept_in_the_csv_links(client, owner, fake):
         ({"period": "custom", "start": "2026-10-01"}, "Give both dates of a custom period."),
         ({"period": "custom", "start": "2026-10-31", "end": "2026-10-01"}, "must not be after the last one"),
         ({"period": "custom", "start": "2026-13-45", "end": "2026-10-01"}, "Enter a valid date"),
-        ({"start": "2020-01-01", "end": "2026-01-01"}, "at most three years long"),
+        ({"start": "2025-01-01", "end": "2026-01-02"}, "at most 366 days long"),
         ({"period": "custom", "start": "2026-01-01", "end": str(TODAY + timedelta(days=2))}, "in the future"),
         ({"period": "custom", "start": "x' onmouseover=alert(1)", "end": "2026-10-01"}, "Enter a valid date"),
     ],
@@ -350,3 +350,38 @@ def test_a_french_shop_reads_the_page_in_french_and_the_csv_keeps_plain_numbers(
     assert "75,0 %" in html  # French decimal comma on the page
     revenue = read_csv(client.get(CSV, {"section": "revenue"}))
     assert revenue[0][0] == "Segment" and revenue[1] == ["VIP", "3", "420.00", "2", "200.00"]
+
+
+def test_a_period_that_period_for_refuses_is_a_400_not_a_500(client, owner, monkeypatch, fake):
+    def refuse(name, today, first=None, last=None):
+        raise ValueError("a rule the form does not know")
+
+    monkeypatch.setattr(analytics.figures, "period_for", refuse, raising=False)
+    client.force_login(owner)
+    page = client.get(PAGE, {"period": "7d"})
+    assert page.status_code == 400 and "This period cannot be read." in page.content.decode()
+    assert client.get(CSV, {"section": "messages", "period": "7d"}).status_code == 400
+    assert fake.asked == []
+
+
+@dataclass(frozen=True)
+class WithPrevious(Figures):
+    """Figures as analytics.figures.shop_figures returns them: the previous period's inside."""
+
+    previous: Figures | None = None
+
+
+def test_figures_that_carry_the_previous_period_are_read_once(client, owner, monkeypatch, fake):
+    asked = []
+
+    def shop_figures(shop, period, *, now):
+        asked.append(period)
+        return WithPrevious(
+            **{**vars(CURRENT), "period": period}, previous=replace(PREVIOUS, period=period.previous())
+        )
+
+    monkeypatch.setattr(analytics.views, "shop_figures", shop_figures)
+    client.force_login(owner)
+    headlines = {h.key: h for h in client.get(PAGE).context["headlines"]}
+    assert len(asked) == 1 and (headlines["in"].value, headlines["in"].previous) == ("40", "20")
+    assert read_csv(client.get(CSV, {"section": "holds"}))[1] == ["Holds made", "4", "1"]
