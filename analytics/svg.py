@@ -20,7 +20,7 @@ LEFT = 44  # room for the y axis' labels
 RIGHT = 8
 TOP = 12
 BOTTOM = 30  # room for the x axis' labels
-MAX_X_LABELS = 7  # more would overlap at 400 units
+MAX_X_LABELS = 5  # more would overlap once shrunk to a phone (larger text there)
 MAX_SERIES = 6  # the stylesheet's palette: s0 … s5
 
 
@@ -125,8 +125,10 @@ def _axes(top: float, x_labels: list[tuple[float, str]]) -> str:
     every = max(1, math.ceil(len(x_labels) / MAX_X_LABELS))
     for j, (x, label) in enumerate(x_labels):
         if j % every == 0:
+            # A line's last point sits on the right edge: a centred label there would be cut off.
+            anchor = "end" if x >= WIDTH - RIGHT - 0.5 else "middle"
             parts.append(
-                f'<text class="tick" x="{x:.2f}" y="{HEIGHT - 10}" text-anchor="middle">'
+                f'<text class="tick" x="{x:.2f}" y="{HEIGHT - 10}" text-anchor="{anchor}">'
                 f"{escape(label)}</text>"
             )
     return "".join(parts)
