@@ -138,7 +138,7 @@ def response_table(current: Figures, previous: Figures) -> Table:
 
 
 def customers_table(current: Figures, previous: Figures) -> Table:
-    sources = sorted(set(current.new_customers) | set(previous.new_customers), key=_channel_order)
+    sources = sorted(set(current.new_customers) | set(previous.new_customers), key=source_order)
     rows: list[tuple[Cell, ...]] = [
         (
             _("New customers from %(channel)s") % {"channel": channel_label(source)},
@@ -160,7 +160,7 @@ def segments_table(figures: Figures) -> Table | None:
     """Customers per segment at the period's start and end; None when either is unknown."""
     if figures.segments_start is None or figures.segments_end is None:
         return None
-    names = _segment_order(set(figures.segments_start) | set(figures.segments_end))
+    names = segment_order(set(figures.segments_start) | set(figures.segments_end))
     rows = []
     for name in names:
         start, end = figures.segments_start.get(name, 0), figures.segments_end.get(name, 0)
@@ -171,7 +171,7 @@ def segments_table(figures: Figures) -> Table | None:
 
 def revenue_table(current: Figures, previous: Figures) -> Table:
     rows = []
-    for name in _segment_order(set(current.orders) | set(previous.orders)):
+    for name in segment_order(set(current.orders) | set(previous.orders)):
         count, amount = current.orders.get(name, (0, Decimal(0)))
         before_count, before_amount = previous.orders.get(name, (0, Decimal(0)))
         rows.append((segment_label(name), count, Decimal(amount), before_count, Decimal(before_amount)))
@@ -227,13 +227,14 @@ def _raw(cell: Cell) -> str:
     return str(cell)
 
 
-def _channel_order(channel: str) -> tuple[int, str]:
+def source_order(channel: str) -> tuple[int, str]:
+    """Sort key: SMS, WhatsApp, then other sources by name."""
     return (
         (KNOWN_CHANNELS.index(channel), "") if channel in KNOWN_CHANNELS else (len(KNOWN_CHANNELS), channel)
     )
 
 
-def _segment_order(names: Iterable[str]) -> list[str]:
+def segment_order(names: Iterable[str]) -> list[str]:
     """The model's order (prospect, active, VIP, inactive), then any unknown name."""
     known = [value for value in Customer.Segment.values if value in names]
     return known + sorted(set(names) - set(known))

@@ -29,7 +29,9 @@ from analytics.csv_export import (
     channel_label,
     message_columns,
     segment_label,
+    segment_order,
     share,
+    source_order,
     tables,
     write_csv,
 )
@@ -367,7 +369,8 @@ def _charts(current: Figures, previous: Figures) -> dict[str, tuple[str, str]]:
         this,
         before,
     )
-    sources = sorted(set(current.new_customers) | set(previous.new_customers))
+    # The same order as the tables under the charts.
+    sources = sorted(set(current.new_customers) | set(previous.new_customers), key=source_order)
     charts["customers"] = _compare(
         [channel_label(s) for s in sources],
         [[f.new_customers.get(s, 0) for s in sources] for f in (current, previous)],
@@ -376,7 +379,7 @@ def _charts(current: Figures, previous: Figures) -> dict[str, tuple[str, str]]:
         this,
         before,
     )
-    segments = sorted(set(current.orders) | set(previous.orders))
+    segments = segment_order(set(current.orders) | set(previous.orders))
     charts["revenue"] = _compare(
         [segment_label(s) for s in segments],
         [[float(f.orders.get(s, (0, 0))[1]) for s in segments] for f in (current, previous)],
@@ -386,7 +389,7 @@ def _charts(current: Figures, previous: Figures) -> dict[str, tuple[str, str]]:
         before,
     )
     if current.segments_start is not None and current.segments_end is not None:
-        names = sorted(set(current.segments_start) | set(current.segments_end))
+        names = segment_order(set(current.segments_start) | set(current.segments_end))
         charts["segments"] = _compare(
             [segment_label(s) for s in names],
             [[f.get(s, 0) for s in names] for f in (current.segments_start, current.segments_end)],

@@ -239,6 +239,8 @@ def test_the_sections_show_charts_tables_and_notes(client, owner, fake):
     assert "within 7 days" in html
     assert '<td class="num" data-label="Revenue">420.00</td>' in html and "=cmd" in html
     assert 'class="legend"' in html and "SMS in" in html and "WhatsApp out" in html
+    chart = html[html.index('id="section-revenue"') :].split("</svg>")[0]
+    assert chart.index(">VIP<") < chart.index(">=cmd<")  # the table's order: the model's, then others
 
 
 def test_no_catalogue_and_no_crm_means_no_such_sections(client, owner, monkeypatch, fake):
@@ -376,9 +378,8 @@ def test_figures_that_carry_the_previous_period_are_read_once(client, owner, mon
 
     def shop_figures(shop, period, *, now):
         asked.append(period)
-        return WithPrevious(
-            **{**vars(CURRENT), "period": period}, previous=replace(PREVIOUS, period=period.previous())
-        )
+        earlier = replace(PREVIOUS, period=period.previous())
+        return WithPrevious(**{**vars(CURRENT), "period": period, "previous": earlier})
 
     monkeypatch.setattr(analytics.views, "shop_figures", shop_figures)
     client.force_login(owner)
