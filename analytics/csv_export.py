@@ -25,6 +25,7 @@ from customers.models import Channel, Customer
 
 Cell = str | int | float | Decimal | None
 KNOWN_CHANNELS = ("sms", "whatsapp")
+MONTHLY_AFTER_DAYS = 62  # the figures' series switch from days to months past this (figures.Bucket)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,10 @@ def messages_table(figures: Figures) -> Table:
     for bucket in figures.series:
         counts = {"in": bucket.messages_in, "out": bucket.messages_out}
         rows.append((bucket.start.isoformat(), *(counts[d].get(c, 0) for d, c, _title in columns)))
-    return Table("messages", _("Messages per day"), (_("Date"), *(t for *_dc, t in columns)), tuple(rows))
+    monthly = figures.period.days > MONTHLY_AFTER_DAYS
+    title = _("Messages per month") if monthly else _("Messages per day")
+    first = _("Month") if monthly else _("Date")
+    return Table("messages", title, (first, *(t for *_dc, t in columns)), tuple(rows))
 
 
 def automation_table(current: Figures, previous: Figures) -> Table:

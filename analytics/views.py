@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from analytics import figures as figures_module
 from analytics import svg
 from analytics.csv_export import (
+    MONTHLY_AFTER_DAYS,
     Table,
     channel_label,
     message_columns,
@@ -40,8 +41,6 @@ from analytics.forms import AnalyticsSettingsForm, PeriodForm
 from analytics.models import AnalyticsSettings, WeeklySummary
 from customers.access import dashboard_view
 from customers.models import Membership, Shop
-
-MONTHLY_AFTER_DAYS = 62  # the figures' series switch from days to months past this (figures.Bucket)
 
 
 def shop_figures(shop: Shop, period: Period, *, now) -> Figures:

@@ -302,6 +302,14 @@ def test_the_csv_of_each_section_holds_the_figures_given(client, owner, fake):
     ]
 
 
+def test_a_year_is_charted_and_exported_by_month(client, owner, fake):
+    client.force_login(owner)
+    page = client.get(PAGE, {"period": "12m"}).content.decode()
+    assert '<h2 id="title-messages">Messages per month</h2>' in page
+    assert read_csv(client.get(CSV, {"section": "messages", "period": "12m"}))[0][0] == "Month"
+    assert read_csv(client.get(CSV, {"section": "messages", "period": "30d"}))[0][0] == "Date"
+
+
 def test_the_csv_names_its_period_and_refuses_an_unknown_section(client, owner, fake):
     client.force_login(owner)
     response = client.get(
