@@ -39,6 +39,7 @@ urlpatterns = [
     path("dashboard/customers/<int:customer_id>/crm-retry/", customer_crm_retry, name="customer-crm-retry"),
     # The catalogue's holds (catalog.views), for owners and staff.
     path("dashboard/holds/", include("catalog.urls")),
+    path("dashboard/analytics/", include("analytics.urls")),  # the shop's figures and charts (issue 17)
     # Files customers sent, for the shop's own people (webhooks.media_views).
     path("dashboard/media/<int:media_file_id>/", media_serve, name="media-download"),
     path("dashboard/media/<int:media_file_id>/retry/", media_retry_view, name="media-retry"),
