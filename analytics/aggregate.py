@@ -505,3 +505,8 @@ def stats_rebuild_all(
         stats_rebuild(shop, start, end)
         start = end + timedelta(days=1)
     return first, today
+
+
+def demo_stats_rebuild(*, shop_id: int) -> None:
+    """seed_demo's hook (see apps.py): the demo shop's figures, every day since its first message."""
+    stats_rebuild_all(Shop.objects.get(pk=shop_id), None)
