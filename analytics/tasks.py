@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from analytics import weekly
 from analytics.aggregate import stats_refresh
 
 
@@ -7,3 +8,9 @@ from analytics.aggregate import stats_refresh
 def refresh_stats() -> int:
     """Every few minutes (beat): today's and yesterday's figures of the shops with new activity."""
     return stats_refresh()
+
+
+@shared_task
+def send_weekly_summaries() -> int:
+    """Every hour (beat): the Monday e-mails whose shop's local morning has come (analytics.weekly)."""
+    return weekly.send_weekly_summaries()

@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -39,7 +40,7 @@ from analytics.csv_export import (
 from analytics.figures import Durations, Figures, Period
 from analytics.forms import AnalyticsSettingsForm, PeriodForm
 from analytics.models import AnalyticsSettings, WeeklySummary
-from customers.access import dashboard_view
+from customers.access import dashboard_view, switch_shop
 from customers.models import Membership, Shop
 
 
@@ -51,6 +52,8 @@ def shop_figures(shop: Shop, period: Period, *, now) -> Figures:
 @require_GET
 @dashboard_view
 def analytics_page(request):
+    if "shop" in request.GET:
+        return _switch_then_show(request)
     _check_may_view(request)
     form = PeriodForm(request.GET, today=_today(request.shop))
     context = {"nav": "analytics", "form": form, "settings_form": _settings_form(request)}
@@ -98,6 +101,18 @@ def analytics_settings(request):
         mine.delete()
     messages.success(request, _("The analytics settings were saved."))
     return redirect("analytics")
+
+
+def _switch_then_show(request):
+    """The weekly e-mail's link names its shop: an owner of several lands on that shop's figures (when
+    they belong to it; otherwise the param is dropped and the current shop shown)."""
+    wanted = request.GET.get("shop", "")
+    if wanted.isdigit():
+        switch_shop(request, int(wanted))
+    query = request.GET.copy()
+    del query["shop"]
+    target = reverse("analytics")
+    return redirect(f"{target}?{query.urlencode()}" if query else target)
 
 
 def _both(shop: Shop, period: Period) -> tuple[Figures, Figures]:

@@ -472,6 +472,11 @@ CELERY_BEAT_SCHEDULE["crm-sync-sweep"] = {
 # The analytics' daily rows of the shops with new activity (analytics.aggregate.stats_refresh): the page
 # is this fresh.
 CELERY_BEAT_SCHEDULE["refresh-analytics"] = {"task": "analytics.tasks.refresh_stats", "schedule": 5 * 60}
+# The Monday summaries: hourly, so that each shop's morning comes in its own time zone (analytics.weekly).
+CELERY_BEAT_SCHEDULE["analytics-weekly-summaries"] = {
+    "task": "analytics.tasks.send_weekly_summaries",
+    "schedule": 60 * 60,
+}
 # CRM calls go only to the vendors' own hosts (https on *.hubapi.com, *.salesforce.com, *.force.com).
 # Other host names listed here (comma-separated, e.g. a local fake: 127.0.0.1,localhost) may be used in
 # a connection's api_base / login_url too, with that connection's own credentials: HUBSPOT_ACCESS_TOKEN
