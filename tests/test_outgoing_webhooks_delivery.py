@@ -449,3 +449,15 @@ def test_an_endpoint_a_person_disabled_gets_no_events_one_stopped_by_failures_ke
     endpoint.save(update_fields=["consecutive_failures"])  # as the delivery task's save: the cache forgets
     order(shop, "STOPPED")
     assert [d.event.payload["data"]["reference"] for d in WebhookDelivery.objects.all()] == ["STOPPED"]
+
+
+def test_the_disabled_e_mail_subject_is_plain_text(shop, owner, endpoint):
+    """A subject is not HTML: a shop called "Lila & Co" is not "Lila &amp; Co" in the owner's inbox."""
+    from crm_backends.outgoing.notify import owners_notify_disabled
+
+    shop.name, shop.language = "Lila & Co", "en"
+    shop.save()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False, disabled_reason="HTTP 500 × 50")
+
+    assert owners_notify_disabled(endpoint.pk) == 1
+    assert mail.outbox[0].subject == "Lila & Co: a webhook endpoint was disabled"
