@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from customers.csv_io import EXPORT_COLUMNS, neutralize
 from customers.models import ChannelAddress, Customer, Interaction, Membership, Note, Order, Shop
@@ -231,3 +232,28 @@ def test_import_non_utf8_file_is_a_clear_error(shop, tmp_path):
     path.write_bytes("first_name,email\nHélène,h@example.com\n".encode("latin-1"))
     with pytest.raises(CommandError, match="not UTF-8"):
         run("import_customers", str(path), "--shop", shop.slug)
+
+
+def test_seed_demo_replies_say_what_they_did_so_its_analytics_have_figures(db):
+    """The demo's automatic replies carry webhooks.autoreply's marker and its people's replies an author:
+    the analytics page shows automation and response times for the demo, not zeros."""
+    from analytics.figures import period_for, shop_figures
+    from customers.management.commands import seed_demo
+    from webhooks import autoreply
+
+    assert (seed_demo.REPLY_KIND_KEY, seed_demo.ANSWER, seed_demo.HANDOVER) == (
+        autoreply.REPLY_KIND_KEY,
+        autoreply.ANSWER,
+        autoreply.HANDOVER,
+    )
+    run("seed_demo", "--customers", "120")
+    shop = Shop.objects.get(slug="maison-coccinelle")
+    automatic = Interaction.objects.filter(customer__shop=shop, is_automatic=True)
+    assert automatic.filter(raw_payload__has_key=autoreply.REPLY_KIND_KEY).count() == automatic.count() > 0
+    people = Interaction.objects.filter(customer__shop=shop, direction="outbound", is_automatic=False)
+    assert people.exists() and not people.filter(author__isnull=True).exists()
+
+    year = shop_figures(shop, period_for("12m", timezone.localdate()), now=timezone.now())
+    assert 0 < year.inbound_answered_auto < year.inbound
+    assert year.first_answer_auto.count > 0 and year.first_answer_auto.median < 10  # seconds
+    assert year.first_answer_human.count > 0 and year.first_answer_human.median >= 60

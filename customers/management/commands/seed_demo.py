@@ -4,6 +4,7 @@ import random
 import secrets
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -144,6 +145,10 @@ WAITING = [
     "Est-il possible de parler à quelqu'un au sujet d'un remboursement ?",
     "La fermeture de la veste est cassée après deux jours, je suis déçue.",
 ]
+# What an automatic reply did, as webhooks.autoreply marks it (REPLY_KIND_KEY, ANSWER, HANDOVER) and the
+# analytics read it; spelled out here because customers imports nothing from webhooks (a test checks).
+REPLY_KIND_KEY, ANSWER, HANDOVER = "_reply_kind", "answer", "handover"
+PARIS = ZoneInfo("Europe/Paris")  # the demo shop's time zone (the default)
 HOLDING = (
     "Merci pour votre message, je le transmets à l'équipe : "
     "quelqu'un de la boutique vous répond au plus vite."
@@ -217,7 +222,7 @@ class Command(BaseCommand):
                 names.add("auto-created")
             links += [through(customer_id=customer.pk, tag_id=tags[n].pk) for n in names if n in tags]
         through.objects.bulk_create(links)
-        Interaction.objects.bulk_create(i for c in customers for i in self._conversation(c, rng))
+        Interaction.objects.bulk_create(i for c in customers for i in self._conversation(c, rng, author))
         Customer.objects.bulk_update(customers, ["last_contact_at", "attention_since"], batch_size=500)
         Order.objects.bulk_create(o for c in customers for o in self._orders(shop, c, rng, now))
         # Written by the shop's owner (a note without author reads "someone" on the pages).
@@ -234,7 +239,11 @@ class Command(BaseCommand):
         segments_refresh(shop=shop)
 
     def _customer(self, shop, rng, now, i):
-        first_contact = now - timedelta(days=rng.randint(1, 420), minutes=rng.randint(0, 1440))
+        # Customers write while the shop is open (10:00-18:00 in Paris), as most do: a person's answer
+        # then waits business minutes, not a night the analytics leave out.
+        day = timezone.localtime(now - timedelta(days=rng.randint(1, 420)), PARIS)
+        minutes = rng.randint(0, 1440) * 480 // 1440
+        first_contact = day.replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(minutes=minutes)
         channel = rng.choice(["sms", "whatsapp", "whatsapp"])
         return Customer(
             shop=shop,
@@ -275,7 +284,7 @@ class Command(BaseCommand):
                 original.save(update_fields=["last_name"])
         return Customer.objects.bulk_create(twins)
 
-    def _conversation(self, customer, rng):
+    def _conversation(self, customer, rng, author=None):
         if not customer.first_contact_at:
             return []
         at, messages, now = customer.first_contact_at, [], timezone.now()
@@ -283,11 +292,20 @@ class Command(BaseCommand):
             if at > now:
                 break
             size = rng.choice(["36", "38", "40", "M", "L"])
-            messages.append(self._message(customer, "inbound", rng.choice(INBOUND).format(size=size), at))
-            at += timedelta(minutes=rng.randint(2, 90))
+            question = self._message(customer, "inbound", rng.choice(INBOUND).format(size=size), at)
+            messages.append(question)
+            by_a_person = timedelta(minutes=rng.randint(2, 90))
             reply = rng.choice(OUTBOUND).format(name=customer.first_name, size=size)
+            # The reply engine answers most, within seconds, saying what it did (as webhooks.autoreply
+            # records it: the analytics count it); the shop's owner answers the rest, minutes later.
+            automatic = rng.random() < 0.8
+            at += timedelta(seconds=3 + len(reply) % 5) if automatic else by_a_person
             answer = self._message(customer, "outbound", reply, min(at, now), status="delivered")
-            answer.is_automatic = rng.random() < 0.6  # the reply engine answers most; a person the rest
+            answer.is_automatic = automatic
+            if automatic:
+                answer.raw_payload = {"demo": True, REPLY_KIND_KEY: ANSWER}
+            else:
+                answer.author = author
             messages.append(answer)
             at += timedelta(days=rng.randint(3, 40))
         if customer.needs_attention:
@@ -305,6 +323,7 @@ class Command(BaseCommand):
         answered = asked + timedelta(seconds=8)
         holding = self._message(customer, "outbound", HOLDING, answered, status="delivered")
         holding.is_automatic = True
+        holding.raw_payload = {"demo": True, REPLY_KIND_KEY: HANDOVER}
         return [question, holding]
 
     def _message(self, customer, direction, body, at, status="received"):
