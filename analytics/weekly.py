@@ -22,6 +22,7 @@ from django.utils import formats, timezone, translation
 
 from analytics.figures import Figures, Period, shop_figures
 from analytics.models import WeeklySummary
+from analytics.presenting import headlines
 from customers.models import Membership
 from shopinfo.selectors import shop_zone
 
@@ -92,8 +93,6 @@ def _claim(subscription: WeeklySummary, week: date) -> bool:
 
 def summary_build(shop, week: date, *, now: datetime) -> Summary:
     """The e-mail of the week starting on Monday `week`, in the shop's language."""
-    from analytics.views import headlines  # the page's headline cards, formatted the same way
-
     period = Period(week, week + timedelta(days=6), "custom")
     with translation.override(_language(shop)):
         current = shop_figures(shop, period, now=now)
