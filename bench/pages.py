@@ -3,19 +3,20 @@
     .venv/bin/python bench/pages.py [--runs 5] [--reseed] [--explain] [--only SUBSTRING]
 
 Seeds a PostgreSQL database of its own (bench_pages; kept between runs, seeded once: --reseed starts
-again) with 10 shops of 100,000 customers, interleaved in the table as shops growing side by side leave
-them; the shop viewed also has 200,000 messages, ~67,000 orders
-and tags. Seeding is set-based SQL (`generate_series`), then the per-customer figures are computed once
-and the database is vacuumed and analysed (as autovacuum leaves a production one): about three minutes
-here (173 s on 2026-12-02).
+again; a database seeded by an older, smaller version of this script is emptied and seeded again) with 10
+shops of 100,000 customers, interleaved in the table as shops growing side by side leave them, and
+10,000,000 messages: 1,000,000 per shop over two years, each customer's questions answered automatically
+within seconds, handed over, or answered by a person within two hours. The shop viewed also has ~67,000
+orders and tags, and its analytics' daily rows rebuilt from its messages (`stats_rebuild_all`, as
+`rebuild_stats` does). Seeding is set-based SQL (`generate_series`), then the per-customer figures are
+computed once and the database is vacuumed and analysed (as autovacuum leaves a production one).
 Then, in-process with Django's test client signed in as the shop's owner (DEBUG off), requests every
 page: the customer list with its stat cards, each filter, sort and page size, deep pages, searches of
-every kind, a customer's page (its conversation and its activity), the inbox and the admin's customer
-list; --runs times each, and prints the median,
-the worst, the SQL statements per page and the garbage collector's time inside the worst run, then
-the slowest page against the 100 ms target. --explain
-prints `EXPLAIN (ANALYZE, BUFFERS)` of the slowest statement of the slowest page. Only 127.0.0.1 is
-contacted.
+every kind, a customer's page (its conversation and its activity), the inbox, the admin's customer list,
+and the analytics page (7 and 30 days, 12 months, a custom year) with a CSV; --runs times each, and
+prints the median, the worst, the SQL statements per page and the garbage collector's time inside the
+worst run, then the slowest page against the 100 ms target. --explain prints `EXPLAIN (ANALYZE, BUFFERS)`
+of the slowest statement of the slowest page. Only 127.0.0.1 is contacted.
 """
 
 import argparse
@@ -34,7 +35,8 @@ from bench import harness  # noqa: E402
 
 TARGET_MS = 100
 SHOPS, PER_SHOP = 10, 100_000
-MESSAGES, ORDERS = 200_000, 67_000
+MESSAGES_PER_SHOP, ORDERS = 1_000_000, 67_000
+MESSAGES = SHOPS * MESSAGES_PER_SHOP
 FIRST_NAMES = [
     "Céline", "Léa", "Julie", "Chloé", "Inès", "Zoé", "Manon", "Hélène", "Noémie", "Amélie", "Camille",
     "Sarah", "Emma", "Louise", "Jeanne", "Anaïs", "Élodie", "Margaux", "Océane", "Maëlle", "Thomas",
@@ -82,8 +84,11 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if not fresh and not _seeded():
+        call_command("flush", interactive=False, verbosity=0)  # seeded by an older version: start again
+        fresh = True
     started = time.monotonic()
-    seeded = seed() if fresh or not _seeded() else None
+    seeded = seed() if fresh else None
     if seeded:
         print(f"seeded {seeded} in {time.monotonic() - started:.0f} s")
     else:
@@ -103,9 +108,20 @@ def _database_exists(url: str) -> bool:
 
 
 def _seeded() -> bool:
+    """Everything this version seeds is there (the messages' count: an estimate, from the statistics)."""
+    from django.db import connection
+
+    from analytics.models import DailyStats
     from customers.models import Customer
 
-    return Customer.objects.count() >= SHOPS * PER_SHOP
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'customers_interaction'")
+        messages = cursor.fetchone()[0]
+    return (
+        Customer.objects.count() >= SHOPS * PER_SHOP
+        and messages >= MESSAGES * 0.9
+        and DailyStats.objects.filter(shop__slug="bench-0").exists()
+    )
 
 
 # --- seeding ----------------------------------------------------------------------------------------------
@@ -131,7 +147,16 @@ def seed() -> str:
         params = {"shops": [shop.pk for shop in shops], "n": SHOPS * PER_SHOP, "per_shop": PER_SHOP}
         cursor.execute(CUSTOMERS_SQL, {**params, "first": FIRST_NAMES, "last": LAST_NAMES})
         viewed = shops[0].pk
-        cursor.execute(MESSAGES_SQL, {"shop": viewed, "n": MESSAGES})
+        cursor.execute(CUSTOMER_NUMBERS_SQL)
+        for shop in shops:
+            started = time.monotonic()
+            cursor.execute(
+                MESSAGES_SQL, {**params, "shop": shop.pk, "pairs": MESSAGES_PER_SHOP // 2, "owner": owner.pk}
+            )
+            print(
+                f"  {shop.slug}: {MESSAGES_PER_SHOP:,} messages in {time.monotonic() - started:.0f} s",
+                flush=True,
+            )
         cursor.execute(ORDERS_SQL, {"shop": viewed, "n": ORDERS})
         cursor.execute(TAGS_SQL, {"shop": viewed})
     # The rows came in by SQL, which no signal sees: the per-customer figures are computed once, as a
@@ -140,7 +165,22 @@ def seed() -> str:
 
     figures_refresh_all()
     _vacuum_analyze()
+    started = time.monotonic()
+    analytics_prepare(shops[0])
+    print(
+        f"  analytics' daily rows of {shops[0].slug} rebuilt in {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
     return f"{SHOPS * PER_SHOP:,} customers, {MESSAGES:,} messages, {ORDERS:,} orders"
+
+
+def analytics_prepare(shop) -> None:
+    """The viewed shop's daily rows, from its two years of messages, as `rebuild_stats --shop` builds
+    them; the page reads only its own shop's rows, so the other shops' are not needed."""
+    from analytics.aggregate import stats_rebuild_all
+
+    stats_rebuild_all(shop, None)
+    _vacuum_analyze()
 
 
 CUSTOMERS_SQL = """
@@ -173,21 +213,47 @@ FROM generate_series(0, %(n)s - 1) AS r,
 ORDER BY r
 """
 
+# Each shop's customers numbered 0..PER_SHOP-1, for the messages' set-based insert below.
+CUSTOMER_NUMBERS_SQL = """
+CREATE TEMPORARY TABLE bench_customer_numbers AS
+SELECT id, shop_id, row_number() OVER (PARTITION BY shop_id ORDER BY id) - 1 AS n FROM customers_customer;
+CREATE INDEX ON bench_customer_numbers (shop_id, n);
+ANALYZE bench_customer_numbers;
+"""
+
+# One shop's messages: `pairs` questions, each with its answer. Pair p is customer p mod PER_SHOP's, on
+# day p mod 700 before now, at a minute of the day from p; its answer (chosen by p / 700, so that every day
+# has each kind): 8 in 10 automatic within seconds (with the `_reply_kind` marker webhooks.autoreply
+# writes), 1 in 10 an automatic hand-over, 1 in 10 a person's reply within two hours (the owner).
 MESSAGES_SQL = """
-WITH shop_customers AS (
-    SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM customers_customer WHERE shop_id = %(shop)s)
 INSERT INTO customers_interaction (
     customer_id, channel, direction, body, media, location, button_reply, message_type, content,
     context_message_id, forwarded, reactions, edits, edited_at, deleted_at, provider, provider_message_id,
     status, error_code, occurred_at, raw_payload, author_id, is_automatic, in_reply_to_id, created_at)
-SELECT shop_customers.id,
-       CASE WHEN i %% 3 = 0 THEN 'sms' ELSE 'whatsapp' END,
-       CASE WHEN i %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
-       CASE WHEN i %% 2 = 0 THEN 'Bonjour, avez-vous la robe bleue en 38 ?' ELSE 'Oui, nous l''avons.' END,
+SELECT numbers.id,
+       CASE WHEN p %% 3 = 0 THEN 'sms' ELSE 'whatsapp' END,
+       CASE WHEN k = 0 THEN 'inbound' ELSE 'outbound' END,
+       CASE WHEN k = 0 THEN 'Bonjour, avez-vous la robe bleue en 38 ?'
+            WHEN kind = 8 THEN 'Une personne de l''équipe vous répond bientôt.'
+            ELSE 'Oui, nous l''avons.' END,
        '[]', NULL, '', 'text', '{}', '', false, '[]', '[]', NULL, NULL, 'twilio',
-       'SMbench' || i, CASE WHEN i %% 2 = 0 THEN 'received' ELSE 'delivered' END, '',
-       now() - (i %% 700) * interval '1 day', '{}', NULL, i %% 2 = 1, NULL, now()
-FROM generate_series(1, %(n)s) AS i JOIN shop_customers ON shop_customers.n = i %% 100000
+       'SMbench' || %(shop)s || '-' || p || '-' || k,
+       CASE WHEN k = 0 THEN 'received' ELSE 'delivered' END, '',
+       asked + CASE WHEN k = 0 THEN interval '0'
+                    WHEN kind = 9 THEN (p %% 7200) * interval '1 second'
+                    ELSE (2 + p %% 5) * interval '1 second' END,
+       CASE WHEN k = 0 OR kind = 9 THEN '{}'::jsonb
+            WHEN kind = 8 THEN '{"_reply_kind": "handover"}'::jsonb
+            ELSE '{"_reply_kind": "answer"}'::jsonb END,
+       CASE WHEN k = 1 AND kind = 9 THEN %(owner)s END,
+       k = 1 AND kind <> 9,
+       NULL, now()
+FROM generate_series(0, %(pairs)s - 1) AS p
+CROSS JOIN LATERAL (SELECT now() - (p %% 700) * interval '1 day'
+                           - ((p * 37) %% 1440) * interval '1 minute' AS asked,
+                           (p / 700) %% 10 AS kind) AS timing
+CROSS JOIN (VALUES (0), (1)) AS turn (k)
+JOIN bench_customer_numbers AS numbers ON numbers.shop_id = %(shop)s AND numbers.n = p %% %(per_shop)s
 """
 
 ORDERS_SQL = """
@@ -237,6 +303,8 @@ def pages() -> list[tuple[str, str]]:
     national = "+".join(["0" + phone[3:4], phone[4:6], phone[6:8], phone[8:10], phone[10:]])  # 06 12 …
     listing = "/dashboard/customers/"
     admin = "/admin/customers/customer/"
+    today = datetime.date.today()
+    year_ago = today - datetime.timedelta(days=365)
     return [
         ("list", listing),
         ("list, 50 per page", f"{listing}?per_page=50"),
@@ -268,6 +336,11 @@ def pages() -> list[tuple[str, str]]:
         ("admin search phone", f"{admin}?q=%2B{phone[1:]}"),
         ("admin filter vip", f"{admin}?segment__exact=vip"),
         ("admin page 1000", f"{admin}?p=1000"),
+        ("analytics, 7 days", "/dashboard/analytics/?period=7d"),
+        ("analytics, 30 days", "/dashboard/analytics/?period=30d"),
+        ("analytics, 12 months", "/dashboard/analytics/?period=12m"),
+        ("analytics, custom year", f"/dashboard/analytics/?period=custom&start={year_ago}&end={today}"),
+        ("analytics CSV, 12 months", "/dashboard/analytics/export.csv?section=messages&period=12m"),
     ]  # fmt: skip
 
 
@@ -340,7 +413,7 @@ def report(args, results: list[dict]) -> None:
     now = datetime.datetime.now(datetime.UTC)
     print(f"\n== bench/pages.py {now:%Y-%m-%d %H:%M %Z}, {args.runs} runs each, in-process, PostgreSQL "
           f"{connection.pg_version // 10000}, {SHOPS * PER_SHOP:,} customers ({SHOPS} shops), "
-          f"the viewed shop with {MESSAGES:,} messages and {ORDERS:,} orders")  # fmt: skip
+          f"{MESSAGES:,} messages, the viewed shop with {ORDERS:,} orders")  # fmt: skip
     if not results:
         return
     slowest = max(results, key=lambda r: r["worst"])
