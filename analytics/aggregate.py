@@ -2,7 +2,8 @@
 
 `stats_rebuild` recomputes whole local days of one shop (its time zone: a day runs from local midnight
 to local midnight, 23 or 25 hours across a daylight-saving change); `stats_refresh` is what the beat
-task runs every few minutes: today's and yesterday's rows of the shops with new activity.
+task runs every few minutes: the last REFRESH_DAYS days' rows and today's of the shops with new activity.
+`day_rows` computes rows without writing them (the page's live "today").
 
 Messages are read once, in one stream ordered by customer and time (`_messages`), for everything that
 needs a conversation's order: what became of each inbound message, the waits, conversations, returning
@@ -40,15 +41,23 @@ CHANNELS = ("sms", "whatsapp")
 # within a rank or two), so that a row stays small whatever the day's traffic.
 MAX_WAITS = 200
 CONVERSION_DAYS = 7
-# How far before the first day a wait may have started and still be measured (older ones are dropped:
-# a customer answered after a month is no response time but a lost conversation).
+# A wait is measured from the customer's first unanswered message within this many days before the
+# answer's local day (a customer answered after a month is no response time but a lost conversation).
+# Anchored on the answer's day, not on the rows being computed: the beat's two-day refresh and a rebuild
+# from the first message measure the same waits.
 WAIT_LOOKBACK = timedelta(days=30)
-# An inbound message late in the last day is resolved (answered, handed over) by what follows it.
+# What became of an inbound message is what followed it within this time (an answer, a hand-over, a
+# person's reply, STOP); later, it is left unresolved. A fixed horizon, so that the refresh (which
+# recomputes the last REFRESH_DAYS days) and a rebuild count the same.
 FATE_GRACE = timedelta(days=1)
+# Days the beat task recomputes for a shop with new messages: today and enough days back for every
+# inbound message whose FATE_GRACE has not passed.
+REFRESH_DAYS = 2
 # A message is recorded (created_at) after it occurred, give or take the providers' clocks: the first id
 # recorded after a moment minus this bounds the messages that occurred after it.
 CLOCK_SLACK = timedelta(days=1)
 REFRESH_MARK = "analytics:refresh:last"
+CENTS = Decimal("0.01")
 
 
 @dataclass
@@ -62,6 +71,8 @@ class Day:
     opted_out: int = 0
     waits_auto: list[float] = field(default_factory=list)
     waits_human: list[float] = field(default_factory=list)
+    waits_auto_count: int = 0  # before sampling
+    waits_human_count: int = 0
     conversations: int = 0
     conversions: int = 0
     returning: int = 0
@@ -86,6 +97,10 @@ class Clock:
 
     def day_of(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
+
+    def lookback_from(self, moment: datetime) -> datetime:
+        """The earliest start of a wait that ends at `moment` (see WAIT_LOOKBACK)."""
+        return local_midnight(self.day_of(moment), self.zone) - WAIT_LOOKBACK
 
     def counts(self, day: date) -> bool:
         return self.first <= day <= self.last
@@ -112,8 +127,16 @@ def stats_rebuild(shop: Shop, first: date, last: date, *, min_interaction_id: in
     tables and write them (insert or replace); the number of rows written. `min_interaction_id`: no
     message of those days has a smaller id (stats_refresh knows one), so the database need not look below.
     The segment snapshot is taken only for the shop's current day; a past day keeps the one it had."""
+    rows = day_rows(shop, first, last, min_interaction_id=min_interaction_id)
+    if rows:
+        _write(shop, rows, timezone.now().astimezone(shop_zone(shop)).date())
+    return len(rows)
+
+
+def day_rows(shop: Shop, first: date, last: date, *, min_interaction_id: int = 0) -> list[DailyStats]:
+    """The rows of the local days `first`..`last`, computed, not saved (no segment snapshot)."""
     if last < first:
-        return 0
+        return []
     clock = Clock(shop_zone(shop), first, last, _hours(shop))
     days: dict[date, Day] = defaultdict(Day)
     _count_messages(shop, clock, days, min_interaction_id)
@@ -121,9 +144,7 @@ def stats_rebuild(shop: Shop, first: date, last: date, *, min_interaction_id: in
     _add_customers(shop, clock, rows)
     _add_orders(shop, clock, rows)
     _add_holds(shop, clock, rows)
-    today = timezone.now().astimezone(clock.zone).date()
-    _write(shop, rows, today)
-    return len(rows)
+    return rows
 
 
 def _hours(shop: Shop) -> Hours | None:
@@ -169,9 +190,9 @@ class Conversation:
 
     def __init__(self, clock: Clock, days: dict[date, Day]):
         self.clock, self.days = clock, days
-        self.pending: list[date] = []  # local days of the inbound messages nothing resolved yet
-        self.wait_start: datetime | None = None
-        self.handed_over = False  # since the wait started: an automatic answer then ends nothing
+        self.pending: list[datetime] = []  # inbound messages nothing resolved yet
+        self.waiting: list[datetime] = []  # inbound messages since the last answer that ended a wait
+        self.handed_over_at: datetime | None = None  # an automatic answer after it ends no wait
         self.talked: dict[date, datetime] = {}  # counted days the customer wrote: their first message
 
     def inbound(self, at: datetime, channel: str) -> None:
@@ -179,41 +200,51 @@ class Conversation:
         if self.clock.counts(day):
             self.days[day].messages_in[channel_of(channel)] += 1
             self.talked.setdefault(day, at)
-        self.pending.append(day)
-        if self.wait_start is None:
-            self.wait_start = at
+        self.pending.append(at)
+        self.waiting.append(at)
 
     def outbound(self, at: datetime, channel: str, *, automatic: bool, person: bool, kind: str) -> None:
         day = self.clock.day_of(at)
         if self.clock.counts(day):
             self.days[day].messages_out[channel_of(channel)] += 1
         if person:
-            self._resolve("escalated")  # a person answered what the automatic reply left them
+            self._resolve(at, "escalated")  # a person answered what the automatic reply left them
             self._end_wait(at, human=True)
         elif automatic and kind == HANDOVER:
-            self._resolve("escalated")
-            self.handed_over = self.handed_over or self.wait_start is not None
+            self._resolve(at, "escalated")
+            if self.waiting:
+                self.handed_over_at = at
         elif automatic and kind == OPT_OUT:
-            self._resolve("opted_out")
-            self.wait_start, self.handed_over = None, False  # nothing is awaited any more
+            self._resolve(at, "opted_out")
+            self.waiting, self.handed_over_at = [], None  # nothing is awaited any more
         elif automatic and kind in (ANSWER, OPT_IN):
-            self._resolve("answered_auto")
-            if not self.handed_over:
+            self._resolve(at, "answered_auto")
+            if not self._handed_over(at):
                 self._end_wait(at, human=False)
 
-    def _resolve(self, fate: str) -> None:
-        for day in self.pending:
-            if self.clock.counts(day):
+    def _resolve(self, at: datetime, fate: str) -> None:
+        for asked in self.pending:
+            day = self.clock.day_of(asked)
+            if self.clock.counts(day) and at - asked <= FATE_GRACE:
                 setattr(self.days[day], fate, getattr(self.days[day], fate) + 1)
         self.pending = []
 
+    def _started(self, at: datetime) -> datetime | None:
+        """The wait's start as seen from `at`: its first unanswered message within the lookback."""
+        since = self.clock.lookback_from(at)
+        return next((asked for asked in self.waiting if asked >= since), None)
+
+    def _handed_over(self, at: datetime) -> bool:
+        start = self._started(at)
+        return start is not None and self.handed_over_at is not None and self.handed_over_at >= start
+
     def _end_wait(self, at: datetime, *, human: bool) -> None:
-        if self.wait_start is not None:
-            day = self.clock.day_of(at)
-            if self.clock.counts(day):
-                seconds = self.clock.wait_seconds(self.wait_start, at)
-                (self.days[day].waits_human if human else self.days[day].waits_auto).append(seconds)
-        self.wait_start, self.handed_over = None, False
+        start = self._started(at)
+        day = self.clock.day_of(at)
+        if start is not None and self.clock.counts(day):
+            seconds = self.clock.wait_seconds(start, at)
+            (self.days[day].waits_human if human else self.days[day].waits_auto).append(seconds)
+        self.waiting, self.handed_over_at = [], None
 
 
 def reply_kind(automatic: bool, in_reply_to: int | None, kind: str | None) -> str:
@@ -245,6 +276,7 @@ def _count_messages(shop: Shop, clock: Clock, days: dict[date, Day], min_id: int
         talked[current] = conversation.talked
     _count_conversations(shop, clock, days, talked, min_id)
     for day in days.values():
+        day.waits_auto_count, day.waits_human_count = len(day.waits_auto), len(day.waits_human)
         day.waits_auto, day.waits_human = sample(day.waits_auto), sample(day.waits_human)
 
 
@@ -304,6 +336,8 @@ def _row(shop: Shop, day: date, counted: Day) -> DailyStats:
         inbound_opted_out=counted.opted_out,
         waits_auto=counted.waits_auto,
         waits_human=counted.waits_human,
+        waits_auto_count=counted.waits_auto_count,
+        waits_human_count=counted.waits_human_count,
         returning_customers=counted.returning,
         conversations=counted.conversations,
         conversions=counted.conversions,
@@ -340,7 +374,9 @@ def _add_orders(shop: Shop, clock: Clock, rows: list[DailyStats]) -> None:
     )
     for found in placed:
         segment = found["customer__segment"] or "unknown"
-        by_day[found["local_day"]].orders[segment] = [found["n"], str(found["amount"] or Decimal("0"))]
+        # Quantized: SQLite sums decimals as floats ("470.700000000001").
+        amount = Decimal(found["amount"] or 0).quantize(CENTS)
+        by_day[found["local_day"]].orders[segment] = [found["n"], str(amount)]
 
 
 def _add_holds(shop: Shop, clock: Clock, rows: list[DailyStats]) -> None:
@@ -379,6 +415,8 @@ UPDATED = [
     "inbound_opted_out",
     "waits_auto",
     "waits_human",
+    "waits_auto_count",
+    "waits_human_count",
     "new_customers",
     "returning_customers",
     "orders",
@@ -464,19 +502,19 @@ def stats_refresh(now: datetime | None = None) -> int:
     # read by customer, from their index).
     bounds = {
         back: first_id_since(Interaction, now - timedelta(days=back + 1) - CLOCK_SLACK)
-        for back in (1, CONVERSION_DAYS + 1)
+        for back in (REFRESH_DAYS, CONVERSION_DAYS + 1)
     }
     if mark is None:
         # No mark (first run, cache emptied): the last two days are new, and every shop that talked
         # then gets its open conversion days too (orders carry no recording time to find new ones by).
-        talking, _ = _active_shops(bounds[1] - 1, top_order, now - timedelta(days=2))
+        talking, _ = _active_shops(bounds[REFRESH_DAYS] - 1, top_order, now - timedelta(days=2))
         ordering = talking
     else:
         talking, ordering = _active_shops(mark["interaction"], mark["order"], mark["at"])
     written = 0
     for shop in Shop.objects.filter(pk__in=talking | ordering):
         today = now.astimezone(shop_zone(shop)).date()
-        back = CONVERSION_DAYS + 1 if shop.pk in ordering else 1
+        back = CONVERSION_DAYS + 1 if shop.pk in ordering else REFRESH_DAYS
         first = today - timedelta(days=back)
         written += stats_rebuild(shop, first, today, min_interaction_id=bounds[back])
     cache.set(REFRESH_MARK, {"interaction": top_interaction, "order": top_order, "at": now}, None)

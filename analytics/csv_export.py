@@ -19,13 +19,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
-from analytics.figures import Figures
+from analytics.figures import DAILY_SERIES_UP_TO, Figures
 from customers.csv_io import neutralize
 from customers.models import Channel, Customer
 
 Cell = str | int | float | Decimal | None
 KNOWN_CHANNELS = ("sms", "whatsapp")
-MONTHLY_AFTER_DAYS = 62  # the figures' series switch from days to months past this (figures.Bucket)
+MONTHLY_AFTER_DAYS = DAILY_SERIES_UP_TO  # the figures' series switch from days to months past this
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,14 @@ def customers_table(current: Figures, previous: Figures) -> Table:
     rows.append(
         (_("New customers"), sum(current.new_customers.values()), sum(previous.new_customers.values()))
     )
-    rows.append((_("Returning customers"), current.returning_customers, previous.returning_customers))
+    # Counted per day (one customer writing on three days is three): the daily rows keep no customer ids.
+    rows.append(
+        (
+            _("Conversations with returning customers"),
+            current.returning_customers,
+            previous.returning_customers,
+        )
+    )
     return Table(
         "customers", _("Customers"), (_("Customers"), _("This period"), _("Previous period")), tuple(rows)
     )

@@ -2,19 +2,27 @@
 the beat task, today's row included): what the page, the CSV and the weekly e-mail show.
 
 `shop_figures` reads the period's and the previous period's DailyStats rows in one query, plus the
-live CRM health and whether the shop has a catalogue: a few small queries, no raw table scanned."""
+live CRM health and whether the shop has a catalogue: a few small queries, no raw table scanned but
+today's messages (today's row is computed live, `aggregate.day_rows`)."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count
 
+from analytics.aggregate import CONVERSION_DAYS, day_rows
+from analytics.models import DailyStats
+from catalog.cached import shop_has_catalogue
+from crm_backends.models import CrmConnection, CustomerSync
+from shopinfo.selectors import shop_hours, shop_zone
+
 PERIODS = ("7d", "30d", "12m")
+CENTS = Decimal("0.01")
 MAX_DAYS = 366
 # Periods up to this many days are charted by day, longer ones by month.
 DAILY_SERIES_UP_TO = 62
@@ -66,11 +74,15 @@ class Figures:
     new_customers: dict[str, int] = field(default_factory=dict)  # by source channel
     returning_customers: int = 0
     segments_start: dict[str, int] | None = None
+    segments_since: date | None = None  # the start's day when the snapshots begin within the period
     segments_end: dict[str, int] | None = None
     orders: dict[str, tuple[int, Decimal]] = field(default_factory=dict)  # by segment
+    # Only the days whose CONVERSION_DAYS have passed (a conversation of yesterday may still convert):
+    # `conversion_open_days` of the period's last days are left out until they have.
     conversations: int = 0
     conversions: int = 0
     conversion_days: int = 7
+    conversion_open_days: int = 0
     holds: tuple[int, int, int] | None = None  # made, converted, expired; None without a catalogue
     crm: dict[str, int] | None = None  # {"pushed", "failed", "pending"}; None without a connection
     previous: Figures | None = None  # the period just before, for comparison (its own `previous`: None)
@@ -121,31 +133,80 @@ def durations(waits: list[float]) -> Durations:
     return Durations(len(ordered), percentile(ordered, 0.5), percentile(ordered, 0.9))
 
 
-def shop_figures(shop, period: Period, *, now: datetime) -> Figures:
-    """The shop's figures for `period`, with the previous period's as `previous`. Today's row is as
-    fresh as the beat task's last run (analytics.tasks.refresh_stats, every few minutes); `now` is the
-    request's moment, kept in the interface for a live "today" should the page ever need one."""
-    from analytics.models import DailyStats
+def durations_of_days(days: list[tuple[list[float], int]]) -> Durations:
+    """The median and 90th percentile over several days' waits, each day given as (its kept waits, how
+    many waits it had). Exact when every day kept all its waits; otherwise each kept wait stands for
+    count / kept waits of its day (a busy day's sample weighs what the day weighed), nearest rank."""
+    total = sum(max(count, len(kept)) for kept, count in days)
+    if all(count <= len(kept) for kept, count in days):
+        return replace(durations([w for kept, _count in days for w in kept]), count=total)
+    weighted = sorted(
+        (wait, max(count, len(kept)) / len(kept)) for kept, count in days if kept for wait in kept
+    )
+    return Durations(total, weighted_rank(weighted, 0.5), weighted_rank(weighted, 0.9))
 
+
+def weighted_rank(weighted: list[tuple[float, float]], q: float) -> float | None:
+    """The first value whose cumulative weight reaches q of the total (values sorted)."""
+    total = sum(weight for _value, weight in weighted)
+    reached = 0.0
+    for value, weight in weighted:
+        reached += weight
+        if reached >= q * total:
+            return value
+    return weighted[-1][0] if weighted else None
+
+
+def shop_figures(shop, period: Period, *, now: datetime) -> Figures:
+    """The shop's figures for `period`, with the previous period's as `previous`. Past days come from
+    their rows (kept within minutes by the beat task, analytics.tasks.refresh_stats); today, when the
+    period holds it, is computed at `now` from today's messages."""
     before = period.previous()
+    today = now.astimezone(shop_zone(shop)).date()
     rows = list(
         DailyStats.objects.filter(shop=shop, day__gte=before.first, day__lte=period.last).order_by("day")
     )
+    if before.first <= today <= period.last:
+        rows = _with_live_today(shop, rows, today)
     shared = {
         "business_hours": _has_hours(shop),
         "holds_known": _has_catalogue(shop),
         "crm": crm_health(shop),
+        "settled_until": today - timedelta(days=CONVERSION_DAYS),
     }
-    previous = _figures(before, [r for r in rows if r.day < period.first], **shared)
-    return _figures(period, [r for r in rows if r.day >= period.first], previous=previous, **shared)
+    earlier = [r for r in rows if r.day < period.first]
+    previous = _figures(before, earlier, **shared)
+    current = [r for r in rows if r.day >= period.first]
+    return _figures(period, current, previous=previous, segments_before=_last_snapshot(earlier), **shared)
+
+
+def _with_live_today(shop, rows: list, today: date) -> list:
+    """Today's row as of now; the stored one lends its segment snapshot (taken by the beat task: a count
+    of every customer is not worth a page view)."""
+    stored = next((row for row in rows if row.day == today), None)
+    (live,) = day_rows(shop, today, today)
+    live.segments = stored.segments if stored else None
+    return [row for row in rows if row.day != today] + [live]
+
+
+def _last_snapshot(rows: list) -> dict[str, int] | None:
+    return next((row.segments for row in reversed(rows) if row.segments is not None), None)
 
 
 def _figures(
-    period: Period, rows: list, *, business_hours: bool, holds_known: bool, crm, previous=None
+    period: Period,
+    rows: list,
+    *,
+    business_hours: bool,
+    holds_known: bool,
+    crm,
+    settled_until: date,
+    previous=None,
+    segments_before=None,
 ) -> Figures:
-    from analytics.aggregate import CONVERSION_DAYS
-
     snapshots = [row.segments for row in rows if row.segments is not None]
+    first_snapshot = next((row.day for row in rows if row.segments is not None), None)
+    settled = [row for row in rows if row.day <= settled_until]
     return Figures(
         period=period,
         series=_series(period, rows),
@@ -154,17 +215,21 @@ def _figures(
         inbound_answered_auto=sum(row.inbound_answered_auto for row in rows),
         inbound_escalated=sum(row.inbound_escalated for row in rows),
         inbound_opted_out=sum(row.inbound_opted_out for row in rows),
-        first_answer_auto=durations([w for row in rows for w in row.waits_auto]),
-        first_answer_human=durations([w for row in rows for w in row.waits_human]),
+        first_answer_auto=durations_of_days([(row.waits_auto, row.waits_auto_count) for row in rows]),
+        first_answer_human=durations_of_days([(row.waits_human, row.waits_human_count) for row in rows]),
         business_hours=business_hours,
         new_customers=_sum_dicts(row.new_customers for row in rows),
         returning_customers=sum(row.returning_customers for row in rows),
-        segments_start=snapshots[0] if snapshots else None,
+        # The start: the snapshot at the end of the day before the period (the first day's changes are
+        # the period's), else the earliest one within it.
+        segments_start=segments_before or (snapshots[0] if snapshots else None),
+        segments_since=None if segments_before else first_snapshot,
         segments_end=snapshots[-1] if snapshots else None,
         orders=_sum_orders(rows),
-        conversations=sum(row.conversations for row in rows),
-        conversions=sum(row.conversions for row in rows),
+        conversations=sum(row.conversations for row in settled),
+        conversions=sum(row.conversions for row in settled),
         conversion_days=CONVERSION_DAYS,
+        conversion_open_days=max(0, min((period.last - settled_until).days, period.days)),
         holds=_holds(rows) if holds_known else None,
         crm=crm,
         previous=previous,
@@ -184,7 +249,7 @@ def _sum_orders(rows: list) -> dict[str, tuple[int, Decimal]]:
     for row in rows:
         for segment, (count, amount) in row.orders.items():
             counts[segment] += count
-            amounts[segment] = amounts.get(segment, Decimal("0")) + Decimal(amount)
+            amounts[segment] = amounts.get(segment, Decimal("0")) + Decimal(amount).quantize(CENTS)
     return {segment: (counts[segment], amounts[segment]) for segment in sorted(counts)}
 
 
@@ -226,23 +291,17 @@ def _bucket_starts(period: Period) -> list[date]:
 
 
 def _has_hours(shop) -> bool:
-    from shopinfo.selectors import shop_hours
-
     hours = shop_hours(shop)
     return hours is not None and hours.is_set()
 
 
 def _has_catalogue(shop) -> bool:
-    from catalog.cached import shop_has_catalogue
-
     return shop_has_catalogue(shop.pk)
 
 
 def crm_health(shop) -> dict[str, int] | None:
     """Customers pushed, failed and waiting on the shop's CRM connection; None without one that pushes
     (none, or the native backend: nothing to push)."""
-    from crm_backends.models import CrmConnection, CustomerSync
-
     connection = CrmConnection.objects.filter(shop=shop).first()
     if connection is None or connection.backend == CrmConnection.Backend.NATIVE:
         return None

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from analytics import figures
-from analytics.figures import PERIODS, Period
+from analytics.figures import MAX_DAYS, PERIODS, Period
 
 DEFAULT_PERIOD = "30d"
-# analytics.figures.period_for refuses longer periods (MAX_DAYS there): said here in words first.
-MAX_CUSTOM_DAYS = 366
+# analytics.figures.period_for refuses longer periods: said here in words first.
+MAX_CUSTOM_DAYS = MAX_DAYS
+# No shop has figures before this; it also keeps the previous period of a custom one a real date.
+FIRST_DAY = date(2000, 1, 1)
 
 
 class PeriodForm(forms.Form):
@@ -64,6 +67,12 @@ class PeriodForm(forms.Form):
             raise forms.ValidationError(_("The first date must not be after the last one."), code="order")
         if end > self.today:
             raise forms.ValidationError(_("The last date cannot be in the future."), code="future")
+        if start < FIRST_DAY:
+            raise forms.ValidationError(
+                _("The first date cannot be before %(day)s."),
+                code="early",
+                params={"day": formats.date_format(FIRST_DAY, "DATE_FORMAT")},
+            )
         if (end - start) + timedelta(days=1) > timedelta(days=MAX_CUSTOM_DAYS):
             raise forms.ValidationError(
                 _("A custom period can be at most %(days)s days long."),

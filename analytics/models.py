@@ -27,6 +27,10 @@ class DailyStats(models.Model):
     # that day: automatic answers and people's answers (business seconds when the shop has hours).
     waits_auto = models.JSONField(default=list)
     waits_human = models.JSONField(default=list)
+    # How many waits ended that day: the lists above keep at most aggregate.MAX_WAITS of them, so a busy
+    # day's sample stands for more waits than a quiet day's (figures weigh them by these).
+    waits_auto_count = models.PositiveIntegerField(default=0)
+    waits_human_count = models.PositiveIntegerField(default=0)
     # New customers by source channel ({"sms": 3, "whatsapp": 5, "import": 1}); returning: customers who
     # wrote that day and had written on an earlier day.
     new_customers = models.JSONField(default=dict)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.utils import formats
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from analytics.charts import charts as section_charts
 from analytics.csv_export import Table, share, tables
@@ -219,11 +220,28 @@ def _note(key: str, current: Figures) -> str:
             return _("Times count opening hours only: the time while the shop is closed is left out.")
         return _("Times count every hour, day and night: the shop has no structured opening hours.")
     if key == "conversion":
-        return _("A conversation converts when the customer orders within %(days)s days of writing.") % {
+        note = _("A conversation converts when the customer orders within %(days)s days of writing.") % {
             "days": current.conversion_days
         }
+        if current.conversion_open_days:
+            note += " " + ngettext(
+                "The last day of the period is left out until its %(days)s days have passed.",
+                "The last %(open)s days of the period are left out until their %(days)s days have passed.",
+                current.conversion_open_days,
+            ) % {"open": current.conversion_open_days, "days": current.conversion_days}
+        return note
     if key == "crm":
         return _("Records sent to the CRM now: pushed, failed (to retry) and waiting.")
+    if key == "customers":
+        return _(
+            "A conversation is a customer's messages on one day; it is a returning customer's when they "
+            "had written on an earlier day."
+        )
     if key == "segments":
-        return _("Customers in each segment at the start and at the end of the period.")
+        note = _("Customers in each segment at the start and at the end of the period.")
+        if current.segments_since and current.segments_since > current.period.first:
+            note += " " + _("Segments are recorded daily since %(day)s: the start is that day's.") % {
+                "day": formats.date_format(current.segments_since, "DATE_FORMAT")
+            }
+        return note
     return ""

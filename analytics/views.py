@@ -8,17 +8,20 @@ Thin: the figures come from `analytics.figures.shop_figures`, what is shown of t
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from analytics import weekly
 from analytics.csv_export import tables, write_csv
 from analytics.figures import Figures, Period, shop_figures
 from analytics.forms import AnalyticsSettingsForm, PeriodForm
@@ -27,6 +30,8 @@ from analytics.presenting import page_context
 from customers.access import dashboard_view, switch_shop
 from customers.models import Membership, Shop
 from shopinfo.selectors import shop_zone
+
+PERIOD_PARAMS = ("period", "start", "end")
 
 
 @require_GET
@@ -40,7 +45,7 @@ def analytics_page(request):
     if not form.is_valid():
         return render(request, "analytics/page.html", context, status=400)
     current, previous = _both(request.shop, form.chosen())
-    context.update(page_context(current, previous, form.query()))
+    context.update(page_context(current, previous, form.query()), period_query=form.query())
     return render(request, "analytics/page.html", context)
 
 
@@ -74,21 +79,33 @@ def analytics_settings(request):
     AnalyticsSettings.objects.update_or_create(
         shop=request.shop, defaults={"staff_can_view": form.cleaned_data["staff_can_view"]}
     )
-    mine = WeeklySummary.objects.filter(shop=request.shop, user=request.user)
     if form.cleaned_data["weekly_summary"]:
-        WeeklySummary.objects.get_or_create(shop=request.shop, user=request.user)
+        weekly.subscribe(request.shop, request.user, now=timezone.now())
     else:
-        mine.delete()
+        weekly.unsubscribe(request.shop, request.user)
     messages.success(request, _("The analytics settings were saved."))
-    return redirect("analytics")
+    return redirect(_page_with(QueryDict(request.POST.get("back", ""))))
+
+
+def _page_with(query: QueryDict) -> str:
+    """The page with the period it was showing (only the period's own parameters travel)."""
+    kept = {key: query[key] for key in PERIOD_PARAMS if query.get(key)}
+    target = reverse("analytics")
+    return f"{target}?{urlencode(kept)}" if kept else target
 
 
 def _switch_then_show(request):
     """The weekly e-mail's link names its shop: an owner of several lands on that shop's figures (when
     they belong to it; otherwise the param is dropped and the current shop shown)."""
     wanted = request.GET.get("shop", "")
-    if wanted.isdigit():
-        switch_shop(request, int(wanted))
+    # ASCII digits only: "²".isdigit() is true and int("²") fails.
+    switched = bool(re.fullmatch(r"[0-9]{1,18}", wanted)) and switch_shop(request, int(wanted))
+    if not switched:
+        messages.warning(
+            request,
+            _("You are not a member of the shop of that link: these are the figures of %(shop)s.")
+            % {"shop": request.shop.name},
+        )
     query = request.GET.copy()
     del query["shop"]
     target = reverse("analytics")

@@ -4,13 +4,16 @@ against the week before, in the shop's language, to each owner who ticked it on 
 `send_weekly_summaries` runs every hour (beat: analytics.tasks.send_weekly_summaries). A subscription is
 due once its shop's local time is past Monday SEND_HOUR and the week just ended has not been sent to it;
 it is claimed with a conditional UPDATE before the mail goes, so that two runs at once send it once, and
-given back when the mail server fails, so that the next hour tries again. A worker that was down on
-Monday sends the summary when it comes back, during the same week; never an older week's.
+given back when the mail server fails, so that the next hour tries again (a worker killed between the
+claim and the send loses that week's: at most once). A worker that was down on Monday sends the summary
+when it comes back, during the same week; never an older week's. A new subscriber's first summary is the
+next Monday's (`subscribe`).
 """
 
 from __future__ import annotations
 
 import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -48,6 +51,22 @@ def week_due(now: datetime, zone) -> date | None:
     return this_monday - timedelta(days=7)
 
 
+def subscribe(shop, user, *, now: datetime) -> None:
+    """The owner ticked the box: their first summary is the next week due, not the one due now (ticking
+    on a Thursday sends nothing until Monday; ticking again after unticking does not resend a week)."""
+    due = week_due(now, shop_zone(shop)) or _monday_of(now, shop) - timedelta(days=14)
+    WeeklySummary.objects.get_or_create(shop=shop, user=user, defaults={"last_sent_for": due})
+
+
+def unsubscribe(shop, user) -> None:
+    WeeklySummary.objects.filter(shop=shop, user=user).delete()
+
+
+def _monday_of(now: datetime, shop) -> date:
+    local = timezone.localtime(now, shop_zone(shop)).date()
+    return local - timedelta(days=local.weekday())
+
+
 def send_weekly_summaries(now: datetime | None = None) -> int:
     """Send every due summary; how many e-mails went."""
     now = now or timezone.now()
@@ -68,14 +87,18 @@ def summary_send(subscription: WeeklySummary, week: date, *, now: datetime) -> i
     is_owner = Membership.objects.filter(user=user, shop=shop, role=Membership.Role.OWNER).exists()
     if not (is_owner and user.is_active and user.email):
         return 0  # a former owner, or no address: the subscription waits, unused
-    if not _claim(subscription, week):
-        return 0  # another run sent it
     try:
         summary = summary_build(shop, week, now=now)
-        message = EmailMultiAlternatives(summary.subject, summary.text, None, [user.email])
-        message.attach_alternative(summary.html, "text/html")
+    except Exception:  # a bug in one shop's summary must not stop the others': logged with its trace
+        logger.exception("weekly summary %s of shop %s could not be built", subscription.pk, shop.pk)
+        return 0
+    if not _claim(subscription, week):
+        return 0  # another run sent it
+    message = EmailMultiAlternatives(summary.subject, summary.text, None, [user.email])
+    message.attach_alternative(summary.html, "text/html")
+    try:
         message.send()
-    except Exception as exc:  # noqa: BLE001 - any mail failure: given back, tried again next hour
+    except (smtplib.SMTPException, OSError) as exc:  # the mail server: given back, tried next hour
         WeeklySummary.objects.filter(pk=subscription.pk).update(last_sent_for=subscription.last_sent_for)
         logger.warning("weekly summary %s of shop %s not sent (%s)", subscription.pk, shop.pk, exc)
         return 0

@@ -319,7 +319,7 @@ def test_refresh_counts_today_for_the_shops_that_talked_and_only_new_activity_af
     assert row(paris, today).messages_in == {"sms": 1}
     assert not DailyStats.objects.filter(shop=other_shop).exists()
     by_person(customer, now, person)
-    assert stats_refresh(now + timedelta(minutes=5)) == 2  # yesterday and today
+    assert stats_refresh(now + timedelta(minutes=5)) == aggregate.REFRESH_DAYS + 1  # today and 2 days back
     assert row(paris, today).messages_out == {"sms": 1}
     assert stats_refresh(now + timedelta(minutes=10)) == 0  # nothing new: nothing read again
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from analytics.aggregate import stats_rebuild
+from analytics.aggregate import sample, stats_rebuild
 from analytics.figures import Durations, Period, durations, percentile, period_for, shop_figures
 from analytics.models import DailyStats
 from catalog.models import Product, Variant
@@ -18,7 +18,8 @@ from customers.models import Interaction
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 6, 30, 12, tzinfo=ZoneInfo("Europe/Paris"))
+# After the periods below and their 7 days of conversions: every row read as stored, none live.
+NOW = datetime(2026, 7, 10, 12, tzinfo=ZoneInfo("Europe/Paris"))
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30), "30d")
 
 
@@ -232,3 +233,123 @@ def test_a_custom_period_is_checked():
         period_for("custom", date(2026, 7, 1), first)
     with pytest.raises(ValueError, match="unknown"):
         period_for("90d", date(2026, 7, 1))
+
+
+# --- what the review found: each would fail on the code before it ------------------------------------
+
+
+def test_percentiles_weigh_each_day_by_its_waits_not_by_its_sample(shop):
+    # 1,000 automatic answers of 5 s on one day (kept: a sample of 200), 300 of 100 s the next.
+    day_row(shop, date(2026, 6, 1), waits_auto=sample([5.0] * 1000), waits_auto_count=1000)
+    day_row(shop, date(2026, 6, 2), waits_auto=sample([100.0] * 300), waits_auto_count=300)
+
+    figures = shop_figures(shop, JUNE, now=NOW)
+
+    assert figures.first_answer_auto == Durations(1300, 5.0, 100.0)
+
+
+def test_segments_at_the_start_are_those_at_the_end_of_the_day_before(shop):
+    day_row(shop, date(2026, 5, 31), segments={"vip": 3})
+    day_row(shop, date(2026, 6, 1), segments={"vip": 5})  # two customers became VIP on the first day
+    day_row(shop, date(2026, 6, 30), segments={"vip": 6})
+
+    figures = shop_figures(shop, JUNE, now=NOW)
+
+    assert (figures.segments_start, figures.segments_end) == ({"vip": 3}, {"vip": 6})
+
+
+def test_conversions_count_only_days_whose_seven_days_have_passed(shop):
+    day_row(shop, date(2026, 6, 20), conversations=10, conversions=4)
+    day_row(shop, date(2026, 6, 28), conversations=10, conversions=1)  # may still convert on July 3
+
+    figures = shop_figures(shop, JUNE, now=datetime(2026, 7, 1, 12, tzinfo=ZoneInfo("Europe/Paris")))
+
+    assert (figures.conversations, figures.conversions, figures.conversion_open_days) == (10, 4, 6)
+    assert figures.previous.conversion_open_days == 0
+
+
+def test_today_is_live_whatever_the_stored_row_says(shop, make_customer):
+    paris = ZoneInfo("Europe/Paris")
+    now = datetime(2026, 6, 30, 15, tzinfo=paris)
+    day_row(shop, date(2026, 6, 30), messages_in={"sms": 99}, segments={"vip": 7})  # five minutes old
+    Interaction.objects.create(
+        customer=make_customer(shop), channel="whatsapp", direction="inbound", occurred_at=now
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        figures = shop_figures(shop, JUNE, now=now)
+
+    assert figures.messages_in == {"whatsapp": 1}
+    assert figures.segments_end == {"vip": 7}  # the stored snapshot: counting every customer is the beat's
+    assert len(queries) <= 16  # the rows, and today's messages, customers, orders, holds: not the past
+
+
+def _rebuilt_and_refreshed(shop, answer_day: date, field: str):
+    """A day's figure as the beat task leaves it (that day and the two before), then as a rebuild from two
+    months before to five days after leaves it."""
+    stats_rebuild(shop, answer_day - timedelta(days=2), answer_day)
+    refreshed = getattr(DailyStats.objects.get(shop=shop, day=answer_day), field)
+    stats_rebuild(shop, answer_day - timedelta(days=60), answer_day + timedelta(days=5))
+    return refreshed, getattr(DailyStats.objects.get(shop=shop, day=answer_day), field)
+
+
+def test_a_wait_is_the_same_whether_refreshed_or_rebuilt(shop, make_customer, django_user_model):
+    paris = ZoneInfo("Europe/Paris")
+    clerk = django_user_model.objects.create_user("clerk", password="pw")
+    customer = make_customer(shop)
+    for day in (16, 25):  # an unanswered question 35 days before the answer, another 26 days before
+        Interaction.objects.create(
+            customer=customer,
+            channel="sms",
+            direction="inbound",
+            occurred_at=datetime(2026, 5, day, 10, tzinfo=paris),
+        )
+    Interaction.objects.create(
+        customer=customer,
+        channel="sms",
+        direction="outbound",
+        author=clerk,
+        occurred_at=datetime(2026, 6, 20, 10, tzinfo=paris),
+    )
+
+    refreshed, rebuilt = _rebuilt_and_refreshed(shop, date(2026, 6, 20), "waits_human")
+
+    assert refreshed == rebuilt == [26 * 86400.0]  # from 25 May: the 16 May question is past the lookback
+
+
+def test_what_became_of_a_message_is_the_same_whether_refreshed_or_rebuilt(
+    shop, make_customer, django_user_model
+):
+    paris = ZoneInfo("Europe/Paris")
+    clerk = django_user_model.objects.create_user("clerk", password="pw")
+    customer = make_customer(shop)
+    for day, hour in ((15, 10), (18, 10)):
+        Interaction.objects.create(
+            customer=customer,
+            channel="sms",
+            direction="inbound",
+            occurred_at=datetime(2026, 6, day, hour, tzinfo=paris),
+        )
+    # The first question answered by a person two days later (past the one-day horizon: unresolved);
+    # the second within the day (escalated).
+    for day in (17, 18):
+        Interaction.objects.create(
+            customer=customer,
+            channel="sms",
+            direction="outbound",
+            author=clerk,
+            occurred_at=datetime(2026, 6, day, 12, tzinfo=paris),
+        )
+
+    assert _rebuilt_and_refreshed(shop, date(2026, 6, 15), "inbound_escalated") == (0, 0)
+    assert _rebuilt_and_refreshed(shop, date(2026, 6, 18), "inbound_escalated") == (1, 1)
+
+
+def test_amounts_summed_as_floats_read_as_cents(shop):
+    # SQLite sums decimals as floats; rows written so before the fix still read right.
+    day_row(shop, date(2026, 6, 3), orders={"vip": [2, "470.700000000000"], "active": [1, "0.1000000001"]})
+
+    figures = shop_figures(shop, JUNE, now=NOW)
+
+    assert figures.orders == {"active": (1, Decimal("0.10")), "vip": (2, Decimal("470.70"))}
+    assert str(figures.orders["vip"][1]) == "470.70"

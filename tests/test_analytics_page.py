@@ -374,3 +374,34 @@ def test_a_period_that_period_for_refuses_is_a_400_not_a_500(client, owner, monk
     assert page.status_code == 400 and "This period cannot be read." in page.content.decode()
     assert client.get(CSV, {"section": "messages", "period": "7d"}).status_code == 400
     assert fake.asked == []
+
+
+def test_saving_the_settings_comes_back_to_the_period_shown(client, owner, shop, fake):
+    client.force_login(owner)
+    page = client.get(PAGE, {"period": "custom", "start": "2026-10-01", "end": "2026-10-31"})
+    back = 'name="back" value="period=custom&amp;start=2026-10-01&amp;end=2026-10-31"'
+    assert back in page.content.decode()
+
+    done = client.post(
+        reverse("analytics-settings"),
+        {"weekly_summary": "on", "back": "period=custom&start=2026-10-01&end=2026-10-31&next=//evil.example"},
+    )
+
+    assert done["Location"] == f"{PAGE}?period=custom&start=2026-10-01&end=2026-10-31"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"shop": "²"},  # a digit to str.isdigit(), not to int()
+        {"shop": "9" * 40},
+        {"period": "custom", "start": "0001-01-01", "end": "0001-01-03"},  # no previous period before it
+    ],
+)
+def test_odd_parameters_get_an_answer_not_a_500(client, owner, fake, query):
+    client.force_login(owner)
+    page = client.get(PAGE, query)
+    assert page.status_code in (302, 400)
+    if "period" in query:
+        assert "cannot be before" in page.content.decode()
+        assert client.get(CSV, {**query, "section": "messages"}).status_code == 400

@@ -168,4 +168,51 @@ def test_the_link_of_a_shop_one_does_not_belong_to_changes_nothing(shop, owner, 
 
     assert landed["Location"] == "/dashboard/analytics/"
     assert shown.status_code == 200 and shown.context["request"].shop == shop
+    assert "You are not a member of the shop of that link" in shown.content.decode()
     assert client.get("/dashboard/analytics/?shop=abc").status_code == 302
+
+
+def test_a_new_subscriber_gets_the_next_monday_s_not_last_week_s_at_once(shop, owner):
+    thursday = datetime(2026, 12, 3, 15, tzinfo=UTC)
+    weekly.subscribe(shop, owner, now=thursday)
+
+    assert weekly.send_weekly_summaries(thursday) == 0
+    assert weekly.send_weekly_summaries(datetime(2026, 12, 7, 7, 30, tzinfo=UTC)) == 1  # Monday 08:30
+    assert mail.outbox[0].subject.endswith("du 30 novembre 2026 au 6 décembre 2026")  # a French shop
+
+
+def test_unticking_and_ticking_again_does_not_resend_the_week(subscribed, shop, owner):
+    assert weekly.send_weekly_summaries(MONDAY_MORNING) == 1
+    client = Client()
+    client.force_login(owner)
+    client.post("/dashboard/analytics/settings/", {})
+    client.post("/dashboard/analytics/settings/", {"weekly_summary": "on"})
+
+    assert weekly.send_weekly_summaries(MONDAY_MORNING.replace(hour=9)) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_ticking_on_monday_before_eight_sends_that_morning(shop, owner):
+    early = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # 07:00 in Paris
+    weekly.subscribe(shop, owner, now=early)
+
+    assert weekly.send_weekly_summaries(MONDAY_MORNING) == 1
+
+
+def test_a_summary_that_cannot_be_built_is_logged_and_the_others_go(
+    subscribed, shop, other_shop, other_owner, monkeypatch, caplog
+):
+    WeeklySummary.objects.create(shop=other_shop, user=other_owner)
+    build = weekly.summary_build
+
+    def broken_for_the_first_shop(built_shop, week, *, now):
+        if built_shop == shop:
+            raise KeyError("a bug")
+        return build(built_shop, week, now=now)
+
+    monkeypatch.setattr(weekly, "summary_build", broken_for_the_first_shop)
+
+    assert weekly.send_weekly_summaries(MONDAY_MORNING) == 1
+    assert mail.outbox[0].to == ["other-owner@example.com"]
+    assert "could not be built" in caplog.text and "KeyError" in caplog.text
+    assert WeeklySummary.objects.get(pk=subscribed.pk).last_sent_for is None  # not claimed: not lost
