@@ -168,7 +168,7 @@ def test_the_link_of_a_shop_one_does_not_belong_to_changes_nothing(shop, owner, 
 
     assert landed["Location"] == "/dashboard/analytics/"
     assert shown.status_code == 200 and shown.context["request"].shop == shop
-    assert "You are not a member of the shop of that link" in shown.content.decode()
+    assert "Vous n&#x27;êtes pas membre de la boutique de ce lien" in shown.content.decode()  # French shop
     assert client.get("/dashboard/analytics/?shop=abc").status_code == 302
 
 
