@@ -466,6 +466,18 @@ def first_id_since(model, moment: datetime) -> int:
     return low
 
 
+def today_first_id(shop: Shop, today: date) -> int:
+    """A message id below which none of the shop's local `today` lies (its messages are found by id, not
+    by a scan of every shop's dates); the bisection is kept for the day in the cache."""
+    zone = shop_zone(shop)
+    key = f"analytics:first-id:{zone.key}:{today.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = first_id_since(Interaction, local_midnight(today, zone) - CLOCK_SLACK)
+        cache.set(key, found, 26 * 60 * 60)
+    return found
+
+
 def _active_shops(
     since_interaction: int, since_order: int, holds_since: datetime
 ) -> tuple[set[int], set[int]]:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Count
 
-from analytics.aggregate import CONVERSION_DAYS, day_rows
+from analytics.aggregate import CONVERSION_DAYS, day_rows, today_first_id
 from analytics.models import DailyStats
 from catalog.cached import shop_has_catalogue
 from crm_backends.models import CrmConnection, CustomerSync
@@ -184,7 +184,7 @@ def _with_live_today(shop, rows: list, today: date) -> list:
     """Today's row as of now; the stored one lends its segment snapshot (taken by the beat task: a count
     of every customer is not worth a page view)."""
     stored = next((row for row in rows if row.day == today), None)
-    (live,) = day_rows(shop, today, today)
+    (live,) = day_rows(shop, today, today, min_interaction_id=today_first_id(shop, today))
     live.segments = stored.segments if stored else None
     return [row for row in rows if row.day != today] + [live]
 

@@ -148,15 +148,9 @@ def seed() -> str:
         cursor.execute(CUSTOMERS_SQL, {**params, "first": FIRST_NAMES, "last": LAST_NAMES})
         viewed = shops[0].pk
         cursor.execute(CUSTOMER_NUMBERS_SQL)
-        for shop in shops:
-            started = time.monotonic()
-            cursor.execute(
-                MESSAGES_SQL, {**params, "shop": shop.pk, "pairs": MESSAGES_PER_SHOP // 2, "owner": owner.pk}
-            )
-            print(
-                f"  {shop.slug}: {MESSAGES_PER_SHOP:,} messages in {time.monotonic() - started:.0f} s",
-                flush=True,
-            )
+        started = time.monotonic()
+        cursor.execute(MESSAGES_SQL, {**params, "pairs": MESSAGES_PER_SHOP // 2, "owner": owner.pk})
+        print(f"  {MESSAGES:,} messages in {time.monotonic() - started:.0f} s", flush=True)
         cursor.execute(ORDERS_SQL, {"shop": viewed, "n": ORDERS})
         cursor.execute(TAGS_SQL, {"shop": viewed})
     # The rows came in by SQL, which no signal sees: the per-customer figures are computed once, as a
@@ -221,10 +215,12 @@ CREATE INDEX ON bench_customer_numbers (shop_id, n);
 ANALYZE bench_customer_numbers;
 """
 
-# One shop's messages: `pairs` questions, each with its answer. Pair p is customer p mod PER_SHOP's, on
-# day p mod 700 before now, at a minute of the day from p; its answer (chosen by p / 700, so that every day
-# has each kind): 8 in 10 automatic within seconds (with the `_reply_kind` marker webhooks.autoreply
-# writes), 1 in 10 an automatic hand-over, 1 in 10 a person's reply within two hours (the owner).
+# Every shop's messages: `pairs` questions each, with their answers, inserted in the order they occurred
+# (ids grow with time, as in production, where the analytics find recent messages by id). A shop's pair
+# p is its customer p mod PER_SHOP's, on day p mod 700 before now, at a minute from p (two hours ago at
+# the latest: no reply in the future); its answer (chosen by p / 700, so that every day has each kind):
+# 8 in 10 automatic within seconds (with the `_reply_kind` marker webhooks.autoreply writes), 1 in 10 an
+# automatic hand-over, 1 in 10 a person's reply within two hours (the owner).
 MESSAGES_SQL = """
 INSERT INTO customers_interaction (
     customer_id, channel, direction, body, media, location, button_reply, message_type, content,
@@ -237,23 +233,28 @@ SELECT numbers.id,
             WHEN kind = 8 THEN 'Une personne de l''équipe vous répond bientôt.'
             ELSE 'Oui, nous l''avons.' END,
        '[]', NULL, '', 'text', '{}', '', false, '[]', '[]', NULL, NULL, 'twilio',
-       'SMbench' || %(shop)s || '-' || p || '-' || k,
+       'SMbench' || seeded.shop || '-' || p || '-' || k,
        CASE WHEN k = 0 THEN 'received' ELSE 'delivered' END, '',
-       asked + CASE WHEN k = 0 THEN interval '0'
-                    WHEN kind = 9 THEN (p %% 7200) * interval '1 second'
-                    ELSE (2 + p %% 5) * interval '1 second' END,
+       moment,
        CASE WHEN k = 0 OR kind = 9 THEN '{}'::jsonb
             WHEN kind = 8 THEN '{"_reply_kind": "handover"}'::jsonb
             ELSE '{"_reply_kind": "answer"}'::jsonb END,
        CASE WHEN k = 1 AND kind = 9 THEN %(owner)s END,
        k = 1 AND kind <> 9,
-       NULL, now()
-FROM generate_series(0, %(pairs)s - 1) AS p
+       NULL, moment
+FROM unnest(%(shops)s::bigint[]) AS seeded (shop)
+CROSS JOIN generate_series(0, %(pairs)s - 1) AS p
 CROSS JOIN LATERAL (SELECT now() - (p %% 700) * interval '1 day'
-                           - ((p * 37) %% 1440) * interval '1 minute' AS asked,
+                           - (120 + (p * 37) %% 1320) * interval '1 minute' AS asked,
                            (p / 700) %% 10 AS kind) AS timing
 CROSS JOIN (VALUES (0), (1)) AS turn (k)
-JOIN bench_customer_numbers AS numbers ON numbers.shop_id = %(shop)s AND numbers.n = p %% %(per_shop)s
+-- Recorded when it occurred (created_at), as the webhooks record them: the analytics find recent
+-- messages by the ids recorded since a moment.
+CROSS JOIN LATERAL (SELECT asked + CASE WHEN k = 0 THEN interval '0'
+                                        WHEN kind = 9 THEN (p %% 7200) * interval '1 second'
+                                        ELSE (2 + p %% 5) * interval '1 second' END AS moment) AS recorded
+JOIN bench_customer_numbers AS numbers ON numbers.shop_id = seeded.shop AND numbers.n = p %% %(per_shop)s
+ORDER BY moment
 """
 
 ORDERS_SQL = """
