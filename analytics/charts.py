@@ -27,12 +27,7 @@ def charts(current: Figures, previous: Figures) -> dict[str, tuple[str, str]]:
     auto_labels = [_("Automatic"), _("To a person"), _("Opted out")]
     auto = [_shares(f) for f in (current, previous)]
     charts["automation"] = _compare(
-        auto_labels,
-        auto,
-        _("Share of inbound messages (%)"),
-        _("No inbound message in this period"),
-        this,
-        before,
+        auto_labels, auto, _("Share of inbound messages (%)"), _automation_empty(current), this, before
     )
     # The same order as the tables under the charts.
     sources = sorted(set(current.new_customers) | set(previous.new_customers), key=source_order)
@@ -78,11 +73,14 @@ def charts(current: Figures, previous: Figures) -> dict[str, tuple[str, str]]:
 def messages_chart(figures: Figures) -> tuple[str, str]:
     columns = message_columns(figures)
     monthly = figures.period.days > MONTHLY_AFTER_DAYS
-    labels = [formats.date_format(b.start, "M Y" if monthly else "j M") for b in figures.series]
+    # "N": the language's own abbreviations ("4 nov.", "sept. 2026"; "Nov. 4" style in English).
+    labels = [formats.date_format(b.start, "N Y" if monthly else "j N") for b in figures.series]
     series = [
         svg.Series(
             title,
             tuple(float((b.messages_in if d == "in" else b.messages_out).get(c, 0)) for b in figures.series),
+            # Every message answered makes "sent" equal "received": dashed, both lines stay visible.
+            dashed=d == "out",
         )
         for d, c, title in columns
     ]
@@ -95,8 +93,11 @@ def messages_chart(figures: Figures) -> tuple[str, str]:
         title=title,
         desc=_("Messages received and sent, by channel."),
         empty_text=_("No messages in this period"),
+        decimal=_decimal(),
     )
-    return chart, svg.legend([s.name for s in series])
+    if svg.is_empty(labels, series):
+        return chart, ""  # the chart says there is nothing: a key to nothing would contradict it
+    return chart, svg.legend([s.name for s in series], dashed=[s.dashed for s in series], lines=True)
 
 
 def _compare(labels, rows, title: str, empty: str, first: str, second: str) -> tuple[str, str]:
@@ -104,8 +105,24 @@ def _compare(labels, rows, title: str, empty: str, first: str, second: str) -> t
         svg.Series(first, tuple(float(v) for v in rows[0])),
         svg.Series(second, tuple(float(v) for v in rows[1])),
     ]
-    chart = svg.bar_chart(labels, series, title=title, desc=f"{first} / {second}", empty_text=empty)
+    chart = svg.bar_chart(
+        labels, series, title=title, desc=f"{first} / {second}", empty_text=empty, decimal=_decimal()
+    )
+    if svg.is_empty(labels, series):
+        return chart, ""  # the chart says there is nothing: a key to nothing would contradict it
     return chart, svg.legend([first, second])
+
+
+def _automation_empty(current: Figures) -> str:
+    """Why the automation chart is empty: no inbound message at all, or none with any of its outcomes."""
+    if current.inbound:
+        return _("Inbound messages, but none answered automatically, handed to a person or opted out")
+    return _("No inbound message in this period")
+
+
+def _decimal() -> str:
+    # The y axis' "12.5k" reads "12,5k" in French.
+    return formats.get_format("DECIMAL_SEPARATOR")
 
 
 def _shares(figures: Figures) -> list[float]:

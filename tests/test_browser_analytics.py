@@ -90,6 +90,8 @@ def test_the_analytics_page(browser, live_server, boutique, viewport):  # noqa: 
     page.wait_for_url("**/dashboard/analytics/")
     assert page.locator("svg.chart").count() == 6 and page.locator("#headline-in dd.value").inner_text()
     assert overflow(page) <= 0
+    assert_the_navigation_is_in_sight(page, width)
+    assert_the_charts_read_at_this_width(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"analytics-{width}.png"), full_page=True)
 
@@ -123,3 +125,39 @@ def test_the_analytics_page(browser, live_server, boutique, viewport):  # noqa: 
     context.close()
     errors = [e for e in errors if "400 (Bad Request)" not in e]  # the refused period's own status
     assert errors == []
+
+
+def assert_the_navigation_is_in_sight(page, width):
+    # On a phone the bar used to scroll sideways with no hint, hiding Analytics, settings and sign-out.
+    for control in (
+        page.get_by_role("link", name="Analytics"),
+        page.get_by_role("link", name="Shop settings"),
+        page.get_by_role("button", name="Sign out"),
+        page.locator("#language-select"),
+    ):
+        box = control.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, control
+    assert page.locator("header.topbar").evaluate("bar => bar.scrollWidth - bar.clientWidth") <= 0
+
+
+def assert_the_charts_read_at_this_width(page):
+    """As drawn by the browser: no two x labels of a chart overlap, no y label is cut at the left, and
+    the sent lines are dashed."""
+    boxes = page.evaluate(
+        """[...document.querySelectorAll('svg.chart')].map(svg => {
+            const ticks = [...svg.querySelectorAll('text.tick')];
+            const box = t => t.getBBox();
+            // The x axis' labels sit under the plot (y="210"); the y axis' are the others.
+            const under = ticks.filter(t => t.getAttribute('y') === '210').map(box);
+            return {x: under.map(b => [b.x, b.x + b.width]),
+                    left: Math.min(...ticks.map(box).map(b => b.x))};
+        })"""
+    )
+    for chart in boxes:
+        assert chart["left"] >= 0
+        spans = sorted(chart["x"])
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), spans
+    dash = page.locator("#section-messages polyline.dashed").first.evaluate(
+        "line => getComputedStyle(line).strokeDasharray"
+    )
+    assert dash not in ("", "none")
