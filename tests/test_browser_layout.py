@@ -53,7 +53,9 @@ def test_on_a_phone_the_first_customer_is_on_the_first_screen(browser, live_serv
     page.screenshot(path=str(ARTIFACTS / "rough-list-1280.png"))
     context.close()
     assert top < FIRST_SCREEN_PX, f"first customer at {top}px"
-    assert header < 60, f"header {header}px high: more than one line"
+    # The bar wraps on a phone (every control in sight, tests/test_browser_analytics.py) rather than
+    # scrolling sideways; it stays a band, not a page.
+    assert header < 135, f"header {header}px high"
 
 
 def test_the_admin_changelist_fits_a_1400px_screen(browser, live_server, french_boutique):  # noqa: F811
