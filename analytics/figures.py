@@ -2,8 +2,7 @@
 the beat task, today's row included): what the page, the CSV and the weekly e-mail show.
 
 `shop_figures` reads the period's and the previous period's DailyStats rows in one query, plus the
-live CRM health and whether the shop has a catalogue: a few small queries, no raw table scanned but
-today's messages (today's row is computed live, `aggregate.day_rows`)."""
+live CRM health and whether the shop has a catalogue: a few small queries, no raw table scanned."""
 
 from __future__ import annotations
 
@@ -12,16 +11,22 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db.models import Count
 
-from analytics.aggregate import CONVERSION_DAYS, day_rows, today_first_id
+from analytics.aggregate import CONVERSION_DAYS
 from analytics.models import DailyStats
 from catalog.cached import shop_has_catalogue
 from crm_backends.models import CrmConnection, CustomerSync
 from shopinfo.selectors import shop_hours, shop_zone
 
 PERIODS = ("7d", "30d", "12m")
+# Waits read per period when days were sampled: a year of busy days would otherwise sort ~150,000 of them
+# on every view; each day's sample is thinned to its share (evenly spaced ranks, weighted as the day).
+POINTS_PER_PERIOD = 4_000
+MIN_POINTS_PER_DAY = 10
+
 CENTS = Decimal("0.01")
 MAX_DAYS = 366
 # Periods up to this many days are charted by day, longer ones by month.
@@ -140,34 +145,49 @@ def durations_of_days(days: list[tuple[list[float], int]]) -> Durations:
     total = sum(max(count, len(kept)) for kept, count in days)
     if all(count <= len(kept) for kept, count in days):
         return replace(durations([w for kept, _count in days for w in kept]), count=total)
-    weighted = sorted(
-        (wait, max(count, len(kept)) / len(kept)) for kept, count in days if kept for wait in kept
-    )
-    return Durations(total, weighted_rank(weighted, 0.5), weighted_rank(weighted, 0.9))
+    per_day = max(MIN_POINTS_PER_DAY, POINTS_PER_PERIOD // len(days))
+    weighted = []
+    for kept, count in days:
+        points = thinned(kept, per_day)  # kept sorted: aggregate.sample writes them so
+        weighted.extend((wait, max(count, len(kept)) / len(points)) for wait in points)
+    weighted.sort()
+    median, p90 = weighted_ranks(weighted, (0.5, 0.9))
+    return Durations(total, median, p90)
 
 
-def weighted_rank(weighted: list[tuple[float, float]], q: float) -> float | None:
-    """The first value whose cumulative weight reaches q of the total (values sorted)."""
+def thinned(ordered: list[float], at_most: int) -> list[float]:
+    """At most `at_most` of the sorted values, at evenly spaced ranks, both ends included."""
+    if len(ordered) <= at_most:
+        return ordered
+    step = (len(ordered) - 1) / (at_most - 1)
+    return [ordered[round(i * step)] for i in range(at_most)]
+
+
+def weighted_ranks(weighted: list[tuple[float, float]], qs: tuple[float, ...]) -> list[float | None]:
+    """For each q (ascending), the first value whose cumulative weight reaches q of the total (values
+    sorted), in one pass."""
+    if not weighted:
+        return [None] * len(qs)
     total = sum(weight for _value, weight in weighted)
-    reached = 0.0
+    found, reached, wanted = [], 0.0, iter(qs)
+    q = next(wanted)
     for value, weight in weighted:
         reached += weight
-        if reached >= q * total:
-            return value
-    return weighted[-1][0] if weighted else None
+        while q is not None and reached >= q * total:
+            found.append(value)
+            q = next(wanted, None)
+        if q is None:
+            return found
+    return found + [weighted[-1][0]] * (len(qs) - len(found))
 
 
 def shop_figures(shop, period: Period, *, now: datetime) -> Figures:
-    """The shop's figures for `period`, with the previous period's as `previous`. Past days come from
-    their rows (kept within minutes by the beat task, analytics.tasks.refresh_stats); today, when the
-    period holds it, is computed at `now` from today's messages."""
+    """The shop's figures for `period`, with the previous period's as `previous`, from the days' rows:
+    kept within minutes by the beat task (analytics.tasks.refresh_stats), today's within a minute of the
+    page asking (analytics.tasks.refresh_today). `now` says which days' conversions are settled."""
     before = period.previous()
     today = now.astimezone(shop_zone(shop)).date()
-    rows = list(
-        DailyStats.objects.filter(shop=shop, day__gte=before.first, day__lte=period.last).order_by("day")
-    )
-    if before.first <= today <= period.last:
-        rows = _with_live_today(shop, rows, today)
+    rows = _rows(shop, before.first, period.last)
     shared = {
         "business_hours": _has_hours(shop),
         "holds_known": _has_catalogue(shop),
@@ -180,13 +200,17 @@ def shop_figures(shop, period: Period, *, now: datetime) -> Figures:
     return _figures(period, current, previous=previous, segments_before=_last_snapshot(earlier), **shared)
 
 
-def _with_live_today(shop, rows: list, today: date) -> list:
-    """Today's row as of now; the stored one lends its segment snapshot (taken by the beat task: a count
-    of every customer is not worth a page view)."""
-    stored = next((row for row in rows if row.day == today), None)
-    (live,) = day_rows(shop, today, today, min_interaction_id=today_first_id(shop, today))
-    live.segments = stored.segments if stored else None
-    return [row for row in rows if row.day != today] + [live]
+# What a period reads of each day (all but ids and bookkeeping).
+ROW_FIELDS = tuple(
+    f.attname for f in DailyStats._meta.concrete_fields if f.attname not in ("id", "shop_id", "computed_at")
+)
+
+
+def _rows(shop, first: date, last: date) -> list:
+    """The days' rows as plain records (up to two years of them per view: model instances would cost
+    more than the figures)."""
+    found = DailyStats.objects.filter(shop=shop, day__gte=first, day__lte=last).order_by("day")
+    return [SimpleNamespace(**values) for values in found.values(*ROW_FIELDS)]
 
 
 def _last_snapshot(rows: list) -> dict[str, int] | None:

@@ -8,11 +8,13 @@ Thin: the figures come from `analytics.figures.shop_figures`, what is shown of t
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
@@ -27,11 +29,15 @@ from analytics.figures import Figures, Period, shop_figures
 from analytics.forms import AnalyticsSettingsForm, PeriodForm
 from analytics.models import AnalyticsSettings, WeeklySummary
 from analytics.presenting import page_context
+from analytics.tasks import refresh_today
 from customers.access import dashboard_view, switch_shop
 from customers.models import Membership, Shop
 from shopinfo.selectors import shop_zone
 
+logger = logging.getLogger(__name__)
+
 PERIOD_PARAMS = ("period", "start", "end")
+LIVE_SECONDS = 60  # how stale today's row may be while someone looks at the page
 
 
 @require_GET
@@ -114,8 +120,20 @@ def _switch_then_show(request):
 
 def _both(shop: Shop, period: Period) -> tuple[Figures, Figures]:
     """The period's figures and the previous period's (computed at once by shop_figures)."""
+    _refresh_today(shop)
     current = shop_figures(shop, period, now=timezone.now())
     return current, current.previous
+
+
+def _refresh_today(shop: Shop) -> None:
+    """Someone is looking: today's row is recomputed by a task, at most once a minute per shop (the cache
+    says when it last was asked); the page does not wait for it but shows the row as it is, at most five
+    minutes old (the beat's), and the next view the fresh one."""
+    try:
+        if cache.add(f"analytics:today-asked:{shop.pk}", True, LIVE_SECONDS):
+            refresh_today.delay(shop.pk)
+    except Exception as exc:  # noqa: BLE001 - a cache or broker down: the figures still show, as stored
+        logger.warning("analytics: today's row of shop %s not refreshed (%s)", shop.pk, exc)
 
 
 def _check_may_view(request) -> None:

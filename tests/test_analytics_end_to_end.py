@@ -123,3 +123,39 @@ def test_the_csv_says_the_same_and_the_long_sunday_is_one_day(client, owner, oct
         ["Conversion (%)", "33.3", ""],
     ]
     assert section("revenue")[1:] == []  # Inès's order is of the 27th: after the period
+
+
+def test_a_view_brings_today_up_to_date_at_most_once_a_minute(client, owner, shop, make_customer):
+    """Each view asks a task for today's row when nobody did in the last minute (tests run tasks at once,
+    so the page shows it; in production the next view does)."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    shop.language = "en"
+    shop.save()
+    customer = make_customer(shop)
+    client.force_login(owner)
+
+    def received_today():
+        page = client.get("/dashboard/analytics/", {"period": "7d"})
+        return {h.key: h.value for h in page.context["headlines"]}["in"]
+
+    message(customer, timezone.now())
+    assert received_today() == "1"
+    message(customer, timezone.now())
+    assert received_today() == "1"  # asked a moment ago: the row stays as it is
+    cache.delete(f"analytics:today-asked:{shop.pk}")  # a minute later
+    assert received_today() == "2"
+
+
+def test_a_cache_or_broker_that_fails_leaves_the_page_as_stored(client, owner, shop, monkeypatch, caplog):
+    import analytics.views
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(analytics.views.refresh_today, "delay", down)
+    client.force_login(owner)
+
+    assert client.get("/dashboard/analytics/").status_code == 200
+    assert "not refreshed (broker down)" in caplog.text

@@ -268,22 +268,6 @@ def test_conversions_count_only_days_whose_seven_days_have_passed(shop):
     assert figures.previous.conversion_open_days == 0
 
 
-def test_today_is_live_whatever_the_stored_row_says(shop, make_customer):
-    paris = ZoneInfo("Europe/Paris")
-    now = datetime(2026, 6, 30, 15, tzinfo=paris)
-    day_row(shop, date(2026, 6, 30), messages_in={"sms": 99}, segments={"vip": 7})  # five minutes old
-    Interaction.objects.create(
-        customer=make_customer(shop), channel="whatsapp", direction="inbound", occurred_at=now
-    )
-
-    with CaptureQueriesContext(connection) as queries:
-        figures = shop_figures(shop, JUNE, now=now)
-
-    assert figures.messages_in == {"whatsapp": 1}
-    assert figures.segments_end == {"vip": 7}  # the stored snapshot: counting every customer is the beat's
-    assert len(queries) <= 16  # the rows, and today's messages, customers, orders, holds: not the past
-
-
 def _rebuilt_and_refreshed(shop, answer_day: date, field: str):
     """A day's figure as the beat task leaves it (that day and the two before), then as a rebuild from two
     months before to five days after leaves it."""
