@@ -62,8 +62,23 @@ def bar_chart(
                 f'height="{height:.2f}"><title>{escape(s.name)} · {escape(labels[j])}: '
                 f"{_number(value)}</title></rect>"
             )
-    x_labels = [(LEFT + (j + 0.5) * group, label) for j, label in enumerate(labels)]
-    return _frame(title, desc, _axes(top, x_labels, decimal) + "".join(parts))
+    categories = "".join(_category(LEFT + (j + 0.5) * group, label, group) for j, label in enumerate(labels))
+    return _frame(title, desc, _axes(top, [], decimal) + categories + "".join(parts))
+
+
+def _category(x: float, label: str, room: float) -> str:
+    """A bar group's label, every one drawn (a category left out would leave its bars unnamed): on two
+    lines when one does not fit the group's width at a phone's text size."""
+    lines = wrap(label, room - LABEL_GAP, TICK_FONT)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    if len(lines) == 1:
+        return f'<text class="tick" x="{x:.2f}" y="{HEIGHT - 10}" text-anchor="middle">{escape(label)}</text>'
+    spans = "".join(
+        f'<tspan x="{x:.2f}" y="{y}">{escape(line)}</tspan>'
+        for y, line in zip((HEIGHT - 17, HEIGHT - 3), lines, strict=True)
+    )
+    return f'<text class="tick" text-anchor="middle">{spans}</text>'
 
 
 def line_chart(

@@ -255,3 +255,18 @@ def test_a_long_empty_text_is_wrapped_inside_the_chart():
     lines = [t.text for t in root.find("svg:text", NS).findall("svg:tspan", NS)]
     assert len(lines) >= 2 and " ".join(lines) == text
     assert all(text_width(line, 17) <= WIDTH for line in lines)
+
+
+def test_every_bar_group_is_named_a_long_name_on_two_lines():
+    from analytics import svg
+
+    labels = ["Automatique", "À une personne transmise", "Désinscrit"]
+    chart = svg.bar_chart(
+        labels,
+        [svg.Series("Cette période", (50.0, 40.0, 10.0))],
+        title="Automatisation",
+        desc="",
+        empty_text="",
+    )
+    assert "Automatique</text>" in chart and "Désinscrit</text>" in chart
+    assert ">À une</tspan>" in chart and ">personne transmise</tspan>" in chart  # two lines at most
