@@ -59,6 +59,15 @@ def test_a_mostly_digit_query_is_a_phone_and_nothing_else(people):
     assert found("martin 157") == set()  # mostly letters: a name, and no one is called "157"
 
 
+def test_a_whole_number_is_looked_up_as_itself_not_as_a_substring(people):
+    """A whole number reads the unique phone index: its substring search read the trigrams every
+    number of the country shares (65 ms at 1,000,000 customers, three times in the admin)."""
+    sql = str(Customer.objects.filter(customer_search_filter("06 98 76 54 32", ["FR"])).query)
+    assert '"phone" IN (+33698765432)' in sql and '"phone"::text LIKE' not in sql
+    assert found("+33 6 98 76 54 32") == found("06 98 76 54 32") == {"Céline"}
+    assert found("98 76 54") == {"Céline"}  # part of a number: still found anywhere in it
+
+
 def test_a_search_lists_the_exact_and_full_name_matches_first(shop, people):
     # "martin julie": Julie Martin (full name, reversed) before Martine Julien (names starting so).
     rows = list(customer_list(shop, {"q": "martin julie"}))
