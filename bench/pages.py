@@ -25,6 +25,7 @@ import gc
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def main() -> int:
         REDIS_URL="",
         LOG_LEVEL="WARNING",
         SECURE_SSL_REDIRECT="0",
+        # The analytics page asks a task to refresh today's row (no worker here: the page never waits
+        # for it); its message files go to a folder of the bench's, not the project's .celery-broker/.
+        CELERY_BROKER_DIR=str(Path(tempfile.gettempdir()) / "bench-pages-broker"),
     )
     import django
 
