@@ -63,6 +63,10 @@ class AnalyticsSettings(models.Model):
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, primary_key=True, related_name="analytics")
     staff_can_view = models.BooleanField(verbose_name=_("staff may see the analytics"), default=False)
 
+    class Meta:
+        verbose_name = _("analytics settings")
+        verbose_name_plural = _("analytics settings")
+
     def __str__(self):
         return str(self.shop_id)
 
@@ -75,10 +79,12 @@ class WeeklySummary(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="weekly_summaries"
     )
-    last_sent_for = models.DateField(null=True, blank=True)
+    last_sent_for = models.DateField(verbose_name=_("last week sent"), null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "user"], name="weekly_summary_once")]
+        verbose_name = _("weekly summary subscriber")
+        verbose_name_plural = _("weekly summary subscribers")
 
     def __str__(self):
         return f"{self.shop_id} {self.user_id}"
