@@ -513,10 +513,11 @@ def _active_shops(
 
 
 def stats_refresh(now: datetime | None = None) -> int:
-    """Bring today's and yesterday's rows (shop time) up to date for the shops with new activity since
-    the last run, and the days whose conversions are still open (CONVERSION_DAYS + 1 back) for the shops
-    with new orders; the number of rows written. Reads only recent ids (first_id_since), never a shop's
-    whole history. The last ids seen are kept in the cache: without them, the last two days count as new."""
+    """Bring the rows of today and the REFRESH_DAYS before (shop time) up to date for the shops with new
+    activity since the last run, and the days whose conversions are still open (CONVERSION_DAYS + 1
+    back) for the shops with new orders; the number of rows written. Reads only recent ids
+    (first_id_since), never a shop's whole history. The last ids seen are kept in the cache: without
+    them, the last days count as new."""
     now = now or timezone.now()
     mark = cache.get(REFRESH_MARK)
     top_interaction = Interaction.objects.aggregate(top=Max("pk"))["top"] or 0

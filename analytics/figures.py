@@ -192,7 +192,9 @@ def shop_figures(shop, period: Period, *, now: datetime) -> Figures:
         "business_hours": _has_hours(shop),
         "holds_known": _has_catalogue(shop),
         "crm": crm_health(shop),
-        "settled_until": today - timedelta(days=CONVERSION_DAYS),
+        # An order up to CONVERSION_DAYS after a conversation counts: a day is settled once the day its
+        # window ends in has passed too.
+        "settled_until": today - timedelta(days=CONVERSION_DAYS + 1),
     }
     earlier = [r for r in rows if r.day < period.first]
     previous = _figures(before, earlier, **shared)

@@ -239,7 +239,7 @@ def _note(key: str, current: Figures) -> str:
         )
     if key == "segments":
         note = _("Customers in each segment at the start and at the end of the period.")
-        if current.segments_since and current.segments_since > current.period.first:
+        if current.segments_since:
             note += " " + _("Segments are recorded daily since %(day)s: the start is that day's.") % {
                 "day": formats.date_format(current.segments_since, "DATE_FORMAT")
             }

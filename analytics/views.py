@@ -131,7 +131,8 @@ def _refresh_today(shop: Shop) -> None:
     minutes old (the beat's), and the next view the fresh one."""
     try:
         if cache.add(f"analytics:today-asked:{shop.pk}", True, LIVE_SECONDS):
-            refresh_today.delay(shop.pk)
+            # No publish retries: a broker that is down must not hold the page (the beat catches up).
+            refresh_today.apply_async((shop.pk,), retry=False)
     except Exception as exc:  # noqa: BLE001 - a cache or broker down: the figures still show, as stored
         logger.warning("analytics: today's row of shop %s not refreshed (%s)", shop.pk, exc)
 

@@ -99,10 +99,18 @@ def summary_send(subscription: WeeklySummary, week: date, *, now: datetime) -> i
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:  # the mail server: given back, tried next hour
-        WeeklySummary.objects.filter(pk=subscription.pk).update(last_sent_for=subscription.last_sent_for)
+        _give_back(subscription)
         logger.warning("weekly summary %s of shop %s not sent (%s)", subscription.pk, shop.pk, exc)
         return 0
+    except Exception:  # noqa: BLE001 - a bad address or header: given back, the others still go
+        _give_back(subscription)
+        logger.exception("weekly summary %s of shop %s not sent", subscription.pk, shop.pk)
+        return 0
     return 1
+
+
+def _give_back(subscription: WeeklySummary) -> None:
+    WeeklySummary.objects.filter(pk=subscription.pk).update(last_sent_for=subscription.last_sent_for)
 
 
 def _claim(subscription: WeeklySummary, week: date) -> bool:
@@ -125,7 +133,12 @@ def summary_build(shop, week: date, *, now: datetime) -> Summary:
             "first": formats.date_format(period.first, "DATE_FORMAT"),
             "last": formats.date_format(period.last, "DATE_FORMAT"),
             # A figure with nothing to show either week (no one answered, no conversation) is left out.
-            "headlines": [h for h in headlines(current, previous) if (h.value, h.previous) != ("—", "—")],
+            # ...and the conversion: the week just ended has not had its 7 days to convert yet.
+            "headlines": [
+                h
+                for h in headlines(current, previous)
+                if (h.value, h.previous) != ("—", "—") and h.key != "conversion"
+            ],
             "changes": _changes(current, previous),
             "quiet": not current.inbound and not previous.inbound,
             "page_url": page_url(shop, period),

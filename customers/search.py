@@ -107,15 +107,17 @@ def _name_contains(word: str) -> Q:
 
 
 def _phone_condition(query: str, countries) -> Q:
-    # A whole number (`+33 6 98 76 54 32`, `06 98 76 54 32` in the shop's country) is that number: phones
-    # are stored in E.164, and its substring search read the trigrams every number of the country shares
-    # ("+33", "336") for 65 ms at 1,000,000 customers (bench/pages.py), three times in the admin.
     whole = {phone for country in set(countries) if (phone := try_normalize_phone(query, country))}
-    if whole:
+    if whole and query.strip().startswith("+"):
+        # A whole international number (`+33 6 98 76 54 32`) is that number (phones are stored in E.164):
+        # its substring search read the trigrams every number of the country shares ("+33", "336") for
+        # 65 ms at 1,000,000 customers (bench/pages.py), three times in the admin. A national form
+        # (`0470 12 34 56`) keeps the substring search too: it may be a foreign customer's number.
         return Q(phone__in=sorted(whole))
     digits = "".join(ch for ch in query if ch.isdigit())
     # Partial digits match anywhere; a leading 0 (the national prefix) is not part of the stored +33….
-    return Q(phone__contains=digits.lstrip("0") or digits)
+    condition = Q(phone__contains=digits.lstrip("0") or digits)
+    return condition | Q(phone__in=sorted(whole)) if whole else condition
 
 
 def search_rank(query: str, countries):

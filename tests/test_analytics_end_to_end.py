@@ -154,7 +154,7 @@ def test_a_cache_or_broker_that_fails_leaves_the_page_as_stored(client, owner, s
     def down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(analytics.views.refresh_today, "delay", down)
+    monkeypatch.setattr(analytics.views.refresh_today, "apply_async", down)
     client.force_login(owner)
 
     assert client.get("/dashboard/analytics/").status_code == 200

@@ -260,11 +260,11 @@ def test_segments_at_the_start_are_those_at_the_end_of_the_day_before(shop):
 
 def test_conversions_count_only_days_whose_seven_days_have_passed(shop):
     day_row(shop, date(2026, 6, 20), conversations=10, conversions=4)
-    day_row(shop, date(2026, 6, 28), conversations=10, conversions=1)  # may still convert on July 3
+    day_row(shop, date(2026, 6, 24), conversations=10, conversions=1)  # an order until 1 July, 23:59
 
     figures = shop_figures(shop, JUNE, now=datetime(2026, 7, 1, 12, tzinfo=ZoneInfo("Europe/Paris")))
 
-    assert (figures.conversations, figures.conversions, figures.conversion_open_days) == (10, 4, 6)
+    assert (figures.conversations, figures.conversions, figures.conversion_open_days) == (10, 4, 7)
     assert figures.previous.conversion_open_days == 0
 
 

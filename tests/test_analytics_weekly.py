@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 
 from analytics import weekly
@@ -67,6 +68,7 @@ def test_the_summary_tells_last_weeks_figures_against_the_week_before(subscribed
     assert "Answered automatically: 80.0 % (week before: 50.0 %; +30.0 points)" in sent.body
     assert "50 % more messages than the week before." in sent.body
     assert "3 new customers (1 the week before)." in sent.body
+    assert "followed by an order" not in sent.body  # the week has not had its 7 days to convert
     page = "https://crm.example.com/dashboard/analytics/?period=custom&start=2026-11-23&end=2026-11-29"
     assert f"{page}&shop={shop.pk}" in sent.body
     html, mimetype = sent.alternatives[0]
@@ -216,3 +218,22 @@ def test_a_summary_that_cannot_be_built_is_logged_and_the_others_go(
     assert mail.outbox[0].to == ["other-owner@example.com"]
     assert "could not be built" in caplog.text and "KeyError" in caplog.text
     assert WeeklySummary.objects.get(pk=subscribed.pk).last_sent_for is None  # not claimed: not lost
+
+
+def test_a_message_the_mail_library_refuses_is_given_back_and_the_others_go(
+    subscribed, shop, other_shop, other_owner, monkeypatch, caplog
+):
+    WeeklySummary.objects.create(shop=other_shop, user=other_owner)
+    send = EmailMultiAlternatives.send
+
+    def refuse_the_first_shop(message, fail_silently=False):
+        if message.to == ["owner@example.com"]:
+            raise ValueError("Header values may not contain linefeed or carriage return characters")
+        return send(message, fail_silently)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse_the_first_shop)
+
+    assert weekly.send_weekly_summaries(MONDAY_MORNING) == 1
+    assert [m.to for m in mail.outbox] == [["other-owner@example.com"]]
+    assert WeeklySummary.objects.get(pk=subscribed.pk).last_sent_for is None
+    assert "ValueError" in caplog.text

@@ -62,10 +62,16 @@ def test_a_mostly_digit_query_is_a_phone_and_nothing_else(people):
 def test_a_whole_number_is_looked_up_as_itself_not_as_a_substring(people):
     """A whole number reads the unique phone index: its substring search read the trigrams every
     number of the country shares (65 ms at 1,000,000 customers, three times in the admin)."""
-    sql = str(Customer.objects.filter(customer_search_filter("06 98 76 54 32", ["FR"])).query)
+    sql = str(Customer.objects.filter(customer_search_filter("+33 6 98 76 54 32", ["FR"])).query)
     assert '"phone" IN (+33698765432)' in sql and '"phone"::text LIKE' not in sql
     assert found("+33 6 98 76 54 32") == found("06 98 76 54 32") == {"Céline"}
     assert found("98 76 54") == {"Céline"}  # part of a number: still found anywhere in it
+
+
+def test_a_national_form_still_finds_a_foreign_customer(shop, make_customer):
+    # 0470 12 34 56 reads as a French number (+33470123456) but is this Belgian customer's mobile.
+    make_customer(shop, first_name="Anke", phone="+32470123456")
+    assert found("0470 12 34 56") == {"Anke"}
 
 
 def test_a_search_lists_the_exact_and_full_name_matches_first(shop, people):
