@@ -15,7 +15,14 @@ VIEW = frozenset({"view"})
 class DailyStatsAdmin(ShopScopedAdmin):
     role_permissions = {OWNER: VIEW}
     superuser_permissions = VIEW
-    list_display = ["day", "shop", "received", "inbound_answered_auto", "inbound_escalated", "computed_at"]
+    list_display = [
+        "day",
+        "shop",
+        "received",
+        "inbound_answered_auto",
+        "inbound_escalated",
+        "inbound_opted_out",
+    ]
     list_filter = ["day"]
     list_select_related = ["shop"]
     date_hierarchy = "day"
