@@ -3,7 +3,7 @@
 `stats_rebuild` recomputes whole local days of one shop (its time zone: a day runs from local midnight
 to local midnight, 23 or 25 hours across a daylight-saving change); `stats_refresh` is what the beat
 task runs every few minutes: the last REFRESH_DAYS days' rows and today's of the shops with new activity.
-`day_rows` computes rows without writing them (the page's live "today").
+`today_refresh` rewrites a shop's current day when its analytics page is looked at (a task).
 
 Messages are read once, in one stream ordered by customer and time (`_messages`), for everything that
 needs a conversation's order: what became of each inbound message, the waits, conversations, returning

@@ -26,6 +26,7 @@ from django.utils import formats, timezone, translation
 from analytics.figures import Figures, Period, shop_figures
 from analytics.models import WeeklySummary
 from analytics.presenting import headlines
+from customers.access import shop_language
 from customers.models import Membership
 from shopinfo.selectors import shop_zone
 
@@ -125,7 +126,7 @@ def _claim(subscription: WeeklySummary, week: date) -> bool:
 def summary_build(shop, week: date, *, now: datetime) -> Summary:
     """The e-mail of the week starting on Monday `week`, in the shop's language."""
     period = Period(week, week + timedelta(days=6), "custom")
-    with translation.override(_language(shop)):
+    with translation.override(shop_language(shop)):
         current = shop_figures(shop, period, now=now)
         previous = current.previous or shop_figures(shop, period.previous(), now=now)
         context = {
@@ -156,11 +157,6 @@ def page_url(shop, period: Period) -> str:
         return ""
     query = f"period=custom&start={period.first:%Y-%m-%d}&end={period.last:%Y-%m-%d}&shop={shop.pk}"
     return f"{settings.PUBLIC_BASE_URL}{reverse('analytics')}?{query}"
-
-
-def _language(shop) -> str:
-    supported = {code for code, _name in settings.LANGUAGES}
-    return shop.language if shop.language in supported else "en"
 
 
 def _changes(current: Figures, previous: Figures) -> list[str]:

@@ -63,9 +63,14 @@ def _activate_language(request) -> None:
     activate_shop_language(request, request.shop)
 
 
-def activate_shop_language(request, shop) -> None:
+def shop_language(shop) -> str:
+    """The language the shop's pages and e-mails speak: its own when the project has it, else English."""
     supported = {code for code, _ in settings.LANGUAGES}
-    language = shop.language if shop.language in supported else "en"
+    return shop.language if shop.language in supported else "en"
+
+
+def activate_shop_language(request, shop) -> None:
+    language = shop_language(shop)
     translation.activate(language)
     request.LANGUAGE_CODE = language
 
